@@ -1,0 +1,124 @@
+//! Errors of the desktop core, each with a stable machine-readable code for the UI.
+
+use serde::Serialize;
+use strongroom_keystore::KeystoreError;
+use strongroom_vault::VaultError;
+
+/// The codes the UI maps to human messages. Stable: the UI matches on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    KeyringUnavailable,
+    VaultKeyMissing,
+    VaultUnreadable,
+    VaultFailed,
+    NotSignedIn,
+    AlreadySignedIn,
+    InvalidAddress,
+    ServerUnreachable,
+    CertificateRefused,
+    BadCaFile,
+    InvalidCredentials,
+    SessionExpired,
+    IncompatibleServer,
+    MalformedResponse,
+    ServerError,
+    Internal,
+}
+
+/// An error as it crosses to the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorDto {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// What can go wrong in a use case.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "the system keyring is not available ({0}); Strongroom keeps its vault key only there and never stores data unencrypted"
+    )]
+    KeyringUnavailable(String),
+    #[error("the vault's key is missing from the system keyring")]
+    VaultKeyMissing,
+    #[error("the vault cannot be read with the key in the keyring")]
+    VaultUnreadable,
+    #[error("the vault failed: {0}")]
+    Vault(VaultError),
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("this device is already signed in")]
+    AlreadySignedIn,
+    #[error("{0}")]
+    InvalidAddress(String),
+    #[error("the server could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the server's certificate was refused: {0}")]
+    CertificateRefused(String),
+    #[error("the practice CA could not be used: {0}")]
+    BadCaFile(String),
+    #[error("the email or password is not right")]
+    InvalidCredentials,
+    #[error("the session has ended; sign in again")]
+    SessionExpired,
+    #[error("the server speaks protocol {server}; this app speaks {client}")]
+    IncompatibleServer { server: u32, client: u32 },
+    #[error("the server sent an answer this app cannot read; nothing was changed ({0})")]
+    MalformedResponse(String),
+    #[error("the server refused the request: {0}")]
+    Server(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ClientError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ClientError::KeyringUnavailable(_) => ErrorCode::KeyringUnavailable,
+            ClientError::VaultKeyMissing => ErrorCode::VaultKeyMissing,
+            ClientError::VaultUnreadable => ErrorCode::VaultUnreadable,
+            ClientError::Vault(_) => ErrorCode::VaultFailed,
+            ClientError::NotSignedIn => ErrorCode::NotSignedIn,
+            ClientError::AlreadySignedIn => ErrorCode::AlreadySignedIn,
+            ClientError::InvalidAddress(_) => ErrorCode::InvalidAddress,
+            ClientError::Unreachable(_) => ErrorCode::ServerUnreachable,
+            ClientError::CertificateRefused(_) => ErrorCode::CertificateRefused,
+            ClientError::BadCaFile(_) => ErrorCode::BadCaFile,
+            ClientError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            ClientError::SessionExpired => ErrorCode::SessionExpired,
+            ClientError::IncompatibleServer { .. } => ErrorCode::IncompatibleServer,
+            ClientError::MalformedResponse(_) => ErrorCode::MalformedResponse,
+            ClientError::Server(_) => ErrorCode::ServerError,
+            ClientError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Whether this failure means the server cannot be reached right now.
+    pub fn is_offline(&self) -> bool {
+        matches!(self, ClientError::Unreachable(_))
+    }
+
+    pub fn to_dto(&self) -> ErrorDto {
+        ErrorDto {
+            code: self.code(),
+            message: self.to_string(),
+        }
+    }
+}
+
+impl From<KeystoreError> for ClientError {
+    fn from(e: KeystoreError) -> Self {
+        ClientError::KeyringUnavailable(e.to_string())
+    }
+}
+
+impl From<VaultError> for ClientError {
+    fn from(e: VaultError) -> Self {
+        match e {
+            VaultError::WrongKeyOrNotAVault => ClientError::VaultUnreadable,
+            VaultError::PageOutOfOrder(m) => ClientError::MalformedResponse(m),
+            other => ClientError::Vault(other),
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! The desktop core against a real server over TLS, with real SQLCipher vaults and the real
+//! OS keyring (Secret Service). Run inside the test environment that `scripts/test` sets up.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use strongroom_client::{ClientError, Config, Connection, Core, ErrorCode, profile_for};
+use strongroom_keystore::{Keystore, SecretKind};
+use strongroom_server::{RunningServer, ServeOptions, seed};
+
+struct Env {
+    server: RunningServer,
+    ca_pem: String,
+    server_dir: tempfile::TempDir,
+    app_dir: tempfile::TempDir,
+    service: String,
+}
+
+impl Env {
+    async fn new() -> Self {
+        let server_dir = tempfile::tempdir().unwrap();
+        let server = strongroom_server::start(ServeOptions {
+            data_dir: server_dir.path().to_owned(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            seed_demo: true,
+        })
+        .await
+        .unwrap();
+        let ca_pem = std::fs::read_to_string(&server.ca_pem_path).unwrap();
+        Env {
+            server,
+            ca_pem,
+            server_dir,
+            app_dir: tempfile::tempdir().unwrap(),
+            service: format!("law.strongroom.test.{}", uuid::Uuid::new_v4()),
+        }
+    }
+
+    fn config(&self) -> Config {
+        let mut cfg = Config::new(self.app_dir.path().join("data"));
+        cfg.keyring_service = self.service.clone();
+        cfg.practice_ca_pem = Some(self.ca_pem.clone());
+        cfg.without_os_roots = true;
+        cfg
+    }
+
+    fn vault_path(&self) -> std::path::PathBuf {
+        self.config().vault_path()
+    }
+
+    fn keystore(&self) -> Keystore {
+        Keystore::native(self.service.clone())
+    }
+
+    fn cleanup_keyring(&self) {
+        let profile = profile_for(&self.app_dir.path().join("data"));
+        let ks = self.keystore();
+        ks.delete(SecretKind::VaultKey, &profile).unwrap();
+        ks.delete(SecretKind::SessionToken, &profile).unwrap();
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn assert_no_secret_or_plaintext(dir: &Path, needles: &[&[u8]]) {
+    for p in files_under(dir) {
+        let bytes = std::fs::read(&p).unwrap();
+        for n in needles {
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == *n),
+                "{:?} found in {}",
+                String::from_utf8_lossy(&n[..n.len().min(24)]),
+                p.display()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn sign_in_syncs_into_an_encrypted_vault_keyed_from_the_keyring() {
+    let env = Env::new().await;
+    let mut core = Core::new(env.config());
+    let st = core.start().unwrap();
+    assert!(!st.signed_in);
+    let st = core
+        .sign_in(&env.server.url(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    assert!(st.signed_in);
+    assert_eq!(st.connection, Connection::Online);
+    assert_eq!(st.practice_name.as_deref(), Some(seed::DEMO_PRACTICE));
+    assert_eq!(st.matter_count as usize, seed::demo_matters().len());
+    assert!(st.last_sync_at.is_some());
+    let titles: Vec<String> = core
+        .matters()
+        .unwrap()
+        .into_iter()
+        .map(|m| m.title)
+        .collect();
+    for m in seed::demo_matters() {
+        assert!(titles.contains(&m.title), "{} missing", m.title);
+    }
+
+    // The key and the token are in the keyring, and in no file.
+    let profile = profile_for(&env.app_dir.path().join("data"));
+    let key = env
+        .keystore()
+        .get(SecretKind::VaultKey, &profile)
+        .unwrap()
+        .unwrap();
+    assert_eq!(key.len(), 32);
+    let token = env
+        .keystore()
+        .get(SecretKind::SessionToken, &profile)
+        .unwrap()
+        .unwrap();
+    core.close().unwrap();
+    let hex_key = strongroom_vault_hex(&key);
+    let mut needles: Vec<&[u8]> = vec![&key, hex_key.as_bytes(), &token];
+    let demo = seed::demo_matters();
+    for m in &demo {
+        needles.push(m.title.as_bytes());
+        needles.push(m.client_name.as_bytes());
+    }
+    assert_no_secret_or_plaintext(env.app_dir.path(), &needles);
+
+    // A fresh start opens the vault with the keyring's key, offline-capable.
+    let mut again = Core::new(env.config());
+    let st = again.start().unwrap();
+    assert!(st.signed_in);
+    assert_eq!(again.matters().unwrap().len(), demo.len());
+    again.close().unwrap();
+    env.cleanup_keyring();
+    env.server.stop().await;
+}
+
+fn strongroom_vault_hex(key: &[u8]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn wrong_password_creates_no_vault() {
+    let env = Env::new().await;
+    let mut core = Core::new(env.config());
+    core.start().unwrap();
+    let err = core
+        .sign_in(&env.server.url(), seed::DEMO_EMAIL, "not-the-password")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidCredentials);
+    assert!(!env.vault_path().exists());
+    let profile = profile_for(&env.app_dir.path().join("data"));
+    assert!(
+        env.keystore()
+            .get(SecretKind::VaultKey, &profile)
+            .unwrap()
+            .is_none()
+    );
+    assert!(!core.status().unwrap().signed_in);
+    env.server.stop().await;
+}
+
+#[tokio::test]
+async fn server_gone_means_offline_with_the_vault_intact() {
+    let env = Env::new().await;
+    let mut core = Core::new(env.config());
+    core.start().unwrap();
+    core.sign_in(&env.server.url(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let before = core.matters().unwrap();
+    env.server.stop().await;
+
+    let err = core.sync().await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ServerUnreachable);
+    let st = core.status().unwrap();
+    assert_eq!(st.connection, Connection::Offline);
+    assert_eq!(st.last_error.unwrap().code, ErrorCode::ServerUnreachable);
+    assert_eq!(core.matters().unwrap(), before);
+    core.close().unwrap();
+
+    // And after a restart, still there.
+    let mut again = Core::new(env.config());
+    again.start().unwrap();
+    assert_eq!(again.matters().unwrap(), before);
+    assert!(again.sync().await.is_err());
+    assert_eq!(again.status().unwrap().connection, Connection::Offline);
+    env.cleanup_keyring();
+    drop(env.server_dir);
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_by_name() {
+    let env = Env::new().await;
+    let mut cfg = env.config();
+    cfg.practice_ca_pem = None;
+    let mut core = Core::new(cfg);
+    core.start().unwrap();
+    let err = core
+        .sign_in(&env.server.url(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::CertificateRefused, "{err}");
+    assert!(err.to_string().contains("unknown issuer"), "{err}");
+    assert!(!env.vault_path().exists());
+
+    // Another CA's certificate is no better.
+    let other_dir = tempfile::tempdir().unwrap();
+    strongroom_server::tls::ensure_dev_certificate(&strongroom_server::tls::TlsPaths::in_dir(
+        other_dir.path(),
+    ))
+    .unwrap();
+    let mut cfg = env.config();
+    cfg.practice_ca_pem = Some(std::fs::read_to_string(other_dir.path().join("ca.pem")).unwrap());
+    let mut core = Core::new(cfg);
+    core.start().unwrap();
+    let err = core
+        .sign_in(&env.server.url(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::CertificateRefused);
+    assert!(!env.vault_path().exists());
+
+    // And plain http is never spoken.
+    let err = core
+        .sign_in(
+            &format!("http://{}", env.server.addr),
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidAddress);
+    env.server.stop().await;
+}
+
+#[tokio::test]
+async fn keyring_unavailable_is_a_clear_error_and_nothing_is_written() {
+    // No D-Bus session here: the Secret Service cannot be reached. nextest runs each test
+    // in its own process, so changing this process's environment touches no other test.
+    unsafe {
+        std::env::set_var(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/strongroom-bus",
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config::new(dir.path().join("data"));
+    cfg.keyring_service = "law.strongroom.test.nokeyring".into();
+    let mut core = Core::new(cfg.clone());
+    let err = core.start().unwrap_err();
+    assert_eq!(err.code(), ErrorCode::KeyringUnavailable, "{err}");
+    assert!(matches!(err, ClientError::KeyringUnavailable(_)));
+    let err = core
+        .sign_in(
+            "https://127.0.0.1:9/",
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::KeyringUnavailable);
+    assert!(!cfg.vault_path().exists());
+}
+
+/// A hostile server: it speaks TLS with a trusted certificate and signs in, but its second
+/// page of changes is malformed.
+async fn hostile_server(
+    dir: &Path,
+    second_page: &'static str,
+) -> (SocketAddr, axum_server::Handle<SocketAddr>) {
+    use axum::routing::{get, post};
+    let paths = strongroom_server::tls::TlsPaths::in_dir(dir);
+    strongroom_server::tls::ensure_dev_certificate(&paths).unwrap();
+    let cfg = strongroom_server::tls::server_config(&paths).unwrap();
+    let app = axum::Router::new()
+        .route("/v1/health", get(|| async { axum::Json(serde_json::json!({"status": "ok", "protocol_version": 1})) }))
+        .route(
+            "/v1/auth/sign-in",
+            post(|| async {
+                axum::Json(serde_json::json!({
+                    "token": "hostile-token-0123456789",
+                    "user": {"id": uuid::Uuid::nil(), "email": "x@hostile.example", "display_name": "X"},
+                    "practice": {"id": uuid::Uuid::nil(), "name": "Hostile"}
+                }))
+            }),
+        )
+        .route(
+            "/v1/sync/changes",
+            get(move |q: axum::extract::Query<std::collections::HashMap<String, String>>| async move {
+                let after = q.get("after").map(String::as_str).unwrap_or("0");
+                let body = if after == "0" {
+                    serde_json::json!({"changes": [{"seq": 1, "version": 1, "kind": "matter", "matter": {
+                        "id": uuid::Uuid::new_v4(), "number": "H-1", "title": "First page matter",
+                        "matter_type": "Litigation", "status": "open", "client_name": "C",
+                        "responsible": "R", "opened_on": "2026-01-01"}}], "cursor": 1, "has_more": true})
+                    .to_string()
+                } else {
+                    second_page.to_owned()
+                };
+                ([("content-type", "application/json")], body)
+            }),
+        );
+    let handle = axum_server::Handle::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = axum_server::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(cfg)),
+    )
+    .unwrap()
+    .handle(handle.clone());
+    tokio::spawn(async move { server.serve(app.into_make_service()).await });
+    handle.listening().await.unwrap();
+    (addr, handle)
+}
+
+#[tokio::test]
+async fn a_malformed_page_is_refused_whole() {
+    strongroom_server::install_crypto_provider();
+    let seconds: [&'static str; 3] = [
+        // One good change, then one that is not a matter.
+        r#"{"changes":[{"seq":2,"version":1,"kind":"matter_deleted","id":"00000000-0000-0000-0000-000000000001"},{"seq":3,"version":1,"kind":"matter","matter":{"id":"not-a-uuid"}}],"cursor":3,"has_more":false}"#,
+        // Truncated JSON.
+        r#"{"changes":[{"seq":2,"version":1,"kind":"matter_del"#,
+        // Well-formed but going backwards.
+        r#"{"changes":[{"seq":1,"version":2,"kind":"matter_deleted","id":"00000000-0000-0000-0000-000000000001"}],"cursor":1,"has_more":false}"#,
+    ];
+    for second in seconds {
+        let dir = tempfile::tempdir().unwrap();
+        let (addr, handle) = hostile_server(dir.path(), second).await;
+        let mut cfg = Config::new(dir.path().join("app"));
+        cfg.keyring_service = format!("law.strongroom.test.{}", uuid::Uuid::new_v4());
+        cfg.practice_ca_pem = Some(std::fs::read_to_string(dir.path().join("ca.pem")).unwrap());
+        cfg.without_os_roots = true;
+        let mut core = Core::new(cfg.clone());
+        core.start().unwrap();
+        // Sign-in succeeds; the first sync stops at the bad page.
+        let st = core
+            .sign_in(&format!("https://{addr}/"), "x@hostile.example", "pw")
+            .await
+            .unwrap();
+        assert_eq!(
+            st.last_error.as_ref().map(|e| e.code),
+            Some(ErrorCode::MalformedResponse),
+            "{second}"
+        );
+        let matters = core.matters().unwrap();
+        assert_eq!(matters.len(), 1, "only the first, good page is stored");
+        assert_eq!(matters[0].title, "First page matter");
+        let err = core.sync().await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::MalformedResponse);
+        assert_eq!(core.matters().unwrap().len(), 1);
+        core.close().unwrap();
+        let ks = Keystore::native(cfg.keyring_service.clone());
+        let profile = profile_for(&cfg.data_dir);
+        ks.delete(SecretKind::VaultKey, &profile).unwrap();
+        ks.delete(SecretKind::SessionToken, &profile).unwrap();
+        handle.shutdown();
+    }
+}

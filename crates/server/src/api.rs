@@ -1,0 +1,291 @@
+//! The REST surface `/v1`: health, sign-in, and the practice's change feed.
+//!
+//! Invariant: every handler that returns practice data takes a [`Principal`] from a live
+//! session and passes its practice id to the store; no handler takes a practice id from
+//! the request.
+//! Invariant: errors are RFC 9457 problem details with a machine-readable code, and never
+//! echo a password, a token or record content.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use strongroom_protocol::{
+    ChangesPage, Health, MAX_PAGE_SIZE, PROTOCOL_HEADER, PROTOCOL_VERSION, Problem, ProblemCode,
+    SignInRequest, SignInResponse, UserInfo,
+};
+
+use crate::auth;
+use crate::store::{NewSession, Principal, Store, StoreError};
+
+/// Session lifetimes.
+pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
+pub const SESSION_IDLE_SECS: i64 = 14 * 24 * 3600;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+}
+
+/// The `/v1` router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/auth/sign-in", post(sign_in))
+        .route("/v1/sync/changes", get(changes))
+        .fallback(|| async {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                ProblemCode::NotFound,
+                "no such route",
+            )
+        })
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .with_state(state)
+}
+
+/// An error answer, rendered as problem details.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: ProblemCode,
+    detail: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ProblemCode::BadRequest, detail)
+    }
+
+    fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ProblemCode::Unauthenticated,
+            "a valid session is required",
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        // The store's message may quote a value; log it, answer generically.
+        tracing::error!(error = %e, "store failure");
+        match e {
+            StoreError::NotFound => {
+                Self::new(StatusCode::NOT_FOUND, ProblemCode::NotFound, "not found")
+            }
+            _ => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ProblemCode::Internal,
+                "the service could not complete the request; try again",
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = Problem {
+            kind: format!(
+                "https://strongroom.law/problems/{}",
+                serde_json::to_value(self.code)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            ),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: Some(self.detail),
+            code: self.code,
+        };
+        let mut resp = (self.status, Json(problem)).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        resp
+    }
+}
+
+fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get(PROTOCOL_HEADER) {
+        None => Ok(()),
+        Some(v)
+            if v.to_str().ok().and_then(|s| s.trim().parse::<u32>().ok())
+                == Some(PROTOCOL_VERSION) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ProblemCode::IncompatibleProtocol,
+            format!("this service speaks protocol version {PROTOCOL_VERSION}"),
+        )),
+    }
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        check_protocol(&parts.headers)?;
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 256)
+            .ok_or_else(ApiError::unauthenticated)?;
+        let now = unix_now();
+        state
+            .store
+            .session(&auth::token_hash(token), now, SESSION_IDLE_SECS)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        protocol_version: PROTOCOL_VERSION,
+    })
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<SignInRequest>, JsonRejection>,
+) -> Result<Json<SignInResponse>, ApiError> {
+    check_protocol(&headers)?;
+    let Json(req) = body.map_err(|e| {
+        ApiError::bad_request(format!(
+            "the request body is not a sign-in request: {}",
+            e.body_text()
+        ))
+    })?;
+    let email = req.email.trim();
+    if email.is_empty() || email.len() > 254 || !email.contains('@') {
+        return Err(ApiError::bad_request(
+            "email must be an address of at most 254 characters",
+        ));
+    }
+    if req.password.is_empty() || req.password.len() > 1024 {
+        return Err(ApiError::bad_request(
+            "password must be 1 to 1024 characters",
+        ));
+    }
+    let device_name: String = req.device_name.trim().chars().take(100).collect();
+    let invalid = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ProblemCode::InvalidCredentials,
+            "the email or password is not right",
+        )
+    };
+    let user = state.store.user_by_email(email).await?;
+    let password = req.password;
+    let Some(user) = user else {
+        // Spend the same effort as a real check, so timing does not reveal who has an account.
+        tokio::task::spawn_blocking(move || auth::verify_password(&password, auth::dummy_hash()))
+            .await
+            .ok();
+        tracing::info!("sign-in failed: unknown account");
+        return Err(invalid());
+    };
+    let phc = user.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &phc))
+        .await
+        .unwrap_or(false);
+    if !ok || user.disabled {
+        tracing::info!(user = %user.id.0, "sign-in failed");
+        return Err(invalid());
+    }
+    let token = auth::new_token().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ProblemCode::Internal,
+            "no randomness available",
+        )
+    })?;
+    let now = unix_now();
+    state
+        .store
+        .create_session(NewSession {
+            token_hash: auth::token_hash(&token),
+            user_id: user.id,
+            practice_id: user.practice_id,
+            device_name: if device_name.is_empty() {
+                "unnamed device".into()
+            } else {
+                device_name
+            },
+            created_at: now,
+            expires_at: now + SESSION_ABSOLUTE_SECS,
+        })
+        .await?;
+    let practice = state.store.practice(user.practice_id).await?;
+    tracing::info!(user = %user.id.0, "signed in");
+    Ok(Json(SignInResponse {
+        token,
+        user: UserInfo {
+            id: user.id.0,
+            email: user.email,
+            display_name: user.display_name,
+        },
+        practice,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct ChangesQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<u32>,
+}
+
+async fn changes(
+    principal: Principal,
+    State(state): State<AppState>,
+    query: Result<Query<ChangesQuery>, QueryRejection>,
+) -> Result<Json<ChangesPage>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    if q.after < 0 {
+        return Err(ApiError::bad_request("after must not be negative"));
+    }
+    let limit = q.limit.unwrap_or(500);
+    if limit == 0 || limit > MAX_PAGE_SIZE {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_PAGE_SIZE}"
+        )));
+    }
+    let page = state
+        .store
+        .changes_after(principal.practice_id, q.after, limit)
+        .await?;
+    Ok(Json(page))
+}

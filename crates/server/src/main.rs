@@ -1,0 +1,79 @@
+//! `strongroom-server`: the hosted service and its operator commands.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use strongroom_server::{ServeOptions, seed};
+
+#[derive(Parser)]
+#[command(
+    name = "strongroom-server",
+    version,
+    about = "The Strongroom hosted service"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API over TLS.
+    Serve {
+        /// Directory for the database and TLS material.
+        #[arg(
+            long,
+            env = "STRONGROOM_SERVER_DATA",
+            default_value = ".strongroom-server"
+        )]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, env = "STRONGROOM_LISTEN", default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// Seed the demo practice if it is not there yet.
+        #[arg(long)]
+        seed_demo: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            data_dir,
+            listen,
+            seed_demo,
+        } => {
+            let server = strongroom_server::start(ServeOptions {
+                data_dir,
+                listen,
+                seed_demo,
+            })
+            .await
+            .context("starting the server")?;
+            println!("Strongroom server listening on {}", server.url());
+            println!(
+                "Development CA (trust this in the app): {}",
+                server.ca_pem_path.display()
+            );
+            if seed_demo {
+                println!(
+                    "Demo practice: {} / {}",
+                    seed::DEMO_EMAIL,
+                    seed::DEMO_PASSWORD
+                );
+            }
+            tokio::signal::ctrl_c().await?;
+            server.stop().await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! The storage boundary of the hosted service: one trait, implemented per database.
+//!
+//! Invariant: every method that touches practice data takes the caller's `PracticeId` and
+//! scopes its query by it; nothing here reads across practices.
+//! Invariant: a write takes the practice's next sequence number in its own transaction,
+//! under a lock that orders writers, so commit order and `seq` order agree.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use strongroom_protocol::{ChangesPage, Matter, PracticeInfo};
+use uuid::Uuid;
+
+/// A practice's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PracticeId(pub Uuid);
+
+/// A user's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserId(pub Uuid);
+
+/// A user as stored, for sign-in.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub practice_id: PracticeId,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// A new session to store. Only the token's hash is ever stored.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub practice_id: PracticeId,
+    pub device_name: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Who a valid session speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub practice_id: PracticeId,
+}
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(e.to_string()),
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The hosted service's storage.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn create_practice(&self, name: &str) -> StoreResult<PracticeId>;
+    async fn practice(&self, id: PracticeId) -> StoreResult<PracticeInfo>;
+    async fn create_user(
+        &self,
+        practice: PracticeId,
+        email: &str,
+        display_name: &str,
+        password_hash: &str,
+    ) -> StoreResult<UserId>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn create_session(&self, session: NewSession) -> StoreResult<()>;
+    /// The principal of a live session: not revoked, not past `expires_at`, seen within
+    /// `idle_secs`. Touches `last_seen_at`.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+        idle_secs: i64,
+    ) -> StoreResult<Option<Principal>>;
+    /// Creates or replaces a matter; returns the change's sequence number.
+    async fn put_matter(&self, practice: PracticeId, matter: &Matter) -> StoreResult<i64>;
+    /// Deletes a matter, leaving a tombstone; returns the change's sequence number.
+    async fn delete_matter(&self, practice: PracticeId, id: Uuid) -> StoreResult<i64>;
+    /// The practice's changes after `after`, at most `limit`, in `seq` order.
+    async fn changes_after(
+        &self,
+        practice: PracticeId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<ChangesPage>;
+}

@@ -1,0 +1,318 @@
+//! The embedded SQLite store (WAL), the service's default.
+//!
+//! One connection behind a mutex, used from blocking threads: SQLite serialises writers
+//! anyway, and `BEGIN IMMEDIATE` takes the write lock before the sequence number is read,
+//! so sequence numbers commit in order.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use strongroom_protocol::{Change, ChangeRecord, ChangesPage, Matter, MatterStatus, PracticeInfo};
+use uuid::Uuid;
+
+use super::{
+    NewSession, PracticeId, Principal, Store, StoreError, StoreResult, UserId, UserRecord,
+};
+
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+
+/// SQLite-backed [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and migrates it.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let mut conn = Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Database("store lock poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Database(e.to_string()))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn parse_uuid(s: &str) -> rusqlite::Result<Uuid> {
+    s.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// Takes the practice's next sequence number inside `tx`.
+fn next_seq(tx: &rusqlite::Transaction<'_>, practice: PracticeId) -> StoreResult<i64> {
+    tx.query_row(
+        "UPDATE practices SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+        [practice.0.to_string()],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_practice(&self, name: &str) -> StoreResult<PracticeId> {
+        let name = name.to_owned();
+        self.with(move |c| {
+            let id = Uuid::new_v4();
+            c.execute(
+                "INSERT INTO practices (id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![id.to_string(), name, now_rfc3339()],
+            )?;
+            Ok(PracticeId(id))
+        })
+        .await
+    }
+
+    async fn practice(&self, id: PracticeId) -> StoreResult<PracticeInfo> {
+        self.with(move |c| {
+            c.query_row(
+                "SELECT name FROM practices WHERE id = ?1",
+                [id.0.to_string()],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(|name| PracticeInfo { id: id.0, name })
+            .ok_or(StoreError::NotFound)
+        })
+        .await
+    }
+
+    async fn create_user(
+        &self,
+        practice: PracticeId,
+        email: &str,
+        display_name: &str,
+        password_hash: &str,
+    ) -> StoreResult<UserId> {
+        let (email, display_name, password_hash) = (
+            email.to_owned(),
+            display_name.to_owned(),
+            password_hash.to_owned(),
+        );
+        self.with(move |c| {
+            let id = Uuid::new_v4();
+            c.execute(
+                "INSERT INTO users (id, practice_id, email, display_name, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id.to_string(), practice.0.to_string(), email, display_name, password_hash, now_rfc3339()],
+            )?;
+            Ok(UserId(id))
+        })
+        .await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let email = email.to_owned();
+        self.with(move |c| {
+            Ok(c.query_row(
+                "SELECT id, practice_id, email, display_name, password_hash, disabled
+                 FROM users WHERE email = ?1",
+                [email],
+                |r| {
+                    Ok(UserRecord {
+                        id: UserId(parse_uuid(&r.get::<_, String>(0)?)?),
+                        practice_id: PracticeId(parse_uuid(&r.get::<_, String>(1)?)?),
+                        email: r.get(2)?,
+                        display_name: r.get(3)?,
+                        password_hash: r.get(4)?,
+                        disabled: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn create_session(&self, s: NewSession) -> StoreResult<()> {
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, user_id, practice_id, device_name, created_at, last_seen_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                params![
+                    s.token_hash,
+                    s.user_id.0.to_string(),
+                    s.practice_id.0.to_string(),
+                    s.device_name,
+                    s.created_at,
+                    s.expires_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+        idle_secs: i64,
+    ) -> StoreResult<Option<Principal>> {
+        let token_hash = token_hash.to_owned();
+        self.with(move |c| {
+            let found = c
+                .query_row(
+                    "SELECT s.user_id, s.practice_id FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = ?1 AND s.revoked = 0 AND u.disabled = 0
+                       AND s.expires_at > ?2 AND s.last_seen_at > ?2 - ?3",
+                    params![token_hash, now, idle_secs],
+                    |r| {
+                        Ok(Principal {
+                            user_id: UserId(parse_uuid(&r.get::<_, String>(0)?)?),
+                            practice_id: PracticeId(parse_uuid(&r.get::<_, String>(1)?)?),
+                        })
+                    },
+                )
+                .optional()?;
+            if found.is_some() {
+                c.execute(
+                    "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
+                    params![token_hash, now],
+                )?;
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn put_matter(&self, practice: PracticeId, m: &Matter) -> StoreResult<i64> {
+        let m = m.clone();
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let seq = next_seq(&tx, practice)?;
+            tx.execute(
+                "INSERT INTO matters
+                   (practice_id, id, seq, version, deleted, number, title, matter_type, status, client_name, responsible, opened_on)
+                 VALUES (?1, ?2, ?3, 1, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (practice_id, id) DO UPDATE SET
+                   seq = excluded.seq, version = matters.version + 1, deleted = 0,
+                   number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
+                   status = excluded.status, client_name = excluded.client_name,
+                   responsible = excluded.responsible, opened_on = excluded.opened_on",
+                params![
+                    practice.0.to_string(),
+                    m.id.to_string(),
+                    seq,
+                    m.number,
+                    m.title,
+                    m.matter_type,
+                    m.status.as_str(),
+                    m.client_name,
+                    m.responsible,
+                    m.opened_on
+                ],
+            )?;
+            tx.commit()?;
+            Ok(seq)
+        })
+        .await
+    }
+
+    async fn delete_matter(&self, practice: PracticeId, id: Uuid) -> StoreResult<i64> {
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let seq = next_seq(&tx, practice)?;
+            // The tombstone keeps the id and the sequence number, and forgets the content.
+            let n = tx.execute(
+                "UPDATE matters SET seq = ?3, version = version + 1, deleted = 1,
+                   number = '', title = '', matter_type = '', client_name = '', responsible = '', opened_on = ''
+                 WHERE practice_id = ?1 AND id = ?2 AND deleted = 0",
+                params![practice.0.to_string(), id.to_string(), seq],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.commit()?;
+            Ok(seq)
+        })
+        .await
+    }
+
+    async fn changes_after(
+        &self,
+        practice: PracticeId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<ChangesPage> {
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, version, deleted, id, number, title, matter_type, status, client_name, responsible, opened_on
+                 FROM matters WHERE practice_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            )?;
+            let fetch = i64::from(limit) + 1;
+            let rows = stmt.query_map(params![practice.0.to_string(), after, fetch], |r| {
+                let seq: i64 = r.get(0)?;
+                let version: i64 = r.get(1)?;
+                let deleted: bool = r.get(2)?;
+                let id = parse_uuid(&r.get::<_, String>(3)?)?;
+                let record = if deleted {
+                    ChangeRecord::MatterDeleted { id }
+                } else {
+                    let status: String = r.get(7)?;
+                    ChangeRecord::Matter {
+                        matter: Matter {
+                            id,
+                            number: r.get(4)?,
+                            title: r.get(5)?,
+                            matter_type: r.get(6)?,
+                            status: MatterStatus::parse(&status).unwrap_or(MatterStatus::Open),
+                            client_name: r.get(8)?,
+                            responsible: r.get(9)?,
+                            opened_on: r.get(10)?,
+                        },
+                    }
+                };
+                Ok(Change { seq, version, record })
+            })?;
+            let mut changes = rows.collect::<Result<Vec<_>, _>>()?;
+            let has_more = changes.len() as i64 > i64::from(limit);
+            changes.truncate(limit as usize);
+            let cursor = changes.last().map_or(after, |c| c.seq);
+            Ok(ChangesPage { changes, cursor, has_more })
+        })
+        .await
+    }
+}

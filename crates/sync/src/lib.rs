@@ -1,0 +1,223 @@
+//! The desktop's HTTPS client of the hosted service: reqwest over rustls.
+//!
+//! Invariants:
+//! - TLS 1.2 or 1.3 only, through rustls; trust comes from the OS roots plus an optional
+//!   practice CA. There is no switch that accepts an invalid certificate.
+//! - Only `https://` server addresses are accepted.
+//! - A response is decoded whole before anything is returned, so a malformed answer is an
+//!   error and never half a result.
+
+mod tls;
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use strongroom_protocol::{
+    ChangesPage, Health, PROTOCOL_HEADER, PROTOCOL_VERSION, Problem, ProblemCode, SignInRequest,
+    SignInResponse,
+};
+use url::Url;
+
+pub use tls::TlsOptions;
+
+/// What can go wrong talking to the server.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("the server address is not valid: {0}")]
+    InvalidAddress(String),
+    #[error("the server could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the server's certificate was refused: {0}")]
+    Certificate(String),
+    #[error("the practice CA file could not be used: {0}")]
+    BadCaFile(String),
+    #[error("the email or password is not right")]
+    InvalidCredentials,
+    #[error("the session is no longer valid; sign in again")]
+    Unauthenticated,
+    #[error("the server speaks protocol version {server}, this app speaks {client}")]
+    IncompatibleProtocol { server: u32, client: u32 },
+    #[error("the server sent an answer this app cannot read: {0}")]
+    Malformed(String),
+    #[error("the server answered {status}: {detail}")]
+    Server { status: u16, detail: String },
+}
+
+impl SyncError {
+    /// Whether the failure is passing (network, timeout, 5xx) rather than a verdict.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SyncError::Unreachable(_))
+            || matches!(self, SyncError::Server { status, .. } if *status >= 500)
+    }
+}
+
+/// A client of one server.
+#[derive(Debug, Clone)]
+pub struct ServerClient {
+    base: Url,
+    http: reqwest::Client,
+}
+
+impl ServerClient {
+    /// A client for the server at `address` (an `https://` URL), trusting the OS roots and
+    /// the practice CA in `tls`, if any.
+    pub fn new(address: &str, tls: &TlsOptions) -> Result<Self, SyncError> {
+        let base = parse_address(address)?;
+        let config = tls::client_config(tls)?;
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .https_only(true)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("strongroom-desktop/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        Ok(Self { base, http })
+    }
+
+    /// The server's address, normalised.
+    pub fn address(&self) -> &str {
+        self.base.as_str()
+    }
+
+    fn url(&self, path: &str) -> Result<Url, SyncError> {
+        self.base
+            .join(path)
+            .map_err(|e| SyncError::InvalidAddress(e.to_string()))
+    }
+
+    /// `GET /v1/health`, checking that the server speaks this protocol version.
+    pub async fn health(&self) -> Result<Health, SyncError> {
+        let req = self.http.get(self.url("v1/health")?);
+        let health: Health = self.send(req).await?;
+        if health.protocol_version != PROTOCOL_VERSION {
+            return Err(SyncError::IncompatibleProtocol {
+                server: health.protocol_version,
+                client: PROTOCOL_VERSION,
+            });
+        }
+        Ok(health)
+    }
+
+    /// `POST /v1/auth/sign-in`.
+    pub async fn sign_in(&self, body: &SignInRequest) -> Result<SignInResponse, SyncError> {
+        let req = self.http.post(self.url("v1/auth/sign-in")?).json(body);
+        self.send(req).await
+    }
+
+    /// `GET /v1/sync/changes`: the page of changes after `after`.
+    pub async fn changes(
+        &self,
+        token: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<ChangesPage, SyncError> {
+        let mut url = self.url("v1/sync/changes")?;
+        url.query_pairs_mut()
+            .append_pair("after", &after.to_string())
+            .append_pair("limit", &limit.to_string());
+        let req = self.http.get(url).bearer_auth(token);
+        self.send(req).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, SyncError> {
+        let resp = req
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(classify)?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| SyncError::Malformed(e.to_string()));
+        }
+        let problem: Option<Problem> = serde_json::from_slice(&body).ok();
+        Err(match (status, problem.as_ref().map(|p| p.code)) {
+            (_, Some(ProblemCode::InvalidCredentials)) => SyncError::InvalidCredentials,
+            (StatusCode::UNAUTHORIZED, _) => SyncError::Unauthenticated,
+            (_, Some(ProblemCode::IncompatibleProtocol)) => SyncError::IncompatibleProtocol {
+                server: 0,
+                client: PROTOCOL_VERSION,
+            },
+            _ => SyncError::Server {
+                status: status.as_u16(),
+                detail: problem
+                    .map(|p| p.detail.unwrap_or(p.title))
+                    .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
+            },
+        })
+    }
+}
+
+fn parse_address(address: &str) -> Result<Url, SyncError> {
+    let trimmed = address.trim();
+    let mut url =
+        Url::parse(trimmed).map_err(|e| SyncError::InvalidAddress(format!("{trimmed:?}: {e}")))?;
+    if url.scheme() != "https" {
+        return Err(SyncError::InvalidAddress(format!(
+            "{trimmed:?} does not start with https://; Strongroom only talks to servers over TLS"
+        )));
+    }
+    if url.host_str().is_none() {
+        return Err(SyncError::InvalidAddress(format!(
+            "{trimmed:?} names no host"
+        )));
+    }
+    if !url.path().ends_with('/') {
+        let p = format!("{}/", url.path());
+        url.set_path(&p);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// Turns a transport error into the reason a person can act on, finding a refused
+/// certificate wherever it sits in the error's chain.
+fn classify(e: reqwest::Error) -> SyncError {
+    if let Some(cert) = tls::certificate_problem(&e) {
+        return SyncError::Certificate(cert);
+    }
+    if e.is_decode() {
+        return SyncError::Malformed(e.to_string());
+    }
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    SyncError::Unreachable(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_must_be_https_with_a_host() {
+        assert!(parse_address("https://127.0.0.1:8443").is_ok());
+        assert_eq!(
+            parse_address(" https://example.test/base ")
+                .unwrap()
+                .as_str(),
+            "https://example.test/base/"
+        );
+        for bad in [
+            "http://example.test",
+            "example.test",
+            "",
+            "ftp://x",
+            "https://",
+        ] {
+            assert!(
+                matches!(parse_address(bad), Err(SyncError::InvalidAddress(_))),
+                "{bad}"
+            );
+        }
+    }
+}

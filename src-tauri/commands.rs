@@ -1,0 +1,44 @@
+//! The app's commands: one line each into the core.
+
+use strongroom_client::{AppStatus, ErrorDto, MatterSummary, SyncReport};
+use tauri::State;
+
+use crate::CoreState;
+
+type CmdResult<T> = Result<T, ErrorDto>;
+
+#[tauri::command]
+pub async fn app_start(state: State<'_, CoreState>) -> CmdResult<AppStatus> {
+    state.0.lock().await.start().map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn app_status(state: State<'_, CoreState>) -> CmdResult<AppStatus> {
+    state.0.lock().await.status().map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn sign_in(
+    state: State<'_, CoreState>,
+    server_url: String,
+    email: String,
+    password: String,
+) -> CmdResult<AppStatus> {
+    state
+        .0
+        .lock()
+        .await
+        .sign_in(&server_url, &email, &password)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn sync_now(state: State<'_, CoreState>) -> CmdResult<SyncReport> {
+    state.0.lock().await.sync().await.map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn list_matters(state: State<'_, CoreState>) -> CmdResult<Vec<MatterSummary>> {
+    state.0.lock().await.matters().map_err(|e| e.to_dto())
+}

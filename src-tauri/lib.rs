@@ -1,0 +1,77 @@
+//! The Strongroom desktop app: a thin Tauri shell over [`strongroom_client::Core`].
+//!
+//! Invariant: this crate holds no logic. Each command takes the core's lock, calls one
+//! method and maps its error to an [`ErrorDto`](strongroom_client::ErrorDto) with a code.
+//! Invariant: the window loads only the bundled UI; the webview runs incognito so it keeps
+//! nothing on disk; each command is allowed by name in `capabilities/`.
+
+mod commands;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use strongroom_client::{Config, Core};
+use tauri::Manager;
+
+/// The core, shared by the commands.
+pub struct CoreState(pub tokio::sync::Mutex<Core>);
+
+fn config(app: &tauri::App) -> anyhow::Result<Config> {
+    let data_dir = match std::env::var_os("STRONGROOM_DATA_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => app
+            .path()
+            .app_data_dir()
+            .context("no data directory for the app")?,
+    };
+    let mut cfg = Config::new(data_dir);
+    cfg.default_server_url = std::env::var("STRONGROOM_SERVER_URL")
+        .ok()
+        .filter(|s| !s.is_empty());
+    if let Some(ca) = std::env::var_os("STRONGROOM_CA_FILE").filter(|s| !s.is_empty()) {
+        let pem = std::fs::read_to_string(&ca).with_context(|| {
+            format!(
+                "reading the practice CA file {}",
+                PathBuf::from(&ca).display()
+            )
+        })?;
+        cfg.practice_ca_pem = Some(pem);
+    }
+    Ok(cfg)
+}
+
+/// Builds and runs the app until its window closes.
+pub fn run() -> anyhow::Result<()> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let app = tauri::Builder::default()
+        .setup(|app| {
+            let cfg = config(app)?;
+            app.manage(CoreState(tokio::sync::Mutex::new(Core::new(cfg))));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_start,
+            commands::app_status,
+            commands::sign_in,
+            commands::sync_now,
+            commands::list_matters,
+        ])
+        .build(tauri::generate_context!())
+        .context("building the app")?;
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            let state = handle.state::<CoreState>();
+            let mut core = state.0.blocking_lock();
+            if let Err(e) = core.close() {
+                tracing::warn!(code = ?e.code(), "closing the vault failed");
+            }
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! Driving the real app: tauri-driver in front of WebKitWebDriver, under the X display and
+//! D-Bus session that `scripts/with-test-env` provides.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// A running tauri-driver, killed on drop.
+pub struct Driver {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Finds a program on PATH or in cargo's bin directory.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        dirs.push(PathBuf::from(home).join("bin"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// The prerequisites of a desktop end-to-end run; a missing one fails the test loudly.
+pub fn check_prerequisites() -> Result<(PathBuf, PathBuf)> {
+    let driver = find_program("tauri-driver")
+        .context("tauri-driver is not installed (cargo install tauri-driver --locked); scripts/test installs it")?;
+    let native = find_program("WebKitWebDriver")
+        .context("WebKitWebDriver is not installed (Debian package webkit2gtk-driver); scripts/test installs it")?;
+    if std::env::var_os("DISPLAY").is_none() {
+        bail!("no X display: run the end-to-end tests through scripts/with-test-env (Xvfb)");
+    }
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        bail!("no D-Bus session: run the end-to-end tests through scripts/with-test-env (keyring)");
+    }
+    Ok((driver, native))
+}
+
+impl Driver {
+    /// Starts tauri-driver; the app it launches inherits `env`.
+    pub fn start(
+        driver: &Path,
+        native: &Path,
+        env: &[(&str, &std::ffi::OsStr)],
+        log: &Path,
+    ) -> Result<Self> {
+        let port = free_port();
+        let native_port = free_port();
+        let log_file = std::fs::File::create(log)?;
+        let mut cmd = Command::new(driver);
+        cmd.arg("--port")
+            .arg(port.to_string())
+            .arg("--native-port")
+            .arg(native_port.to_string())
+            .arg("--native-driver")
+            .arg(native)
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().context("starting tauri-driver")?;
+        let d = Driver { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not listen on port {port}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(d)
+    }
+
+    /// Opens a session, which launches the app. Retried: the driver drops a request now and then.
+    pub async fn session(&self, app: &Path) -> Result<Client> {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app.to_string_lossy() }),
+        );
+        let mut last = None;
+        for _ in 0..5 {
+            match ClientBuilder::rustls()?
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await
+            {
+                Ok(c) => return Ok(c),
+                Err(e) => {
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+        Err(anyhow::anyhow!(
+            "could not open a WebDriver session: {last:?}"
+        ))
+    }
+}
+
+/// Polls until `f` returns `Some`, or fails after `timeout` with `what`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            bail!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// The text of the first element matching `css`, if there is one.
+pub async fn text_of(c: &Client, css: &str) -> Option<String> {
+    let el = c.find(Locator::Css(css)).await.ok()?;
+    el.text().await.ok()
+}
+
+/// The texts of every element matching `css`.
+pub async fn texts_of(c: &Client, css: &str) -> Option<Vec<String>> {
+    let els = c.find_all(Locator::Css(css)).await.ok()?;
+    let mut out = Vec::with_capacity(els.len());
+    for e in els {
+        out.push(e.text().await.ok()?);
+    }
+    Some(out)
+}
+
+/// Replaces an input's value by typing, retried.
+pub async fn type_into(c: &Client, css: &str, value: &str) -> Result<()> {
+    let mut last = None;
+    for _ in 0..4 {
+        let attempt = async {
+            let el = c
+                .wait()
+                .at_most(Duration::from_secs(15))
+                .for_element(Locator::Css(css))
+                .await?;
+            el.clear().await?;
+            el.send_keys(value).await?;
+            let now = el.prop("value").await?.unwrap_or_default();
+            if now != value {
+                anyhow::bail!("{css} holds {now:?} after typing");
+            }
+            Ok::<_, anyhow::Error>(())
+        };
+        match attempt.await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap())
+}
+
+/// Clicks an element, retried.
+pub async fn click(c: &Client, css: &str) -> Result<()> {
+    let mut last = None;
+    for _ in 0..4 {
+        match c
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(el) => match el.click().await {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(anyhow::Error::from(e)),
+            },
+            Err(e) => last = Some(e.into()),
+        }
+    }
+    Err(last.unwrap())
+}

@@ -1,0 +1,208 @@
+//! End to end, as a lawyer would: the real hosted service on 127.0.0.1 over TLS, the real
+//! desktop app in WebKit under Xvfb (tauri-driver + WebKitWebDriver), the real keyring.
+//!
+//! Sign in, see the practice's matters, lose the server, still see them (and the app says
+//! it is offline), restart the app offline, still see them. Then read every file the app
+//! wrote: no matter or client name, no vault key and no session token in any of them.
+
+mod driver;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use strongroom_client::{KEYRING_SERVICE, profile_for};
+use strongroom_keystore::{Keystore, SecretKind};
+use strongroom_server::{ServeOptions, seed};
+use strongroom_vault::{Vault, VaultError, VaultKey};
+
+use driver::{Driver, click, eventually, text_of, texts_of, type_into};
+
+const APP_IDENTIFIER: &str = "law.strongroom.desktop";
+const WAIT: Duration = Duration::from_secs(45);
+
+fn screenshot_dir() -> PathBuf {
+    std::env::var_os("STRONGROOM_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots"))
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            let meta = std::fs::symlink_metadata(&p);
+            if meta.as_ref().map(|m| m.is_dir()).unwrap_or(false) {
+                out.extend(files_under(&p));
+            } else if meta.map(|m| m.is_file()).unwrap_or(false) {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+async fn wait_for_matters(c: &fantoccini::Client, titles: &[String]) -> Result<Vec<String>> {
+    eventually("every seeded matter on screen", WAIT, || async {
+        let shown = texts_of(c, "tr.matter-row td.title").await?;
+        titles.iter().all(|t| shown.contains(t)).then_some(shown)
+    })
+    .await
+}
+
+async fn wait_for_connection(c: &fantoccini::Client, want: &str) -> Result<()> {
+    eventually(&format!("the status line to say {want}"), WAIT, || async {
+        let t = text_of(c, "[data-testid=connection]").await?;
+        (t.trim() == want).then_some(())
+    })
+    .await
+}
+
+async fn save_screenshot(c: &fantoccini::Client, name: &str) -> Result<()> {
+    let png = c.screenshot().await?;
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(name), png)?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
+    let (driver_bin, native) = driver::check_prerequisites()?;
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_strongroom"));
+
+    let server_dir = tempfile::tempdir()?;
+    let server = strongroom_server::start(ServeOptions {
+        data_dir: server_dir.path().to_owned(),
+        listen: "127.0.0.1:0".parse()?,
+        seed_demo: true,
+    })
+    .await?;
+    let demo = seed::demo_matters();
+    let titles: Vec<String> = demo.iter().map(|m| m.title.clone()).collect();
+
+    // The app's whole world: every file it writes lands under this home.
+    let home = tempfile::tempdir()?;
+    let xdg = |sub: &str| home.path().join(sub).into_os_string();
+    let (data, config, cache, state) = (
+        xdg(".local/share"),
+        xdg(".config"),
+        xdg(".cache"),
+        xdg(".local/state"),
+    );
+    let url = server.url();
+    let env: Vec<(&str, &std::ffi::OsStr)> = vec![
+        ("HOME", home.path().as_os_str()),
+        ("XDG_DATA_HOME", &data),
+        ("XDG_CONFIG_HOME", &config),
+        ("XDG_CACHE_HOME", &cache),
+        ("XDG_STATE_HOME", &state),
+        ("STRONGROOM_SERVER_URL", url.as_ref()),
+        ("STRONGROOM_CA_FILE", server.ca_pem_path.as_os_str()),
+    ];
+    let data_dir = home.path().join(".local/share").join(APP_IDENTIFIER);
+    let log = std::env::temp_dir().join(format!(
+        "strongroom-e2e-{}-tauri-driver.log",
+        std::process::id()
+    ));
+    let driver = Driver::start(&driver_bin, &native, &env, &log)?;
+
+    // 1. Sign in and see the matters.
+    let c = driver.session(&app).await?;
+    eventually("the sign-in form", WAIT, || async {
+        text_of(&c, "#signin-title").await
+    })
+    .await?;
+    type_into(&c, "#server-url", &url).await?;
+    type_into(&c, "#email", seed::DEMO_EMAIL).await?;
+    type_into(&c, "#password", seed::DEMO_PASSWORD).await?;
+    click(&c, "#sign-in").await?;
+    wait_for_matters(&c, &titles).await?;
+    wait_for_connection(&c, "Online").await?;
+    save_screenshot(&c, "matters.png").await?;
+
+    // 2. The server goes away: the list stays and the app says it is offline.
+    server.stop().await;
+    click(&c, "#sync-now").await?;
+    wait_for_connection(&c, "Offline").await?;
+    wait_for_matters(&c, &titles).await?;
+    eventually("the offline note", WAIT, || async {
+        text_of(&c, "[data-testid=offline-note]").await
+    })
+    .await?;
+    save_screenshot(&c, "matters-offline.png").await?;
+    c.close().await.ok();
+
+    // 3. Restart the app with the server still gone: straight to the matters, offline.
+    let c = driver.session(&app).await?;
+    wait_for_matters(&c, &titles).await?;
+    wait_for_connection(&c, "Offline").await?;
+    c.close().await.ok();
+    drop(driver);
+
+    // 4. The secrets are in the keyring, and nothing readable is in any file.
+    let profile = profile_for(&data_dir);
+    let keystore = Keystore::native(KEYRING_SERVICE);
+    let key_bytes = keystore
+        .get(SecretKind::VaultKey, &profile)?
+        .context("the vault key is not in the keyring")?;
+    let token = keystore
+        .get(SecretKind::SessionToken, &profile)?
+        .context("the session token is not in the keyring")?;
+    assert_eq!(key_bytes.len(), 32);
+    let hex_key: String = key_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut needles: Vec<(String, Vec<u8>)> = vec![
+        ("vault key".into(), key_bytes.to_vec()),
+        ("vault key (hex)".into(), hex_key.clone().into_bytes()),
+        (
+            "vault key (HEX)".into(),
+            hex_key.to_uppercase().into_bytes(),
+        ),
+        ("session token".into(), token.to_vec()),
+    ];
+    for m in &demo {
+        needles.push((format!("title {:?}", m.title), m.title.clone().into_bytes()));
+        needles.push((
+            format!("client {:?}", m.client_name),
+            m.client_name.clone().into_bytes(),
+        ));
+    }
+    let written = files_under(home.path());
+    assert!(
+        written.iter().any(|p| p.ends_with("vault.db")),
+        "the vault is not where expected: {written:?}"
+    );
+    for path in &written {
+        let bytes = std::fs::read(path)?;
+        for (what, needle) in &needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
+                "{what} found in plaintext in {}",
+                path.display()
+            );
+        }
+    }
+
+    // 5. The vault opens with its key and with nothing else.
+    let vault_path = data_dir.join("vault.db");
+    let key = VaultKey::from_slice(&key_bytes).context("key length")?;
+    let wrong = VaultKey::generate()?;
+    assert!(matches!(
+        Vault::open(&vault_path, &wrong),
+        Err(VaultError::WrongKeyOrNotAVault)
+    ));
+    let header = std::fs::read(&vault_path)?;
+    assert!(
+        !header.starts_with(b"SQLite format 3\0"),
+        "the vault has a plain SQLite header: it is not encrypted"
+    );
+    let vault = Vault::open(&vault_path, &key)?;
+    assert_eq!(vault.matters()?.len(), demo.len());
+    drop(vault);
+
+    keystore.delete(SecretKind::VaultKey, &profile)?;
+    keystore.delete(SecretKind::SessionToken, &profile)?;
+    std::fs::remove_file(&log).ok();
+    Ok(())
+}

@@ -1,0 +1,41 @@
+// The one interface the UI talks through. The desktop app uses TauriBackend; tests and,
+// later, the web surface provide their own implementations.
+import { invoke } from "@tauri-apps/api/core";
+import type { AppStatus, ErrorDto, MatterSummary, SyncReport } from "./types";
+import { BackendError, toBackendError } from "./errors";
+
+export interface Backend {
+  start(): Promise<AppStatus>;
+  status(): Promise<AppStatus>;
+  signIn(serverUrl: string, email: string, password: string): Promise<AppStatus>;
+  syncNow(): Promise<SyncReport>;
+  listMatters(): Promise<MatterSummary[]>;
+}
+
+export { BackendError };
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toBackendError(e as ErrorDto | string);
+  }
+}
+
+export class TauriBackend implements Backend {
+  start() {
+    return call<AppStatus>("app_start");
+  }
+  status() {
+    return call<AppStatus>("app_status");
+  }
+  signIn(serverUrl: string, email: string, password: string) {
+    return call<AppStatus>("sign_in", { serverUrl, email, password });
+  }
+  syncNow() {
+    return call<SyncReport>("sync_now");
+  }
+  listMatters() {
+    return call<MatterSummary[]>("list_matters");
+  }
+}

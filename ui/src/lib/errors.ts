@@ -1,0 +1,83 @@
+// Error codes from the backend, mapped to words a lawyer can act on. The UI never matches
+// on a message string: only on the code.
+import type { ErrorCode, ErrorDto } from "./types";
+
+export class BackendError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
+  "keyring_unavailable",
+  "vault_key_missing",
+  "vault_unreadable",
+  "vault_failed",
+  "not_signed_in",
+  "already_signed_in",
+  "invalid_address",
+  "server_unreachable",
+  "certificate_refused",
+  "bad_ca_file",
+  "invalid_credentials",
+  "session_expired",
+  "incompatible_server",
+  "malformed_response",
+  "server_error",
+  "internal",
+]);
+
+export function toBackendError(e: ErrorDto | string | unknown): BackendError {
+  if (e && typeof e === "object" && "code" in e && KNOWN.has(String((e as ErrorDto).code))) {
+    const dto = e as ErrorDto;
+    return new BackendError(dto.code, dto.message ?? "");
+  }
+  return new BackendError("internal", typeof e === "string" ? e : String(e));
+}
+
+/** A message for a person: what happened and what to do. */
+export function humanMessage(code: ErrorCode, detail = ""): string {
+  switch (code) {
+    case "keyring_unavailable":
+      return "Strongroom keeps its encryption key in your system keyring, and no keyring is available. Unlock or start your keyring (for example GNOME Keyring) and open Strongroom again. Your practice's data is never stored unencrypted.";
+    case "vault_key_missing":
+      return "The key to this device's encrypted copy is no longer in your system keyring, so the copy cannot be opened.";
+    case "vault_unreadable":
+      return "This device's encrypted copy cannot be read with the key in your keyring.";
+    case "vault_failed":
+      return `The encrypted copy on this device reported a problem: ${detail}`;
+    case "not_signed_in":
+      return "You are not signed in.";
+    case "already_signed_in":
+      return "This device is already signed in.";
+    case "invalid_address":
+      return `That server address won't work: ${detail}`;
+    case "server_unreachable":
+      return "Can't reach the server. Check the address and your connection; your offline copy is unchanged.";
+    case "certificate_refused":
+      return `Strongroom refused the server's certificate: ${stripPrefix(detail)}. It only connects to servers it can verify.`;
+    case "bad_ca_file":
+      return `The practice certificate authority file could not be used: ${detail}`;
+    case "invalid_credentials":
+      return "That email and password don't match an account on this server.";
+    case "session_expired":
+      return "Your session has ended. Sign in again to keep syncing.";
+    case "incompatible_server":
+      return "This server runs a version of Strongroom this app cannot talk to. Update the app or ask your administrator.";
+    case "malformed_response":
+      return "The server sent something this app could not read. Nothing on this device was changed.";
+    case "server_error":
+      return `The server refused the request: ${detail}`;
+    case "internal":
+      return `Something went wrong inside Strongroom: ${detail}`;
+  }
+}
+
+function stripPrefix(detail: string): string {
+  const marker = "certificate was refused: ";
+  const i = detail.indexOf(marker);
+  return i >= 0 ? detail.slice(i + marker.length) : detail;
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { filterMatters, relativeTime, statusLabel } from "./format";
+import { humanMessage, toBackendError } from "./errors";
+import type { MatterSummary } from "./types";
+
+const m = (number: string, title: string, client_name: string): MatterSummary => ({
+  id: number,
+  number,
+  title,
+  client_name,
+  matter_type: "Litigation",
+  status: "open",
+  responsible: "Priya Raman",
+  opened_on: "2026-01-01",
+});
+
+describe("filterMatters", () => {
+  const all = [m("HV-1", "Lindqvist v Coastal Freight", "Ingrid Lindqvist"), m("HV-2", "Wattle Grove purchase", "Aroha Nowak")];
+  it("keeps everything for an empty query", () => expect(filterMatters(all, "  ")).toHaveLength(2));
+  it("matches every word, any field, any case", () => {
+    expect(filterMatters(all, "coastal INGRID").map((x) => x.number)).toEqual(["HV-1"]);
+    expect(filterMatters(all, "hv-2")).toHaveLength(1);
+    expect(filterMatters(all, "coastal nowak")).toHaveLength(0);
+  });
+});
+
+describe("relativeTime", () => {
+  const now = new Date("2026-11-27T12:00:00Z");
+  it("reads naturally", () => {
+    expect(relativeTime(null, now)).toBe("never");
+    expect(relativeTime("2026-11-27T11:59:50Z", now)).toBe("just now");
+    expect(relativeTime("2026-11-27T11:50:00Z", now)).toBe("10 min ago");
+    expect(relativeTime("2026-11-27T09:00:00Z", now)).toBe("3 h ago");
+    expect(relativeTime("2026-11-26T12:00:00Z", now)).toBe("1 day ago");
+    expect(relativeTime("2026-01-01T00:00:00Z", now)).toBe("2026-01-01");
+    expect(relativeTime("garbage", now)).toBe("unknown");
+  });
+});
+
+describe("errors", () => {
+  it("maps a known code and keeps the detail", () => {
+    const e = toBackendError({ code: "certificate_refused", message: "the server's certificate was refused: it has expired" });
+    expect(e.code).toBe("certificate_refused");
+    expect(humanMessage(e.code, e.detail)).toContain("it has expired");
+  });
+  it("turns anything unknown into an internal error, never throws", () => {
+    expect(toBackendError("boom").code).toBe("internal");
+    expect(toBackendError({ code: "made_up", message: "x" }).code).toBe("internal");
+    expect(toBackendError(undefined).code).toBe("internal");
+  });
+  it("never suggests accepting a refused certificate", () => {
+    expect(humanMessage("certificate_refused", "x").toLowerCase()).not.toContain("accept");
+  });
+  it("status labels", () => expect(statusLabel("on_hold")).toBe("On hold"));
+});

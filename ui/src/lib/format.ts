@@ -1,0 +1,32 @@
+// Small formatting helpers, pure so that they are unit-tested.
+import type { MatterStatus, MatterSummary } from "./types";
+
+export function statusLabel(s: MatterStatus): string {
+  return s === "open" ? "Open" : s === "on_hold" ? "On hold" : "Closed";
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago", or the date. */
+export function relativeTime(iso: string | null, now: Date = new Date()): string {
+  if (!iso) return "never";
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return "unknown";
+  const secs = Math.round((now.getTime() - t.getTime()) / 1000);
+  if (secs < 45) return "just now";
+  const mins = Math.round(secs / 60);
+  if (mins < 60) return `${mins} min ago`;
+  const hours = Math.round(mins / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  if (days < 14) return `${days} day${days === 1 ? "" : "s"} ago`;
+  return t.toISOString().slice(0, 10);
+}
+
+/** Case-insensitive match of every word of `query` against a matter's visible fields. */
+export function filterMatters(matters: MatterSummary[], query: string): MatterSummary[] {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return matters;
+  return matters.filter((m) => {
+    const hay = `${m.number} ${m.title} ${m.client_name} ${m.matter_type} ${m.responsible}`.toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+}
