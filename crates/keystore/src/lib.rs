@@ -11,6 +11,10 @@
 use rand::TryRngCore;
 use zeroize::Zeroizing;
 
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// What can go wrong with the keyring.
 #[derive(Debug, thiserror::Error)]
 pub enum KeystoreError {
@@ -39,6 +43,8 @@ impl From<keyring::Error> for KeystoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretKind {
     VaultKey,
+    /// The next vault key, held while a key rotation is under way.
+    PendingVaultKey,
     SessionToken,
 }
 
@@ -46,6 +52,7 @@ impl SecretKind {
     fn prefix(self) -> &'static str {
         match self {
             SecretKind::VaultKey => "vault-key",
+            SecretKind::PendingVaultKey => "vault-key-pending",
             SecretKind::SessionToken => "session-token",
         }
     }
@@ -82,10 +89,17 @@ impl Keystore {
         rand::rngs::OsRng
             .try_fill_bytes(probe.as_mut())
             .map_err(|e| KeystoreError::Failed(e.to_string()))?;
-        let entry = self.entry("round-trip-probe")?;
+        // A probe of its own, so that two processes starting together never meet.
+        let account = format!(
+            "round-trip-probe:{}:{}",
+            std::process::id(),
+            hex_of(&probe[..4])
+        );
+        let entry = self.entry(&account)?;
         entry.set_secret(probe.as_ref())?;
-        let back = Zeroizing::new(entry.get_secret()?);
+        let back = entry.get_secret().map(Zeroizing::new);
         let _ = entry.delete_credential();
+        let back = back?;
         if back.as_slice() != probe.as_ref() {
             return Err(KeystoreError::RoundTripMismatch);
         }

@@ -32,6 +32,21 @@ pub const SESSION_IDLE_SECS: i64 = 14 * 24 * 3600;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Password checks under way at once, at most: each takes 19 MiB and a core's time,
+    /// so a flood of sign-ins is turned away (429) instead of exhausting memory.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        Self {
+            store,
+            password_checks: Arc::new(tokio::sync::Semaphore::new(cores * 2)),
+        }
+    }
 }
 
 /// The `/v1` router.
@@ -58,6 +73,7 @@ pub struct ApiError {
     status: StatusCode,
     code: ProblemCode,
     detail: String,
+    retry_after_secs: Option<u32>,
 }
 
 impl ApiError {
@@ -66,6 +82,7 @@ impl ApiError {
             status,
             code,
             detail: detail.into(),
+            retry_after_secs: None,
         }
     }
 
@@ -119,6 +136,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = self.retry_after_secs {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         resp
     }
 }
@@ -206,6 +227,15 @@ async fn sign_in(
             ProblemCode::InvalidCredentials,
             "the email or password is not right",
         )
+    };
+    let Ok(_permit) = state.password_checks.clone().try_acquire_owned() else {
+        let mut busy = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ProblemCode::RateLimited,
+            "too many sign-ins at once; try again in a moment",
+        );
+        busy.retry_after_secs = Some(1);
+        return Err(busy);
     };
     let user = state.store.user_by_email(email).await?;
     let password = req.password;

@@ -60,20 +60,49 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
+/// Creates `dir` (owner only) and makes it so if it exists: it holds every practice's data.
+fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("securing {}", dir.display()))?;
+    Ok(())
+}
+
+/// Creates the database file owner-only before SQLite opens it (its -wal and -shm files
+/// take the same permissions).
+fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(())
+}
+
 /// Starts a server and returns once it is listening.
 pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     install_crypto_provider();
-    std::fs::create_dir_all(&opts.data_dir)
-        .with_context(|| format!("creating {}", opts.data_dir.display()))?;
+    create_private_dir(&opts.data_dir)?;
     let tls_paths = TlsPaths::in_dir(&opts.data_dir);
     tls::ensure_dev_certificate(&tls_paths)?;
     let config = tls::server_config(&tls_paths)?;
-    let store = Arc::new(SqliteStore::open(&opts.data_dir.join("server.db"))?);
+    let db = opts.data_dir.join("server.db");
+    create_private_file(&db)?;
+    let store = Arc::new(SqliteStore::open(&db)?);
     if opts.seed_demo {
         seed::seed_demo(store.as_ref()).await?;
     }
     let dyn_store: Arc<dyn Store> = store.clone();
-    let app = api::router(api::AppState { store: dyn_store });
+    let app = api::router(api::AppState::new(dyn_store));
     let handle = axum_server::Handle::new();
     let listener = std::net::TcpListener::bind(opts.listen)
         .with_context(|| format!("binding {}", opts.listen))?;

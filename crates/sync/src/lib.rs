@@ -68,6 +68,8 @@ impl ServerClient {
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(config)
             .https_only(true)
+            // The API never redirects; following one could carry a password elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .user_agent(concat!("strongroom-desktop/", env!("CARGO_PKG_VERSION")))
@@ -131,12 +133,15 @@ impl ServerClient {
             .await
             .map_err(classify)?;
         let status = resp.status();
-        let body = resp.bytes().await.map_err(classify)?;
+        let body = read_capped(resp).await?;
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| SyncError::Malformed(e.to_string()));
         }
         let problem: Option<Problem> = serde_json::from_slice(&body).ok();
         Err(match (status, problem.as_ref().map(|p| p.code)) {
+            (StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS, _) => {
+                SyncError::Unreachable(format!("the server is busy ({status}); trying again later"))
+            }
             (_, Some(ProblemCode::InvalidCredentials)) => SyncError::InvalidCredentials,
             (StatusCode::UNAUTHORIZED, _) => SyncError::Unauthenticated,
             (_, Some(ProblemCode::IncompatibleProtocol)) => SyncError::IncompatibleProtocol {
@@ -151,6 +156,47 @@ impl ServerClient {
             },
         })
     }
+}
+
+/// The largest answer read from the server.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Reads a body, refusing one larger than [`MAX_BODY_BYTES`]. A connection lost part-way
+/// is a network failure, never a malformed answer.
+async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, SyncError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(SyncError::Malformed(format!(
+            "the answer is larger than {MAX_BODY_BYTES} bytes"
+        )));
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(SyncError::Malformed(format!(
+                        "the answer is larger than {MAX_BODY_BYTES} bytes"
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(SyncError::Unreachable(chain(&e))),
+        }
+    }
+}
+
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    msg
 }
 
 fn parse_address(address: &str) -> Result<Url, SyncError> {
@@ -182,16 +228,7 @@ fn classify(e: reqwest::Error) -> SyncError {
     if let Some(cert) = tls::certificate_problem(&e) {
         return SyncError::Certificate(cert);
     }
-    if e.is_decode() {
-        return SyncError::Malformed(e.to_string());
-    }
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(&e);
-    while let Some(s) = src {
-        msg = format!("{msg}: {s}");
-        src = s.source();
-    }
-    SyncError::Unreachable(msg)
+    SyncError::Unreachable(chain(&e))
 }
 
 #[cfg(test)]
