@@ -7,8 +7,11 @@ fn main() {
             "app_start",
             "app_status",
             "sign_in",
+            "unlock",
+            "lock",
             "sync_now",
             "list_matters",
+            "search_matters",
         ]),
     ))
     .expect("tauri build step");

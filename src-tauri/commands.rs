@@ -1,6 +1,8 @@
 //! The app's commands: one line each into the core.
 
-use strongroom_client::{AppStatus, ErrorDto, MatterSummary, SyncReport};
+use strongroom_client::{
+    AppStatus, ErrorDto, MatterSummary, SearchHitDto, SearchRequest, SyncReport,
+};
 use tauri::State;
 
 use crate::CoreState;
@@ -23,14 +25,33 @@ pub async fn sign_in(
     server_url: String,
     email: String,
     password: String,
+    passphrase: Option<String>,
 ) -> CmdResult<AppStatus> {
     state
         .0
         .lock()
         .await
-        .sign_in(&server_url, &email, &password)
+        .sign_in(&server_url, &email, &password, passphrase.as_deref())
         .await
         .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn unlock(
+    state: State<'_, CoreState>,
+    passphrase: Option<String>,
+) -> CmdResult<AppStatus> {
+    state
+        .0
+        .lock()
+        .await
+        .unlock(passphrase.as_deref())
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn lock(state: State<'_, CoreState>) -> CmdResult<AppStatus> {
+    state.0.lock().await.lock().map_err(|e| e.to_dto())
 }
 
 #[tauri::command]
@@ -41,4 +62,17 @@ pub async fn sync_now(state: State<'_, CoreState>) -> CmdResult<SyncReport> {
 #[tauri::command]
 pub async fn list_matters(state: State<'_, CoreState>) -> CmdResult<Vec<MatterSummary>> {
     state.0.lock().await.matters().map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn search_matters(
+    state: State<'_, CoreState>,
+    request: SearchRequest,
+) -> CmdResult<Vec<SearchHitDto>> {
+    state
+        .0
+        .lock()
+        .await
+        .search(&request)
+        .map_err(|e| e.to_dto())
 }

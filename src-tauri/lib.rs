@@ -2,8 +2,9 @@
 //!
 //! Invariant: this crate holds no logic. Each command takes the core's lock, calls one
 //! method and maps its error to an [`ErrorDto`](strongroom_client::ErrorDto) with a code.
-//! Invariant: the window loads only the bundled UI; the webview runs incognito so it keeps
-//! nothing on disk; each command is allowed by name in `capabilities/`.
+//! Invariant: the window loads only the bundled UI; each command is allowed by name in
+//! `capabilities/`. The vault lives in its own owner-only folder, apart from the webview's.
+//! Invariant: the vault locks itself after the configured idle time (a background tick).
 
 mod commands;
 
@@ -53,22 +54,38 @@ pub fn run() -> anyhow::Result<()> {
         .setup(|app| {
             let cfg = config(app)?;
             app.manage(CoreState(tokio::sync::Mutex::new(Core::new(cfg))));
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+                    let state = handle.state::<CoreState>();
+                    if let Err(e) = state.0.lock().await.lock_if_idle(std::time::Instant::now()) {
+                        tracing::warn!(code = ?e.code(), "idle lock failed");
+                    }
+                }
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_start,
             commands::app_status,
             commands::sign_in,
+            commands::unlock,
+            commands::lock,
             commands::sync_now,
             commands::list_matters,
+            commands::search_matters,
         ])
         .build(tauri::generate_context!())
         .context("building the app")?;
     app.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {
             let state = handle.state::<CoreState>();
-            let mut core = state.0.blocking_lock();
-            if let Err(e) = core.close() {
+            // A sync in flight holds the lock: then the vault stays as SQLite left it (every
+            // committed page is durable) and the next start checks it.
+            if let Ok(mut core) = state.0.try_lock()
+                && let Err(e) = core.close()
+            {
                 tracing::warn!(code = ?e.code(), "closing the vault failed");
             }
         }

@@ -166,8 +166,12 @@ pub async fn type_into(c: &Client, css: &str, value: &str) -> Result<()> {
                 .at_most(Duration::from_secs(15))
                 .for_element(Locator::Css(css))
                 .await?;
-            el.clear().await?;
-            el.send_keys(value).await?;
+            // As a person would: select all, delete, type. (WebDriver's clear fires no
+            // input event, so the page would not see it.)
+            el.send_keys("\u{E009}a\u{E000}\u{E003}").await?;
+            if !value.is_empty() {
+                el.send_keys(value).await?;
+            }
             let now = el.prop("value").await?.unwrap_or_default();
             if now != value {
                 anyhow::bail!("{css} holds {now:?} after typing");

@@ -23,6 +23,12 @@ pub enum ErrorCode {
     IncompatibleServer,
     MalformedResponse,
     ServerError,
+    PassphraseRequired,
+    PassphraseTooShort,
+    WrongPassphrase,
+    VaultLocked,
+    IndexNotReady,
+    InvalidInput,
     Internal,
 }
 
@@ -68,6 +74,20 @@ pub enum ClientError {
     MalformedResponse(String),
     #[error("the server refused the request: {0}")]
     Server(String),
+    #[error(
+        "no system keyring is available, so a passphrase is needed to protect this device's copy"
+    )]
+    PassphraseRequired,
+    #[error("the passphrase must have at least {0} characters")]
+    PassphraseTooShort(usize),
+    #[error("that passphrase does not unlock this device's copy")]
+    WrongPassphrase,
+    #[error("the vault is locked")]
+    VaultLocked,
+    #[error("the search index is still being built")]
+    IndexNotReady,
+    #[error("{0}")]
+    InvalidInput(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -90,6 +110,12 @@ impl ClientError {
             ClientError::IncompatibleServer { .. } => ErrorCode::IncompatibleServer,
             ClientError::MalformedResponse(_) => ErrorCode::MalformedResponse,
             ClientError::Server(_) => ErrorCode::ServerError,
+            ClientError::PassphraseRequired => ErrorCode::PassphraseRequired,
+            ClientError::PassphraseTooShort(_) => ErrorCode::PassphraseTooShort,
+            ClientError::WrongPassphrase => ErrorCode::WrongPassphrase,
+            ClientError::VaultLocked => ErrorCode::VaultLocked,
+            ClientError::IndexNotReady => ErrorCode::IndexNotReady,
+            ClientError::InvalidInput(_) => ErrorCode::InvalidInput,
             ClientError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -118,6 +144,8 @@ impl From<VaultError> for ClientError {
         match e {
             VaultError::WrongKeyOrNotAVault => ClientError::VaultUnreadable,
             VaultError::PageOutOfOrder(m) => ClientError::MalformedResponse(m),
+            VaultError::IndexNotReady => ClientError::IndexNotReady,
+            VaultError::InvalidEdit(m) => ClientError::InvalidInput(m),
             other => ClientError::Vault(other),
         }
     }

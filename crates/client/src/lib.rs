@@ -1,4 +1,5 @@
-//! The desktop's use cases, in plain Rust: start, sign in, sync, list matters, status.
+//! The desktop's use cases, in plain Rust: start, sign in, unlock, sync, list and search
+//! matters, lock, rotate keys, wipe.
 //!
 //! The Tauri shell is a thin layer of commands over [`Core`]; tests drive `Core` directly,
 //! without a window. `Core` glues the keyring ([`strongroom_keystore`]), the encrypted
@@ -6,39 +7,50 @@
 //!
 //! Invariants:
 //! - No vault is created until the server has accepted the credentials.
-//! - The vault key and the session token live only in the OS keyring and in memory.
+//! - The vault key lives only in the OS keyring (or, without one, is derived from a
+//!   passphrase and never stored) and in memory while the vault is open.
+//! - The session token lives in the OS keyring, or without one inside the encrypted vault.
 //! - A network failure never touches the vault: pages are decoded whole, then applied
 //!   one transaction per page.
+//! - A vault that cannot be read is set aside (renamed), never deleted, and the user is
+//!   offered a fresh sync.
 //! - Every error reaching the UI carries an [`ErrorCode`]; the UI maps codes to words.
 
 mod error;
 mod status;
 
 pub use error::{ClientError, ErrorCode, ErrorDto};
-pub use status::{AppStatus, Connection, MatterSummary, SyncReport};
+pub use status::{
+    AppStatus, Connection, KeyMode, MatterSummary, SearchHitDto, SearchRequest, SyncReport,
+};
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use strongroom_keystore::{Keystore, SecretKind};
-use strongroom_protocol::SignInRequest;
+use strongroom_protocol::{MatterStatus, SignInRequest};
 use strongroom_sync::{ServerClient, SyncError, TlsOptions};
-use strongroom_vault::{Vault, VaultKey};
+use strongroom_vault::passphrase::{self, KdfParams, KeyParamsFile, MIN_PASSPHRASE_CHARS};
+use strongroom_vault::{SearchQuery, Vault, VaultError, VaultKey};
 use zeroize::Zeroizing;
 
 /// The keyring service name the desktop app uses.
 pub const KEYRING_SERVICE: &str = "law.strongroom.desktop";
 
-/// The vault's file name inside the data directory.
+/// The vault's folder inside the data directory (kept apart from the webview's files).
+pub const VAULT_DIR: &str = "vault";
+
+/// The vault's file name inside [`VAULT_DIR`].
 pub const VAULT_FILE: &str = "vault.db";
 
 /// Changes asked for per page.
-const PAGE_SIZE: u32 = 500;
+const PAGE_SIZE: u32 = strongroom_protocol::MAX_PAGE_SIZE;
 
 /// How the core is set up.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the vault lives.
+    /// The app's data directory; the vault lives in its `vault/` folder.
     pub data_dir: PathBuf,
     /// The keyring service name; tests use their own.
     pub keyring_service: String,
@@ -51,6 +63,10 @@ pub struct Config {
     pub without_os_roots: bool,
     /// How this device names itself to the server.
     pub device_name: String,
+    /// Lock after this long without use.
+    pub idle_lock: Duration,
+    /// Argon2id cost for passphrase keys: memory in KiB and passes.
+    pub passphrase_cost: (u32, u32),
 }
 
 impl Config {
@@ -62,12 +78,14 @@ impl Config {
             practice_ca_pem: None,
             without_os_roots: false,
             device_name: format!("Strongroom desktop ({})", std::env::consts::OS),
+            idle_lock: Duration::from_secs(15 * 60),
+            passphrase_cost: (64 * 1024, 3),
         }
     }
 
     /// The vault file's path.
     pub fn vault_path(&self) -> PathBuf {
-        self.data_dir.join(VAULT_FILE)
+        self.data_dir.join(VAULT_DIR).join(VAULT_FILE)
     }
 }
 
@@ -86,6 +104,8 @@ mod meta {
     pub const USER_EMAIL: &str = "user_email";
     pub const USER_NAME: &str = "user_name";
     pub const PRACTICE_NAME: &str = "practice_name";
+    /// The session token, only where no keyring can hold it.
+    pub const SESSION_TOKEN: &str = "session_token";
 }
 
 /// The desktop core.
@@ -93,9 +113,12 @@ pub struct Core {
     cfg: Config,
     keystore: Keystore,
     profile: String,
+    keyring_ok: bool,
     vault: Option<Vault>,
     connection: Connection,
     last_error: Option<ErrorDto>,
+    last_activity: Instant,
+    set_aside: Option<PathBuf>,
 }
 
 impl Core {
@@ -103,39 +126,126 @@ impl Core {
     pub fn new(cfg: Config) -> Self {
         let keystore = Keystore::native(cfg.keyring_service.clone());
         Self {
-            profile: String::new(),
+            profile: profile_for(&cfg.data_dir),
             keystore,
             cfg,
+            keyring_ok: false,
             vault: None,
             connection: Connection::Unknown,
             last_error: None,
+            last_activity: Instant::now(),
+            set_aside: None,
         }
     }
 
-    /// Checks the keyring with a round trip and opens the vault if there is one.
-    pub fn start(&mut self) -> Result<AppStatus, ClientError> {
-        self.keystore.round_trip_check()?;
-        create_private_dir(&self.cfg.data_dir)?;
-        self.profile = profile_for(&self.cfg.data_dir);
+    fn key_mode(&self) -> Result<Option<KeyMode>, ClientError> {
         let path = self.cfg.vault_path();
-        if self.vault.is_none() && path.exists() {
-            let key = self
-                .keystore
-                .get(SecretKind::VaultKey, &self.profile)?
-                .ok_or(ClientError::VaultKeyMissing)?;
-            let key = VaultKey::from_slice(&key).ok_or(ClientError::VaultKeyMissing)?;
-            self.vault = Some(Vault::open(&path, &key)?);
+        if !path.exists() {
+            return Ok(None);
+        }
+        Ok(Some(if passphrase::read_params(&path)?.is_some() {
+            KeyMode::Passphrase
+        } else {
+            KeyMode::Keyring
+        }))
+    }
+
+    /// Checks the keyring with a round trip and opens the vault if there is one and its key
+    /// is in the keyring. A vault with a passphrase waits for [`Core::unlock`]. A vault that
+    /// cannot be read is set aside and the status offers a fresh sign-in.
+    pub fn start(&mut self) -> Result<AppStatus, ClientError> {
+        create_private_dir(&self.cfg.data_dir)?;
+        create_private_dir(&self.cfg.data_dir.join(VAULT_DIR))?;
+        self.profile = profile_for(&self.cfg.data_dir);
+        let keyring = self.keystore.round_trip_check();
+        self.keyring_ok = keyring.is_ok();
+        if self.vault.is_none() && self.key_mode()? == Some(KeyMode::Keyring) {
+            keyring?;
+            self.open_from_keyring()?;
         }
         self.status()
     }
 
-    /// Where things stand, for the status line.
+    fn open_from_keyring(&mut self) -> Result<(), ClientError> {
+        let path = self.cfg.vault_path();
+        let current = self.keystore.get(SecretKind::VaultKey, &self.profile)?;
+        let pending = self
+            .keystore
+            .get(SecretKind::PendingVaultKey, &self.profile)?;
+        let keys: Vec<VaultKey> = [current.as_ref(), pending.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|k| VaultKey::from_slice(k))
+            .collect();
+        if keys.is_empty() {
+            self.set_aside_unreadable(None)?;
+            return Ok(());
+        }
+        let refs: Vec<&VaultKey> = keys.iter().collect();
+        match Vault::open_with_any(&path, &refs) {
+            Ok((vault, which)) => {
+                if pending.is_some() {
+                    // A rotation was under way: finish it, whichever key opened the vault.
+                    self.keystore.set(
+                        SecretKind::VaultKey,
+                        &self.profile,
+                        refs[which].as_bytes(),
+                    )?;
+                    self.keystore
+                        .delete(SecretKind::PendingVaultKey, &self.profile)?;
+                }
+                self.vault = Some(vault);
+                self.touch();
+                Ok(())
+            }
+            Err(VaultError::SetAside(to)) => {
+                self.keep_key_of_set_aside(&to, refs[0])?;
+                self.set_aside = Some(to);
+                Ok(())
+            }
+            Err(VaultError::WrongKeyOrNotAVault) => self.set_aside_unreadable(Some(refs[0])),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Renames a vault that cannot be read out of the way, keeping its key beside it.
+    fn set_aside_unreadable(&mut self, key: Option<&VaultKey>) -> Result<(), ClientError> {
+        let to = Vault::set_aside(&self.cfg.vault_path())?;
+        if let Some(key) = key {
+            self.keep_key_of_set_aside(&to, key)?;
+        }
+        self.keystore.delete(SecretKind::VaultKey, &self.profile)?;
+        self.keystore
+            .delete(SecretKind::PendingVaultKey, &self.profile)?;
+        self.set_aside = Some(to);
+        Ok(())
+    }
+
+    fn keep_key_of_set_aside(&self, to: &Path, key: &VaultKey) -> Result<(), ClientError> {
+        let name = to
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.keystore.set(
+            SecretKind::VaultKey,
+            &format!("{}:{name}", self.profile),
+            key.as_bytes(),
+        )?;
+        Ok(())
+    }
+
+    /// Where things stand, for the status line and to pick a screen.
     pub fn status(&self) -> Result<AppStatus, ClientError> {
+        let key_mode = self.key_mode()?;
         let mut s = AppStatus {
-            signed_in: self.vault.is_some(),
+            signed_in: key_mode.is_some(),
+            locked: key_mode.is_some() && self.vault.is_none(),
+            key_mode,
+            keyring_available: self.keyring_ok,
             default_server_url: self.cfg.default_server_url.clone(),
             connection: self.connection,
             last_error: self.last_error.clone(),
+            set_aside: self.set_aside.as_ref().map(|p| p.display().to_string()),
             ..AppStatus::default()
         };
         if let Some(v) = &self.vault {
@@ -145,8 +255,13 @@ impl Core {
             s.practice_name = v.meta(meta::PRACTICE_NAME)?;
             s.last_sync_at = v.sync_state()?.last_sync_at;
             s.matter_count = v.matter_count()?;
+            s.pending_edits = v.outbox_len()?;
         }
         Ok(s)
+    }
+
+    fn touch(&mut self) {
+        self.last_activity = Instant::now();
     }
 
     fn tls_options(&self, ca: Option<String>) -> TlsOptions {
@@ -156,20 +271,31 @@ impl Core {
         }
     }
 
-    /// Signs in, creates the vault and runs the first sync. Wrong credentials, an
-    /// unreachable or untrusted server: an error, and no vault is created.
+    /// Signs in, creates the vault and runs the first sync. With no keyring, a passphrase
+    /// (at least [`MIN_PASSPHRASE_CHARS`] characters) is required and the vault key is
+    /// derived from it. Wrong credentials, an unreachable or untrusted server: an error,
+    /// and no vault is created.
     pub async fn sign_in(
         &mut self,
         server_url: &str,
         email: &str,
         password: &str,
+        vault_passphrase: Option<&str>,
     ) -> Result<AppStatus, ClientError> {
+        if self.profile.is_empty() || !self.cfg.data_dir.join(VAULT_DIR).exists() {
+            let _ = self.start();
+        }
         if self.vault.is_some() || self.cfg.vault_path().exists() {
             return Err(ClientError::AlreadySignedIn);
         }
-        if self.profile.is_empty() {
-            self.start()?;
-        }
+        let passphrase = match (self.keyring_ok, vault_passphrase) {
+            (true, _) => None,
+            (false, None) => return Err(ClientError::PassphraseRequired),
+            (false, Some(p)) if p.chars().count() < MIN_PASSPHRASE_CHARS => {
+                return Err(ClientError::PassphraseTooShort(MIN_PASSPHRASE_CHARS));
+            }
+            (false, Some(p)) => Some(p),
+        };
         let ca = self.cfg.practice_ca_pem.clone();
         let server = ServerClient::new(server_url, &self.tls_options(ca.clone()))?;
         server.health().await?;
@@ -180,13 +306,33 @@ impl Core {
                 device_name: self.cfg.device_name.clone(),
             })
             .await?;
-        let token = Zeroizing::new(answer.token);
+        let token = Zeroizing::new(answer.token.clone());
+        let path = self.cfg.vault_path();
 
-        let key = VaultKey::generate().map_err(|e| ClientError::Internal(e.to_string()))?;
         let created = (|| -> Result<Vault, ClientError> {
-            self.keystore
-                .set(SecretKind::VaultKey, &self.profile, key.as_bytes())?;
-            let vault = Vault::create(&self.cfg.vault_path(), &key)?;
+            let key = match passphrase {
+                None => {
+                    let key =
+                        VaultKey::generate().map_err(|e| ClientError::Internal(e.to_string()))?;
+                    self.keystore
+                        .set(SecretKind::VaultKey, &self.profile, key.as_bytes())?;
+                    key
+                }
+                Some(p) => {
+                    let (m, t) = self.cfg.passphrase_cost;
+                    let params = KdfParams::with_cost(m, t)?;
+                    let key = params.derive(p)?;
+                    passphrase::write_params(
+                        &path,
+                        &KeyParamsFile {
+                            current: params,
+                            pending: None,
+                        },
+                    )?;
+                    key
+                }
+            };
+            let vault = Vault::create(&path, &key)?;
             vault.set_meta(meta::SERVER_URL, server.address())?;
             if let Some(ca) = &ca {
                 vault.set_meta(meta::PRACTICE_CA, ca)?;
@@ -194,15 +340,19 @@ impl Core {
             vault.set_meta(meta::USER_EMAIL, &answer.user.email)?;
             vault.set_meta(meta::USER_NAME, &answer.user.display_name)?;
             vault.set_meta(meta::PRACTICE_NAME, &answer.practice.name)?;
-            self.keystore
-                .set(SecretKind::SessionToken, &self.profile, token.as_bytes())?;
+            if passphrase.is_none() {
+                self.keystore
+                    .set(SecretKind::SessionToken, &self.profile, token.as_bytes())?;
+            } else {
+                vault.set_meta(meta::SESSION_TOKEN, &token)?;
+            }
             Ok(vault)
         })();
         match created {
             Ok(vault) => self.vault = Some(vault),
             Err(e) => {
                 // Leave nothing half made behind.
-                let _ = Vault::wipe_files(&self.cfg.vault_path());
+                let _ = Vault::wipe_files(&path);
                 let _ = self.keystore.delete(SecretKind::VaultKey, &self.profile);
                 let _ = self
                     .keystore
@@ -210,13 +360,176 @@ impl Core {
                 return Err(e);
             }
         }
+        self.set_aside = None;
         self.connection = Connection::Online;
-        // The first sync's failure leaves a signed-in, empty vault that syncs later.
+        self.touch();
+        // The first sync's failure leaves a signed-in vault that syncs later.
         let _ = self.sync().await;
         self.status()
     }
 
-    /// Pulls every change after the vault's cursor, one transaction per page.
+    /// Opens a locked vault: from the keyring (no passphrase), or with its passphrase.
+    pub fn unlock(&mut self, vault_passphrase: Option<&str>) -> Result<AppStatus, ClientError> {
+        if self.vault.is_some() {
+            return self.status();
+        }
+        match self.key_mode()? {
+            None => return Err(ClientError::NotSignedIn),
+            Some(KeyMode::Keyring) => {
+                self.keystore.round_trip_check()?;
+                self.keyring_ok = true;
+                self.open_from_keyring()?;
+            }
+            Some(KeyMode::Passphrase) => {
+                let p = vault_passphrase.ok_or(ClientError::PassphraseRequired)?;
+                let path = self.cfg.vault_path();
+                let params = passphrase::read_params(&path)?.ok_or(ClientError::NotSignedIn)?;
+                let mut keys = vec![params.current.derive(p)?];
+                if let Some(pending) = &params.pending {
+                    keys.push(pending.derive(p)?);
+                }
+                let refs: Vec<&VaultKey> = keys.iter().collect();
+                let (vault, which) = match Vault::open_with_any(&path, &refs) {
+                    Ok(found) => found,
+                    Err(VaultError::WrongKeyOrNotAVault) => {
+                        return Err(ClientError::WrongPassphrase);
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if let Some(pending) = params.pending {
+                    let current = if which == 1 { pending } else { params.current };
+                    passphrase::write_params(
+                        &path,
+                        &KeyParamsFile {
+                            current,
+                            pending: None,
+                        },
+                    )?;
+                }
+                self.vault = Some(vault);
+                self.touch();
+            }
+        }
+        self.status()
+    }
+
+    /// Closes the vault; its key leaves memory with it. Unlock to use it again.
+    pub fn lock(&mut self) -> Result<AppStatus, ClientError> {
+        if let Some(v) = self.vault.take() {
+            v.close()?;
+        }
+        self.status()
+    }
+
+    /// Locks if nothing was done for the configured idle time. Returns whether it locked.
+    pub fn lock_if_idle(&mut self, now: Instant) -> Result<bool, ClientError> {
+        if self.vault.is_some()
+            && now.saturating_duration_since(self.last_activity) >= self.cfg.idle_lock
+        {
+            self.lock()?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Re-encrypts the vault under a fresh key from the keyring. Survives a crash at any
+    /// point: the new key is recorded as pending before the swap and promoted after it.
+    pub fn rotate_key(&mut self) -> Result<(), ClientError> {
+        if self.key_mode()? != Some(KeyMode::Keyring) {
+            return Err(ClientError::Internal(
+                "this vault is keyed by a passphrase; change the passphrase instead".into(),
+            ));
+        }
+        let vault = self.vault.take().ok_or(ClientError::VaultLocked)?;
+        let new = VaultKey::generate().map_err(|e| ClientError::Internal(e.to_string()))?;
+        self.keystore
+            .set(SecretKind::PendingVaultKey, &self.profile, new.as_bytes())?;
+        let vault = vault.rekey(&new, || Ok(()))?;
+        self.keystore
+            .set(SecretKind::VaultKey, &self.profile, new.as_bytes())?;
+        self.keystore
+            .delete(SecretKind::PendingVaultKey, &self.profile)?;
+        self.vault = Some(vault);
+        self.touch();
+        Ok(())
+    }
+
+    /// Changes the vault's passphrase (and so its key). Survives a crash at any point: the
+    /// parameters file names both keys until the swap is done.
+    pub fn change_passphrase(&mut self, current: &str, new: &str) -> Result<(), ClientError> {
+        if self.key_mode()? != Some(KeyMode::Passphrase) {
+            return Err(ClientError::Internal(
+                "this vault's key is in the keyring; rotate the key instead".into(),
+            ));
+        }
+        if new.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(ClientError::PassphraseTooShort(MIN_PASSPHRASE_CHARS));
+        }
+        let path = self.cfg.vault_path();
+        let params = passphrase::read_params(&path)?.ok_or(ClientError::NotSignedIn)?;
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
+        if !vault.key_matches(&params.current.derive(current)?)? {
+            return Err(ClientError::WrongPassphrase);
+        }
+        let (m, t) = self.cfg.passphrase_cost;
+        let next = KdfParams::with_cost(m, t)?;
+        let new_key = next.derive(new)?;
+        passphrase::write_params(
+            &path,
+            &KeyParamsFile {
+                current: params.current.clone(),
+                pending: Some(next.clone()),
+            },
+        )?;
+        let vault = self.vault.take().ok_or(ClientError::VaultLocked)?;
+        let vault = vault.rekey(&new_key, || Ok(()))?;
+        passphrase::write_params(
+            &path,
+            &KeyParamsFile {
+                current: next,
+                pending: None,
+            },
+        )?;
+        self.vault = Some(vault);
+        self.touch();
+        Ok(())
+    }
+
+    /// Deletes the vault, its companions and every keyring entry of this device.
+    pub fn wipe(&mut self) -> Result<AppStatus, ClientError> {
+        drop(self.vault.take());
+        Vault::wipe_files(&self.cfg.vault_path())?;
+        for kind in [
+            SecretKind::VaultKey,
+            SecretKind::PendingVaultKey,
+            SecretKind::SessionToken,
+        ] {
+            // With no keyring there is nothing in it to delete.
+            if self.keyring_ok {
+                self.keystore.delete(kind, &self.profile)?;
+            }
+        }
+        self.connection = Connection::Unknown;
+        self.last_error = None;
+        self.status()
+    }
+
+    fn session_token(&self) -> Result<Zeroizing<String>, ClientError> {
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
+        if let Some(t) = vault.meta(meta::SESSION_TOKEN)? {
+            return Ok(Zeroizing::new(t));
+        }
+        let token = self
+            .keystore
+            .get(SecretKind::SessionToken, &self.profile)?
+            .ok_or(ClientError::SessionExpired)?;
+        String::from_utf8(token.to_vec())
+            .map(Zeroizing::new)
+            .map_err(|_| ClientError::SessionExpired)
+    }
+
+    /// Pulls every change after the vault's cursor, one transaction per page. The first
+    /// sync loads in bulk and builds the search index at the end.
     pub async fn sync(&mut self) -> Result<SyncReport, ClientError> {
         let result = self.sync_inner().await;
         match &result {
@@ -235,51 +548,72 @@ impl Core {
     }
 
     async fn sync_inner(&mut self) -> Result<SyncReport, ClientError> {
-        let vault = self.vault.as_ref().ok_or(ClientError::NotSignedIn)?;
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
         let url = vault
             .meta(meta::SERVER_URL)?
             .ok_or(ClientError::NotSignedIn)?;
         let ca = vault
             .meta(meta::PRACTICE_CA)?
             .or_else(|| self.cfg.practice_ca_pem.clone());
-        let token = self
-            .keystore
-            .get(SecretKind::SessionToken, &self.profile)?
-            .ok_or(ClientError::SessionExpired)?;
-        let token = Zeroizing::new(
-            String::from_utf8(token.to_vec()).map_err(|_| ClientError::SessionExpired)?,
-        );
+        if vault.sync_state()?.cursor == 0 && !vault.in_bulk_load()? {
+            vault.begin_bulk_load()?;
+        }
+        let token = self.session_token()?;
         let server = ServerClient::new(&url, &self.tls_options(ca))?;
         let mut report = SyncReport::default();
         loop {
             let cursor = self
                 .vault
                 .as_ref()
-                .ok_or(ClientError::NotSignedIn)?
+                .ok_or(ClientError::VaultLocked)?
                 .sync_state()?
                 .cursor;
             let page = server.changes(&token, cursor, PAGE_SIZE).await?;
-            let vault = self.vault.as_mut().ok_or(ClientError::NotSignedIn)?;
+            let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
             report.applied += vault.apply_page(&page, &now_rfc3339())?;
             report.pages += 1;
             if !page.has_more {
                 break;
             }
         }
-        if let Some(v) = &self.vault {
-            v.mark_synced(&now_rfc3339())?;
+        let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
+        if vault.in_bulk_load()? {
+            vault.finish_bulk_load()?;
         }
+        vault.mark_synced(&now_rfc3339())?;
         Ok(report)
     }
 
     /// The matters held offline, most recently opened first.
-    pub fn matters(&self) -> Result<Vec<MatterSummary>, ClientError> {
-        let vault = self.vault.as_ref().ok_or(ClientError::NotSignedIn)?;
+    pub fn matters(&mut self) -> Result<Vec<MatterSummary>, ClientError> {
+        self.touch();
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
         Ok(vault
             .matters()?
             .into_iter()
             .map(MatterSummary::from)
             .collect())
+    }
+
+    /// Searches the matters held offline.
+    pub fn search(&mut self, req: &SearchRequest) -> Result<Vec<SearchHitDto>, ClientError> {
+        self.touch();
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
+        let status = match req.status.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(
+                MatterStatus::parse(s)
+                    .ok_or_else(|| ClientError::InvalidInput(format!("unknown status {s:?}")))?,
+            ),
+        };
+        let hits = vault.search(&SearchQuery {
+            text: req.text.clone(),
+            status,
+            matter_type: req.matter_type.clone().filter(|s| !s.is_empty()),
+            responsible: req.responsible.clone().filter(|s| !s.is_empty()),
+            limit: req.limit.unwrap_or(50),
+        })?;
+        Ok(hits.into_iter().map(SearchHitDto::from).collect())
     }
 
     /// Closes the vault, checkpointing it (used on exit).
@@ -291,13 +625,15 @@ impl Core {
     }
 }
 
+/// Creates `dir` readable by its owner only, and makes it so if it already exists.
 fn create_private_dir(dir: &Path) -> Result<(), ClientError> {
-    use std::os::unix::fs::DirBuilderExt;
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|e| ClientError::Internal(format!("cannot create {}: {e}", dir.display())))
+        .and_then(|_| std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)))
+        .map_err(|e| ClientError::Internal(format!("cannot prepare {}: {e}", dir.display())))
 }
 
 fn now_rfc3339() -> String {

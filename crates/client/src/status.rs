@@ -1,7 +1,7 @@
 //! What the core reports to the UI: status, matters, sync results.
 
-use serde::Serialize;
-use strongroom_vault::MatterRow;
+use serde::{Deserialize, Serialize};
+use strongroom_vault::{HitSource, MatterRow, SearchHit};
 
 use crate::ErrorDto;
 
@@ -15,10 +15,29 @@ pub enum Connection {
     Offline,
 }
 
+/// Where the vault key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMode {
+    /// 32 random bytes in the OS keyring: unlocks silently.
+    Keyring,
+    /// Derived from a passphrase (Argon2id) where no keyring can be had.
+    Passphrase,
+}
+
 /// The state shown in the status line and used to pick a screen.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AppStatus {
+    /// This device holds a vault.
     pub signed_in: bool,
+    /// The vault is closed; unlock to use it.
+    pub locked: bool,
+    pub key_mode: Option<KeyMode>,
+    /// Whether the OS keyring answered at start.
+    pub keyring_available: bool,
+    /// A vault that could not be read was renamed to this path; sign in for a fresh copy.
+    pub set_aside: Option<String>,
+    pub pending_edits: i64,
     pub default_server_url: Option<String>,
     pub server_url: Option<String>,
     pub user_email: Option<String>,
@@ -64,4 +83,47 @@ impl From<MatterRow> for MatterSummary {
 pub struct SyncReport {
     pub pages: usize,
     pub applied: usize,
+}
+
+/// A search as the UI asks for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SearchRequest {
+    pub text: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub matter_type: Option<String>,
+    #[serde(default)]
+    pub responsible: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// One search result for the UI.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHitDto {
+    pub matter_id: String,
+    pub number: String,
+    pub title: String,
+    pub client_name: String,
+    /// `matter` or `file_note`.
+    pub found_in: &'static str,
+    pub note_id: Option<String>,
+}
+
+impl From<SearchHit> for SearchHitDto {
+    fn from(h: SearchHit) -> Self {
+        let (found_in, note_id) = match h.source {
+            HitSource::Matter => ("matter", None),
+            HitSource::FileNote { note_id } => ("file_note", Some(note_id.to_string())),
+        };
+        Self {
+            matter_id: h.matter_id.to_string(),
+            number: h.number,
+            title: h.title,
+            client_name: h.client_name,
+            found_in,
+            note_id,
+        }
+    }
 }

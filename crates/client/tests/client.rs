@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use strongroom_client::{ClientError, Config, Connection, Core, ErrorCode, profile_for};
+use strongroom_client::{Config, Connection, Core, ErrorCode, KeyMode, SearchRequest, profile_for};
 use strongroom_keystore::{Keystore, SecretKind};
 use strongroom_server::{RunningServer, ServeOptions, seed};
 
@@ -46,7 +46,9 @@ impl Env {
     }
 
     fn vault_path(&self) -> std::path::PathBuf {
-        self.config().vault_path()
+        let p = self.config().vault_path();
+        assert!(p.starts_with(self.app_dir.path().join("data/vault")));
+        p
     }
 
     fn keystore(&self) -> Keystore {
@@ -97,7 +99,12 @@ async fn sign_in_syncs_into_an_encrypted_vault_keyed_from_the_keyring() {
     let st = core.start().unwrap();
     assert!(!st.signed_in);
     let st = core
-        .sign_in(&env.server.url(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .sign_in(
+            &env.server.url(),
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            None,
+        )
         .await
         .unwrap();
     assert!(st.signed_in);
@@ -158,7 +165,12 @@ async fn wrong_password_creates_no_vault() {
     let mut core = Core::new(env.config());
     core.start().unwrap();
     let err = core
-        .sign_in(&env.server.url(), seed::DEMO_EMAIL, "not-the-password")
+        .sign_in(
+            &env.server.url(),
+            seed::DEMO_EMAIL,
+            "not-the-password",
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidCredentials);
@@ -179,9 +191,14 @@ async fn server_gone_means_offline_with_the_vault_intact() {
     let env = Env::new().await;
     let mut core = Core::new(env.config());
     core.start().unwrap();
-    core.sign_in(&env.server.url(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
-        .await
-        .unwrap();
+    core.sign_in(
+        &env.server.url(),
+        seed::DEMO_EMAIL,
+        seed::DEMO_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
     let before = core.matters().unwrap();
     env.server.stop().await;
 
@@ -211,7 +228,12 @@ async fn an_untrusted_certificate_is_refused_by_name() {
     let mut core = Core::new(cfg);
     core.start().unwrap();
     let err = core
-        .sign_in(&env.server.url(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .sign_in(
+            &env.server.url(),
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::CertificateRefused, "{err}");
@@ -229,7 +251,12 @@ async fn an_untrusted_certificate_is_refused_by_name() {
     let mut core = Core::new(cfg);
     core.start().unwrap();
     let err = core
-        .sign_in(&env.server.url(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+        .sign_in(
+            &env.server.url(),
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::CertificateRefused);
@@ -241,6 +268,7 @@ async fn an_untrusted_certificate_is_refused_by_name() {
             &format!("http://{}", env.server.addr),
             seed::DEMO_EMAIL,
             seed::DEMO_PASSWORD,
+            None,
         )
         .await
         .unwrap_err();
@@ -249,7 +277,7 @@ async fn an_untrusted_certificate_is_refused_by_name() {
 }
 
 #[tokio::test]
-async fn keyring_unavailable_is_a_clear_error_and_nothing_is_written() {
+async fn without_a_keyring_a_passphrase_protects_the_vault() {
     // No D-Bus session here: the Secret Service cannot be reached. nextest runs each test
     // in its own process, so changing this process's environment touches no other test.
     unsafe {
@@ -258,23 +286,241 @@ async fn keyring_unavailable_is_a_clear_error_and_nothing_is_written() {
             "unix:path=/nonexistent/strongroom-bus",
         )
     };
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = Config::new(dir.path().join("data"));
-    cfg.keyring_service = "law.strongroom.test.nokeyring".into();
+    let env = Env::new().await;
+    let mut cfg = env.config();
+    cfg.passphrase_cost = (8 * 1024, 1);
     let mut core = Core::new(cfg.clone());
-    let err = core.start().unwrap_err();
-    assert_eq!(err.code(), ErrorCode::KeyringUnavailable, "{err}");
-    assert!(matches!(err, ClientError::KeyringUnavailable(_)));
+    let st = core.start().unwrap();
+    assert!(!st.keyring_available);
+    assert!(!st.signed_in);
+    let url = env.server.url();
     let err = core
-        .sign_in(
-            "https://127.0.0.1:9/",
-            seed::DEMO_EMAIL,
-            seed::DEMO_PASSWORD,
-        )
+        .sign_in(&url, seed::DEMO_EMAIL, seed::DEMO_PASSWORD, None)
         .await
         .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::KeyringUnavailable);
-    assert!(!cfg.vault_path().exists());
+    assert_eq!(err.code(), ErrorCode::PassphraseRequired);
+    let err = core
+        .sign_in(&url, seed::DEMO_EMAIL, seed::DEMO_PASSWORD, Some("short"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PassphraseTooShort);
+    assert!(
+        !cfg.vault_path().exists(),
+        "no vault, and never a plaintext one"
+    );
+
+    let pass = "a long enough vault passphrase";
+    let st = core
+        .sign_in(&url, seed::DEMO_EMAIL, seed::DEMO_PASSWORD, Some(pass))
+        .await
+        .unwrap();
+    assert_eq!(st.key_mode, Some(KeyMode::Passphrase));
+    assert_eq!(st.matter_count as usize, seed::demo_matters().len());
+    core.close().unwrap();
+
+    // A restart waits for the passphrase; a wrong one is refused by name.
+    let mut core = Core::new(cfg.clone());
+    let st = core.start().unwrap();
+    assert!(st.signed_in && st.locked);
+    assert_eq!(core.matters().unwrap_err().code(), ErrorCode::VaultLocked);
+    assert_eq!(
+        core.unlock(Some("not the passphrase")).unwrap_err().code(),
+        ErrorCode::WrongPassphrase
+    );
+    assert_eq!(
+        core.unlock(None).unwrap_err().code(),
+        ErrorCode::PassphraseRequired
+    );
+    core.unlock(Some(pass)).unwrap();
+    assert_eq!(core.matters().unwrap().len(), seed::demo_matters().len());
+    core.sync().await.unwrap();
+
+    // Change the passphrase: the old one stops working, the new one works.
+    assert_eq!(
+        core.change_passphrase("wrong current one", "another long passphrase")
+            .unwrap_err()
+            .code(),
+        ErrorCode::WrongPassphrase
+    );
+    core.change_passphrase(pass, "another long passphrase")
+        .unwrap();
+    core.lock().unwrap();
+    assert_eq!(
+        core.unlock(Some(pass)).unwrap_err().code(),
+        ErrorCode::WrongPassphrase
+    );
+    core.unlock(Some("another long passphrase")).unwrap();
+    core.close().unwrap();
+
+    // Nothing readable in any file: no matter, no client.
+    let demo = seed::demo_matters();
+    let mut needles: Vec<&[u8]> = Vec::new();
+    for m in &demo {
+        needles.push(m.title.as_bytes());
+        needles.push(m.client_name.as_bytes());
+    }
+    assert_no_secret_or_plaintext(env.app_dir.path(), &needles);
+    env.server.stop().await;
+}
+
+#[tokio::test]
+async fn lock_unlock_idle_lock_and_key_rotation_with_the_keyring() {
+    let env = Env::new().await;
+    let mut cfg = env.config();
+    cfg.idle_lock = std::time::Duration::from_secs(60);
+    let mut core = Core::new(cfg.clone());
+    core.start().unwrap();
+    core.sign_in(
+        &env.server.url(),
+        seed::DEMO_EMAIL,
+        seed::DEMO_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
+    let before = core.matters().unwrap();
+
+    let st = core.lock().unwrap();
+    assert!(st.locked);
+    assert_eq!(core.matters().unwrap_err().code(), ErrorCode::VaultLocked);
+    core.unlock(None).unwrap();
+    assert_eq!(core.matters().unwrap(), before);
+
+    let now = std::time::Instant::now();
+    assert!(!core.lock_if_idle(now).unwrap(), "just used: stays open");
+    assert!(
+        core.lock_if_idle(now + std::time::Duration::from_secs(61))
+            .unwrap()
+    );
+    assert!(core.status().unwrap().locked);
+    core.unlock(None).unwrap();
+
+    let profile = profile_for(&env.app_dir.path().join("data"));
+    let old = env
+        .keystore()
+        .get(SecretKind::VaultKey, &profile)
+        .unwrap()
+        .unwrap();
+    core.rotate_key().unwrap();
+    let new = env
+        .keystore()
+        .get(SecretKind::VaultKey, &profile)
+        .unwrap()
+        .unwrap();
+    assert_ne!(old.as_slice(), new.as_slice());
+    assert!(
+        env.keystore()
+            .get(SecretKind::PendingVaultKey, &profile)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(core.matters().unwrap(), before);
+    core.close().unwrap();
+    let mut again = Core::new(cfg);
+    again.start().unwrap();
+    assert_eq!(again.matters().unwrap(), before);
+    again.close().unwrap();
+    env.cleanup_keyring();
+    env.server.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreadable_vault_is_set_aside_and_a_fresh_sign_in_restores_the_matters() {
+    let env = Env::new().await;
+    let mut core = Core::new(env.config());
+    core.start().unwrap();
+    core.sign_in(
+        &env.server.url(),
+        seed::DEMO_EMAIL,
+        seed::DEMO_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
+    core.close().unwrap();
+    // Damage the first page: the key in the keyring no longer opens it.
+    let path = env.vault_path();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[40] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+
+    let mut core = Core::new(env.config());
+    let st = core.start().unwrap();
+    assert!(!st.signed_in, "{st:?}");
+    let aside = std::path::PathBuf::from(st.set_aside.expect("the vault was set aside"));
+    assert_eq!(
+        std::fs::read(&aside).unwrap(),
+        bytes,
+        "set aside unaltered, never deleted"
+    );
+    let st = core
+        .sign_in(
+            &env.server.url(),
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(st.matter_count as usize, seed::demo_matters().len());
+    assert!(st.set_aside.is_none());
+    core.close().unwrap();
+    env.cleanup_keyring();
+    env.server.stop().await;
+}
+
+#[tokio::test]
+async fn the_first_sync_builds_the_search_index_and_wipe_removes_everything() {
+    let env = Env::new().await;
+    let mut core = Core::new(env.config());
+    core.start().unwrap();
+    core.sign_in(
+        &env.server.url(),
+        seed::DEMO_EMAIL,
+        seed::DEMO_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
+    let req = |text: &str| SearchRequest {
+        text: text.into(),
+        ..Default::default()
+    };
+    let hits = core.search(&req("okaf")).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].number, "HV-2026-0142");
+    let closed = SearchRequest {
+        status: Some("closed".into()),
+        ..req("")
+    };
+    assert_eq!(core.search(&closed).unwrap().len(), 1);
+    let bad = SearchRequest {
+        status: Some("sideways".into()),
+        ..req("")
+    };
+    assert_eq!(
+        core.search(&bad).unwrap_err().code(),
+        ErrorCode::InvalidInput
+    );
+
+    let profile = profile_for(&env.app_dir.path().join("data"));
+    let st = core.wipe().unwrap();
+    assert!(!st.signed_in);
+    assert!(!env.vault_path().exists());
+    assert!(files_under(&env.app_dir.path().join("data/vault")).is_empty());
+    assert!(
+        env.keystore()
+            .get(SecretKind::VaultKey, &profile)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        env.keystore()
+            .get(SecretKind::SessionToken, &profile)
+            .unwrap()
+            .is_none()
+    );
+    env.server.stop().await;
 }
 
 /// A hostile server: it speaks TLS with a trusted certificate and signs in, but its second
@@ -352,7 +598,7 @@ async fn a_malformed_page_is_refused_whole() {
         core.start().unwrap();
         // Sign-in succeeds; the first sync stops at the bad page.
         let st = core
-            .sign_in(&format!("https://{addr}/"), "x@hostile.example", "pw")
+            .sign_in(&format!("https://{addr}/"), "x@hostile.example", "pw", None)
             .await
             .unwrap();
         assert_eq!(

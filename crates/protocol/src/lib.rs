@@ -5,6 +5,8 @@
 //! [`PROTOCOL_HEADER`] header and the server refuses a version it cannot speak with
 //! [`ProblemCode::IncompatibleProtocol`].
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -15,7 +17,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const PROTOCOL_HEADER: &str = "strongroom-protocol";
 
 /// The largest page of changes a client may ask for in one pull.
-pub const MAX_PAGE_SIZE: u32 = 1000;
+pub const MAX_PAGE_SIZE: u32 = 5000;
 
 /// `GET /v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,8 +26,8 @@ pub struct Health {
     pub protocol_version: u32,
 }
 
-/// `POST /v1/auth/sign-in` request body.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `POST /v1/auth/sign-in` request body. Its `Debug` never shows the password.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct SignInRequest {
     pub email: String,
     pub password: String,
@@ -33,12 +35,33 @@ pub struct SignInRequest {
     pub device_name: String,
 }
 
-/// `POST /v1/auth/sign-in` answer: an opaque bearer token and who it belongs to.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+impl std::fmt::Debug for SignInRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInRequest")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .field("device_name", &self.device_name)
+            .finish()
+    }
+}
+
+/// `POST /v1/auth/sign-in` answer: an opaque bearer token and who it belongs to. Its
+/// `Debug` never shows the token.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct SignInResponse {
     pub token: String,
     pub user: UserInfo,
     pub practice: PracticeInfo,
+}
+
+impl std::fmt::Debug for SignInResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInResponse")
+            .field("token", &"<redacted>")
+            .field("user", &self.user)
+            .field("practice", &self.practice)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +118,155 @@ pub struct Matter {
     pub responsible: String,
     /// Calendar date the matter was opened, ISO 8601 (`YYYY-MM-DD`).
     pub opened_on: String,
+    /// Calendar date the matter was closed, if it was.
+    #[serde(default)]
+    pub closed_on: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    /// The practice's own fields (e.g. "Court file number"), name to value.
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, String>,
+}
+
+/// Whether a contact is a person or an organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    Person,
+    Organisation,
+}
+
+impl ContactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::Person => "person",
+            ContactKind::Organisation => "organisation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "person" => Some(ContactKind::Person),
+            "organisation" => Some(ContactKind::Organisation),
+            _ => None,
+        }
+    }
+}
+
+/// A person or organisation the practice deals with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: Uuid,
+    pub kind: ContactKind,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// A contact's role on a matter ("client", "other side", "barrister", ...). One contact
+/// may hold several roles on one matter, each its own participant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub id: Uuid,
+    pub matter_id: Uuid,
+    pub contact_id: Uuid,
+    pub role: String,
+}
+
+/// A file note: the lawyer's record of a call, a meeting, a thought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileNote {
+    pub id: Uuid,
+    pub matter_id: Uuid,
+    pub author: String,
+    /// When the note was written, RFC 3339.
+    pub written_at: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// A task on a matter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: Uuid,
+    pub matter_id: Uuid,
+    pub title: String,
+    #[serde(default)]
+    pub due_on: Option<String>,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    pub done: bool,
+}
+
+/// Time recorded against a matter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeEntry {
+    pub id: Uuid,
+    pub matter_id: Uuid,
+    pub worked_on: String,
+    pub minutes: u32,
+    /// Hourly rate in the practice's currency, in cents.
+    pub rate_cents: i64,
+    pub billable: bool,
+    pub narrative: String,
+    pub author: String,
+}
+
+/// A document's record (the file itself is not synced here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub id: Uuid,
+    pub matter_id: Uuid,
+    pub name: String,
+    pub folder: String,
+    pub size_bytes: i64,
+    /// SHA-256 of the content, hex.
+    pub content_hash: String,
+}
+
+/// The kinds of record the change feed carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Matter,
+    Contact,
+    Participant,
+    FileNote,
+    Task,
+    TimeEntry,
+    Document,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 7] = [
+        RecordKind::Matter,
+        RecordKind::Contact,
+        RecordKind::Participant,
+        RecordKind::FileNote,
+        RecordKind::Task,
+        RecordKind::TimeEntry,
+        RecordKind::Document,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Matter => "matter",
+            RecordKind::Contact => "contact",
+            RecordKind::Participant => "participant",
+            RecordKind::FileNote => "file_note",
+            RecordKind::Task => "task",
+            RecordKind::TimeEntry => "time_entry",
+            RecordKind::Document => "document",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 /// One change in the practice's feed: the record as of server sequence `seq`.
@@ -108,12 +280,35 @@ pub struct Change {
     pub record: ChangeRecord,
 }
 
-/// The record a change carries, by kind. A deletion carries only the id (a tombstone).
+/// The record a change carries, by kind. A deletion carries only the kind and id (a
+/// tombstone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeRecord {
     Matter { matter: Matter },
-    MatterDeleted { id: Uuid },
+    Contact { contact: Contact },
+    Participant { participant: Participant },
+    FileNote { file_note: FileNote },
+    Task { task: Task },
+    TimeEntry { time_entry: TimeEntry },
+    Document { document: Document },
+    Deleted { record_kind: RecordKind, id: Uuid },
+}
+
+impl ChangeRecord {
+    /// The kind and id of the record this change is about.
+    pub fn key(&self) -> (RecordKind, Uuid) {
+        match self {
+            ChangeRecord::Matter { matter } => (RecordKind::Matter, matter.id),
+            ChangeRecord::Contact { contact } => (RecordKind::Contact, contact.id),
+            ChangeRecord::Participant { participant } => (RecordKind::Participant, participant.id),
+            ChangeRecord::FileNote { file_note } => (RecordKind::FileNote, file_note.id),
+            ChangeRecord::Task { task } => (RecordKind::Task, task.id),
+            ChangeRecord::TimeEntry { time_entry } => (RecordKind::TimeEntry, time_entry.id),
+            ChangeRecord::Document { document } => (RecordKind::Document, document.id),
+            ChangeRecord::Deleted { record_kind, id } => (*record_kind, *id),
+        }
+    }
 }
 
 /// `GET /v1/sync/changes?after=N&limit=M` answer.
@@ -162,10 +357,14 @@ mod tests {
         let c = Change {
             seq: 7,
             version: 2,
-            record: ChangeRecord::MatterDeleted { id },
+            record: ChangeRecord::Deleted {
+                record_kind: RecordKind::FileNote,
+                id,
+            },
         };
         let v = serde_json::to_value(&c).unwrap();
-        assert_eq!(v["kind"], "matter_deleted");
+        assert_eq!(v["kind"], "deleted");
+        assert_eq!(v["record_kind"], "file_note");
         assert_eq!(v["seq"], 7);
         let back: Change = serde_json::from_value(v).unwrap();
         assert_eq!(back, c);
@@ -175,6 +374,48 @@ mod tests {
     fn unknown_kind_is_an_error_not_a_panic() {
         let bad = r#"{"seq":1,"version":1,"kind":"spaceship","id":"00000000-0000-0000-0000-000000000000"}"#;
         assert!(serde_json::from_str::<Change>(bad).is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let req = SignInRequest {
+            email: "a@b".into(),
+            password: "hunter2-secret".into(),
+            device_name: "d".into(),
+        };
+        assert!(!format!("{req:?}").contains("hunter2-secret"));
+        let resp = SignInResponse {
+            token: "tok-secret-123".into(),
+            user: UserInfo {
+                id: Uuid::nil(),
+                email: "a@b".into(),
+                display_name: "A".into(),
+            },
+            practice: PracticeInfo {
+                id: Uuid::nil(),
+                name: "P".into(),
+            },
+        };
+        assert!(!format!("{resp:?}").contains("tok-secret-123"));
+    }
+
+    #[test]
+    fn record_kinds_round_trip() {
+        for k in RecordKind::ALL {
+            assert_eq!(RecordKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        assert_eq!(RecordKind::parse("nope"), None);
+    }
+
+    #[test]
+    fn a_matter_from_an_older_server_gets_defaults() {
+        let m: Matter = serde_json::from_str(
+            r#"{"id":"00000000-0000-0000-0000-000000000000","number":"1","title":"t","matter_type":"x","status":"open","client_name":"c","responsible":"r","opened_on":"2026-01-01"}"#,
+        )
+        .unwrap();
+        assert_eq!(m.closed_on, None);
+        assert!(m.custom_fields.is_empty());
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub fn demo_matters() -> Vec<Matter> {
         client_name: client.into(),
         responsible: responsible.into(),
         opened_on: opened.into(),
+        closed_on: None,
+        description: String::new(),
+        custom_fields: Default::default(),
     };
     use MatterStatus::*;
     vec![

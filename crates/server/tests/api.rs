@@ -202,6 +202,9 @@ async fn another_practice_sees_nothing_of_this_one() {
         client_name: "Their Client".into(),
         responsible: "Other Lawyer".into(),
         opened_on: "2026-01-01".into(),
+        closed_on: None,
+        description: "Their description".into(),
+        custom_fields: [("Court".to_owned(), "Federal".to_owned())].into(),
     };
     store.put_matter(other, &theirs).await.unwrap();
 
@@ -215,6 +218,12 @@ async fn another_practice_sees_nothing_of_this_one() {
         .await
         .unwrap();
     assert_eq!(page.changes.len(), 1, "only their own matter");
+    assert_eq!(
+        page.changes[0].record,
+        strongroom_protocol::ChangeRecord::Matter {
+            matter: theirs.clone()
+        }
+    );
     let body = serde_json::to_string(&page).unwrap();
     for demo in seed::demo_matters() {
         assert!(!body.contains(&demo.title), "leaked {}", demo.title);
@@ -297,7 +306,7 @@ async fn hostile_input_gets_4xx_problems_never_5xx() {
         "?after=-1",
         "?after=abc",
         "?limit=0",
-        "?limit=1001",
+        "?limit=5001",
         "?limit=-5",
         "?after=99999999999999999999",
     ] {
@@ -358,12 +367,68 @@ async fn deletes_leave_tombstones_in_the_feed() {
     assert_eq!(after.changes[0].seq, seq);
     assert_eq!(
         after.changes[0].record,
-        strongroom_protocol::ChangeRecord::MatterDeleted { id: matter.id }
+        strongroom_protocol::ChangeRecord::Deleted {
+            record_kind: strongroom_protocol::RecordKind::Matter,
+            id: matter.id
+        }
     );
     assert!(
         !serde_json::to_string(&after)
             .unwrap()
             .contains(&matter.title)
+    );
+    f.server.stop().await;
+}
+
+#[tokio::test]
+async fn the_data_directory_and_database_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new().await;
+    let _ = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let dir = f._dir.path().to_owned();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    for name in ["server.db", "server.db-wal", "server-key.pem"] {
+        let p = dir.join(name);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{name}");
+        }
+    }
+    f.server.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_sign_ins_is_turned_away_not_queued() {
+    let f = Fixture::new().await;
+    let mut tasks = Vec::new();
+    for _ in 0..24 {
+        let http = f.http.clone();
+        let url = f.url("/v1/auth/sign-in");
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .json(&json!({"email": seed::DEMO_EMAIL, "password": "wrong-password-guess", "device_name": "x"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&429),
+        "some must be turned away: {statuses:?}"
+    );
+    assert!(
+        statuses.contains(&401),
+        "some must be checked: {statuses:?}"
     );
     f.server.stop().await;
 }

@@ -81,6 +81,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/sqlite/0001_init.sql",
         "db9a2b49d2e06454f16fb96be0c279333c95e548321e740a49ae67971039df44",
     ),
+    (
+        "crates/vault/migrations/0002_full_model.sql",
+        "95093c218dd306483286ea914ea7b686e2c7cf4b3592f0d92f411df7b175c37a",
+    ),
+    (
+        "crates/server/migrations/sqlite/0002_matter_details.sql",
+        "368e657c48e61698c85dde822eb74613803308b07de8e04714c24af0f019c968",
+    ),
 ];
 
 #[test]
@@ -112,4 +120,52 @@ fn landed_migrations_are_unchanged() {
             );
         }
     }
+}
+
+/// The vault's `bench-baseline` feature opens an unencrypted database for the benchmark's
+/// baseline. No package may turn it on: only the bench target asks for it.
+#[test]
+fn no_package_enables_the_unencrypted_baseline() {
+    let root = repo_root();
+    let mut manifests = files_with_ext(&root.join("crates"), "Cargo.toml");
+    manifests.push(root.join("Cargo.toml"));
+    let mut offenders = Vec::new();
+    for m in manifests {
+        let text = std::fs::read_to_string(&m).unwrap();
+        for line in text.lines() {
+            let line = line.trim();
+            let declares =
+                line.starts_with("bench-baseline = [") || line.starts_with("required-features");
+            if line.contains("bench-baseline") && !declares && !line.starts_with('#') {
+                offenders.push(format!("{}: {line}", m.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}
+
+/// SQL is never assembled with `format!` in the storage crates: values are bound, and the
+/// few shared fragments are joined with `concat!` at compile time.
+#[test]
+fn no_sql_built_with_format() {
+    let root = repo_root();
+    let mut hits = Vec::new();
+    for dir in ["crates/vault/src", "crates/server/src"] {
+        for f in files_with_ext(&root.join(dir), ".rs") {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let l = line.to_uppercase();
+                if line.contains("format!(")
+                    && [
+                        "SELECT ", "INSERT ", "UPDATE ", "DELETE ", "PRAGMA ", "CREATE ", "DROP ",
+                    ]
+                    .iter()
+                    .any(|k| l.contains(k))
+                {
+                    hits.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(hits.is_empty(), "{hits:#?}");
 }

@@ -32,13 +32,24 @@ impl VaultKey {
         &self.0
     }
 
-    pub(crate) fn apply(&self, conn: &Connection) -> rusqlite::Result<()> {
-        // SQLCipher's raw-key syntax: a blob literal inside a double-quoted string.
-        let mut pragma = Zeroizing::new(String::with_capacity(80));
-        pragma.push_str("PRAGMA key = \"x'");
+    /// SQLCipher's raw-key text, `x'<64 hex digits>'`. Wipe it after use.
+    pub(crate) fn raw_key_text(&self) -> String {
         let hex = Zeroizing::new(hex::encode(self.0));
-        pragma.push_str(&hex);
-        pragma.push_str("'\";");
+        let mut text = String::with_capacity(67);
+        text.push_str("x'");
+        text.push_str(&hex);
+        text.push('\'');
+        text
+    }
+
+    pub(crate) fn apply(&self, conn: &Connection) -> rusqlite::Result<()> {
+        // The raw-key syntax: the key text inside a double-quoted string. Built by hand (no
+        // `format!`) into a buffer that is wiped afterwards.
+        let key_text = Zeroizing::new(self.raw_key_text());
+        let mut pragma = Zeroizing::new(String::with_capacity(80));
+        pragma.push_str("PRAGMA key = \"");
+        pragma.push_str(&key_text);
+        pragma.push_str("\";");
         conn.execute_batch(&pragma)
     }
 }

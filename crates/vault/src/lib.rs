@@ -4,22 +4,39 @@
 //! There is no plaintext mode: [`Vault::create`] and [`Vault::open`] both demand a key, and
 //! opening with the wrong key fails with [`VaultError::WrongKeyOrNotAVault`].
 //!
+//! It holds the full local model (matters, contacts, participants, file notes, tasks, time
+//! entries, documents), what sync needs (sequence and version per record, tombstones, the
+//! outbox, conflicts, the cursor) and a full-text index ([`search`]).
+//!
 //! Invariants:
-//! - every connection runs with `temp_store=MEMORY`, `secure_delete=ON`,
-//!   `cipher_memory_security=ON`, WAL and `synchronous=FULL`, and refuses a cipher older
-//!   than SQLCipher 4;
+//! - every connection runs with `cipher_memory_security=ON`, `temp_store=MEMORY`,
+//!   `secure_delete=ON`, WAL and `synchronous=FULL`, and refuses a cipher older than
+//!   SQLCipher 4;
 //! - a page of changes and its cursor are written in one transaction ([`Vault::apply_page`]),
-//!   and a page that does not follow the stored cursor is refused before anything is written.
+//!   and a page that does not follow the cursor is refused before anything is written;
+//! - after an unclean shutdown (the open-marker file is still there) the vault is checked
+//!   (`integrity_check`, `cipher_integrity_check`) before use; a vault that fails is set
+//!   aside (renamed, never deleted or overwritten) and the caller offers a fresh sync;
+//! - rekeying writes a complete copy under the new key before an atomic rename, so after a
+//!   crash at any point the file opens with the old key or the new one.
 
 mod key;
 mod migrate;
+mod outbox;
+pub mod passphrase;
+mod records;
+pub mod search;
 
 pub use key::VaultKey;
+pub use outbox::{EditOp, LocalEdit, OutboxEntry};
+pub use search::{HitSource, SearchHit, SearchQuery};
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use strongroom_protocol::{ChangeRecord, ChangesPage, Matter, MatterStatus};
+use strongroom_protocol::{ChangeRecord, ChangesPage, Matter, RecordKind};
+
+use crate::records::Indexing;
 
 /// What can go wrong with a vault.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +57,14 @@ pub enum VaultError {
     PageOutOfOrder(String),
     #[error("the vault holds a value it cannot read: {0}")]
     Corrupt(String),
+    #[error("the search index is being built; search is available when the first sync finishes")]
+    IndexNotReady,
+    #[error("the edit was refused: {0}")]
+    InvalidEdit(String),
+    #[error("the key parameters beside the vault cannot be used: {0}")]
+    BadKeyParams(String),
+    #[error("the vault failed its integrity check and was set aside as {0}")]
+    SetAside(PathBuf),
     #[error("vault storage failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("vault file operation failed: {0}")]
@@ -63,6 +88,30 @@ pub struct SyncState {
     pub last_sync_at: Option<String>,
 }
 
+/// How many records of each kind the vault holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub matters: i64,
+    pub contacts: i64,
+    pub participants: i64,
+    pub file_notes: i64,
+    pub tasks: i64,
+    pub time_entries: i64,
+    pub documents: i64,
+}
+
+impl Counts {
+    pub fn total(&self) -> i64 {
+        self.matters
+            + self.contacts
+            + self.participants
+            + self.file_notes
+            + self.tasks
+            + self.time_entries
+            + self.documents
+    }
+}
+
 /// An open vault.
 pub struct Vault {
     conn: Connection,
@@ -77,50 +126,124 @@ impl std::fmt::Debug for Vault {
     }
 }
 
+/// `path` with `suffix` appended to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+/// Makes a rename or creation in `path`'s folder durable.
+pub(crate) fn sync_dir(path: &Path) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Creates an empty file readable by its owner only (SQLite gives the -wal and -shm files
+/// the same permissions as the database).
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    Ok(())
+}
+
+/// The marker that says the vault is open; left behind by an unclean shutdown.
+fn marker_path(path: &Path) -> PathBuf {
+    with_suffix(path, ".open")
+}
+
 impl Vault {
     /// Creates a new vault at `path`, keyed with `key`. Fails if a file is already there.
     pub fn create(path: &Path, key: &VaultKey) -> Result<Self> {
         if path.exists() {
             return Err(VaultError::AlreadyExists(path.to_owned()));
         }
+        create_private_file(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Self::finish_open(conn, path, key)
+        let vault = Self::finish_open(conn, path, Some(key))?;
+        sync_dir(path)?;
+        Ok(vault)
     }
 
-    /// Opens the existing vault at `path` with `key`.
+    /// Opens the existing vault at `path` with `key`. After an unclean shutdown the vault
+    /// is checked first; one that fails is set aside ([`VaultError::SetAside`]).
     pub fn open(path: &Path, key: &VaultKey) -> Result<Self> {
         if !path.exists() {
             return Err(VaultError::NotFound(path.to_owned()));
         }
+        // A copy left by a rekey that never finished is never the vault: drop it.
+        let stale = with_suffix(path, ".rekey");
+        if stale.exists() {
+            std::fs::remove_file(&stale)?;
+        }
+        let unclean = marker_path(path).exists();
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Self::finish_open(conn, path, key)
+        let vault = Self::finish_open(conn, path, Some(key))?;
+        if unclean && vault.integrity_check().is_err() {
+            drop(vault);
+            return Err(VaultError::SetAside(Self::set_aside(path)?));
+        }
+        Ok(vault)
     }
 
-    fn finish_open(conn: Connection, path: &Path, key: &VaultKey) -> Result<Self> {
-        // Must come first: SQLCipher wipes its buffers before freeing them.
-        conn.execute_batch("PRAGMA cipher_memory_security = ON;")?;
-        key.apply(&conn)?;
-        let version: String = conn
-            .query_row("PRAGMA cipher_version", [], |r| r.get(0))
-            .optional()?
-            .unwrap_or_default();
-        let major: u32 = version
-            .split('.')
-            .next()
-            .and_then(|m| m.trim().parse().ok())
-            .unwrap_or(0);
-        if major < 4 {
-            return Err(VaultError::CipherTooOld(version));
+    /// Opens the vault with the first of `keys` that fits; returns which one did.
+    pub fn open_with_any(path: &Path, keys: &[&VaultKey]) -> Result<(Self, usize)> {
+        let mut last = VaultError::WrongKeyOrNotAVault;
+        for (i, key) in keys.iter().enumerate() {
+            match Self::open(path, key) {
+                Ok(v) => return Ok((v, i)),
+                Err(VaultError::WrongKeyOrNotAVault) => last = VaultError::WrongKeyOrNotAVault,
+                Err(e) => return Err(e),
+            }
         }
-        // The first read decrypts page 1: a wrong key fails here.
+        Err(last)
+    }
+
+    /// An unencrypted database with the vault's schema, pragmas and code paths: only the
+    /// benchmark's baseline, which the product never builds.
+    #[cfg(feature = "bench-baseline")]
+    pub fn create_unencrypted_baseline(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        Self::finish_open(conn, path, None)
+    }
+
+    fn finish_open(conn: Connection, path: &Path, key: Option<&VaultKey>) -> Result<Self> {
+        if let Some(key) = key {
+            // Must come first: SQLCipher wipes its buffers before freeing them. Its own log
+            // stays off: failures come back as errors.
+            conn.execute_batch(
+                "PRAGMA cipher_log_level = NONE; PRAGMA cipher_memory_security = ON;",
+            )?;
+            key.apply(&conn)?;
+            let version: String = conn
+                .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+                .optional()?
+                .unwrap_or_default();
+            let major: u32 = version
+                .split('.')
+                .next()
+                .and_then(|m| m.trim().parse().ok())
+                .unwrap_or(0);
+            if major < 4 {
+                return Err(VaultError::CipherTooOld(version));
+            }
+        }
+        // The first read decrypts page 1: a wrong key fails here, before anything is written.
         if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
         }) {
@@ -134,14 +257,75 @@ impl Vault {
              PRAGMA synchronous = FULL;
              PRAGMA temp_store = MEMORY;
              PRAGMA secure_delete = ON;
+             PRAGMA cache_size = -65536;
              PRAGMA foreign_keys = ON;",
         )?;
+        // Every record kind has its own statements: keep them all prepared.
+        conn.set_prepared_statement_cache_capacity(128);
+        std::fs::File::create(marker_path(path))?;
         let mut vault = Vault {
             conn,
             path: path.to_owned(),
         };
         migrate::run(&mut vault.conn)?;
+        if vault.in_bulk_load()? {
+            vault.bulk_pragmas()?;
+        }
         Ok(vault)
+    }
+
+    /// Whether `key` opens this vault (checked on a separate read-only connection).
+    pub fn key_matches(&self, key: &VaultKey) -> Result<bool> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        key.apply(&conn)?;
+        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Ok(_) => Ok(true),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs SQLite's integrity check and SQLCipher's page authentication check.
+    pub fn integrity_check(&self) -> Result<()> {
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if verdict != "ok" {
+            return Err(VaultError::Corrupt(verdict));
+        }
+        let mut stmt = self.conn.prepare("PRAGMA cipher_integrity_check")?;
+        let problems: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if let Some(first) = problems.first() {
+            return Err(VaultError::Corrupt(first.clone()));
+        }
+        Ok(())
+    }
+
+    /// Renames the vault and its companions to `<name>.corrupt-<unix time>`; never deletes.
+    pub fn set_aside(path: &Path) -> Result<PathBuf> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let to = with_suffix(path, &format!(".corrupt-{stamp}"));
+        for suffix in ["-wal", "-shm"] {
+            let from = with_suffix(path, suffix);
+            if from.exists() {
+                std::fs::rename(&from, with_suffix(&to, suffix))?;
+            }
+        }
+        std::fs::rename(path, &to)?;
+        let _ = std::fs::remove_file(marker_path(path));
+        sync_dir(path)?;
+        Ok(to)
     }
 
     /// The vault file's path.
@@ -160,15 +344,15 @@ impl Vault {
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
             .optional()?)
     }
 
     /// Writes a value into the vault's key-value metadata.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![key, value],
         )?;
         Ok(())
@@ -188,48 +372,27 @@ impl Vault {
         )?)
     }
 
+    fn indexing(&self) -> Result<Indexing> {
+        Ok(match self.meta("search_index")?.as_deref() {
+            Some("deferred") => Indexing::Deferred,
+            _ => Indexing::Live,
+        })
+    }
+
     /// Applies one page of changes and moves the cursor, in one transaction. The page is
     /// checked against the stored cursor first; a page that does not follow it is refused
-    /// and nothing is written.
+    /// and nothing is written. Returns how many changes were newer than what was held.
     pub fn apply_page(&mut self, page: &ChangesPage, synced_at: &str) -> Result<usize> {
+        let indexing = self.indexing()?;
         let tx = self.conn.transaction()?;
         let cursor: i64 = tx.query_row("SELECT cursor FROM sync_state WHERE id = 1", [], |r| {
             r.get(0)
         })?;
         check_page(page, cursor)?;
-        {
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO matters
-                   (id, seq, version, number, title, matter_type, status, client_name, responsible, opened_on)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (id) DO UPDATE SET
-                   seq = excluded.seq, version = excluded.version, number = excluded.number,
-                   title = excluded.title, matter_type = excluded.matter_type,
-                   status = excluded.status, client_name = excluded.client_name,
-                   responsible = excluded.responsible, opened_on = excluded.opened_on
-                 WHERE excluded.seq > matters.seq",
-            )?;
-            let mut delete = tx.prepare_cached("DELETE FROM matters WHERE id = ?1")?;
-            for change in &page.changes {
-                match &change.record {
-                    ChangeRecord::Matter { matter: m } => {
-                        upsert.execute(params![
-                            m.id.to_string(),
-                            change.seq,
-                            change.version,
-                            m.number,
-                            m.title,
-                            m.matter_type,
-                            m.status.as_str(),
-                            m.client_name,
-                            m.responsible,
-                            m.opened_on,
-                        ])?;
-                    }
-                    ChangeRecord::MatterDeleted { id } => {
-                        delete.execute([id.to_string()])?;
-                    }
-                }
+        let mut applied = 0;
+        for change in &page.changes {
+            if records::apply_change(&tx, change.seq, change.version, &change.record, indexing)? {
+                applied += 1;
             }
         }
         tx.execute(
@@ -237,7 +400,54 @@ impl Vault {
             params![page.cursor, synced_at],
         )?;
         tx.commit()?;
-        Ok(page.changes.len())
+        Ok(applied)
+    }
+
+    /// Starts a bulk load (a first sync): pages are stored without updating the search
+    /// index, which [`Vault::finish_bulk_load`] builds in one pass. The state is stored, so
+    /// a load interrupted by a crash resumes in the same mode.
+    pub fn begin_bulk_load(&self) -> Result<()> {
+        // Secondary indexes are dropped for the load and built once, in order, at the end:
+        // far cheaper than inserting a million random keys into each of them.
+        self.conn.execute_batch(concat!(
+            "BEGIN IMMEDIATE;",
+            records::drop_secondary_indexes!(),
+            "INSERT INTO meta (key, value) VALUES ('search_index', 'deferred')
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+             COMMIT;"
+        ))?;
+        self.bulk_pragmas()
+    }
+
+    /// A bulk load's connection settings: a large page cache, and WAL checkpoints left to
+    /// the end instead of every thousand pages (each page is then written to the database
+    /// once, not again and again as the load revisits it).
+    fn bulk_pragmas(&self) -> Result<()> {
+        self.conn
+            .execute_batch("PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 0;")?;
+        Ok(())
+    }
+
+    /// Whether a bulk load is under way.
+    pub fn in_bulk_load(&self) -> Result<bool> {
+        Ok(self.indexing()? == Indexing::Deferred)
+    }
+
+    /// Builds the search index from the stored rows and ends the bulk load.
+    pub fn finish_bulk_load(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(records::create_secondary_indexes!())?;
+        records::clear_revived_tombstones(&tx)?;
+        records::rebuild_search_index(&tx)?;
+        tx.execute(
+            "UPDATE meta SET value = 'ready' WHERE key = 'search_index'",
+            [],
+        )?;
+        tx.commit()?;
+        self.conn.execute_batch(
+            "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -65536;",
+        )?;
+        Ok(())
     }
 
     /// Records that a sync completed at `synced_at` without moving the cursor.
@@ -251,59 +461,63 @@ impl Vault {
 
     /// All matters, most recently opened first.
     pub fn matters(&self) -> Result<Vec<MatterRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, seq, version, number, title, matter_type, status, client_name, responsible, opened_on
-             FROM matters ORDER BY opened_on DESC, number",
-        )?;
+        let mut stmt = self.conn.prepare_cached(concat!(
+            "SELECT seq, version, ",
+            records::matter_columns!(),
+            " FROM matters ORDER BY opened_on DESC, number"
+        ))?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, String>(9)?,
-            ))
+            Ok(MatterRow {
+                seq: r.get(0)?,
+                version: r.get(1)?,
+                matter: records::matter_from_row(r, 2)?,
+            })
         })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (
-                id,
-                seq,
-                version,
-                number,
-                title,
-                matter_type,
-                status,
-                client_name,
-                responsible,
-                opened_on,
-            ) = row?;
-            let id = id
-                .parse()
-                .map_err(|_| VaultError::Corrupt(format!("matter id {id:?} is not a UUID")))?;
-            let status = MatterStatus::parse(&status)
-                .ok_or_else(|| VaultError::Corrupt(format!("unknown matter status {status:?}")))?;
-            out.push(MatterRow {
-                matter: Matter {
-                    id,
-                    number,
-                    title,
-                    matter_type,
-                    status,
-                    client_name,
-                    responsible,
-                    opened_on,
-                },
-                seq,
-                version,
-            });
-        }
-        Ok(out)
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One record by kind and id, with its `seq` and `version`.
+    pub fn record(
+        &self,
+        kind: RecordKind,
+        id: uuid::Uuid,
+    ) -> Result<Option<(ChangeRecord, i64, i64)>> {
+        records::read_record(&self.conn, kind, &id.to_string())
+    }
+
+    /// The ids of every record of `kind`, in no particular order.
+    pub fn record_ids(&self, kind: RecordKind) -> Result<Vec<uuid::Uuid>> {
+        let sql = match kind {
+            RecordKind::Matter => "SELECT id FROM matters",
+            RecordKind::Contact => "SELECT id FROM contacts",
+            RecordKind::Participant => "SELECT id FROM participants",
+            RecordKind::FileNote => "SELECT id FROM file_notes",
+            RecordKind::Task => "SELECT id FROM tasks",
+            RecordKind::TimeEntry => "SELECT id FROM time_entries",
+            RecordKind::Document => "SELECT id FROM documents",
+        };
+        let ids: Vec<String> = self
+            .conn
+            .prepare(sql)?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter()
+            .map(|s| {
+                s.parse().map_err(|_| {
+                    VaultError::Corrupt(format!("{} id {s:?} is not a UUID", records::table(kind)))
+                })
+            })
+            .collect()
+    }
+
+    /// Whether a tombstone is held for the record.
+    pub fn has_tombstone(&self, kind: RecordKind, id: uuid::Uuid) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM tombstones WHERE record_kind = ?1 AND id = ?2")?
+            .query_row(params![kind.as_str(), id.to_string()], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 
     /// Counts the matters held offline.
@@ -313,23 +527,121 @@ impl Vault {
             .query_row("SELECT count(*) FROM matters", [], |r| r.get(0))?)
     }
 
-    /// Closes the vault, checkpointing the WAL into the main file.
+    /// Counts every kind of record held offline.
+    pub fn counts(&self) -> Result<Counts> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM matters), (SELECT count(*) FROM contacts),
+                    (SELECT count(*) FROM participants), (SELECT count(*) FROM file_notes),
+                    (SELECT count(*) FROM tasks), (SELECT count(*) FROM time_entries),
+                    (SELECT count(*) FROM documents)",
+            [],
+            |r| {
+                Ok(Counts {
+                    matters: r.get(0)?,
+                    contacts: r.get(1)?,
+                    participants: r.get(2)?,
+                    file_notes: r.get(3)?,
+                    tasks: r.get(4)?,
+                    time_entries: r.get(5)?,
+                    documents: r.get(6)?,
+                })
+            },
+        )?)
+    }
+
+    /// Closes the vault cleanly: checkpoints the WAL into the main file and removes the
+    /// open marker.
     pub fn close(self) -> Result<()> {
         self.conn
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-        self.conn.close().map_err(|(_, e)| VaultError::Sqlite(e))
+        let path = self.path.clone();
+        self.conn.close().map_err(|(_, e)| VaultError::Sqlite(e))?;
+        match std::fs::remove_file(marker_path(&path)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// Deletes the vault file and its -wal and -shm companions. Missing files are fine.
+    /// Re-encrypts the vault under `new_key`. A complete copy is written under the new key
+    /// first; `before_swap` then runs (the caller makes the new key findable, e.g. as a
+    /// pending key); then the copy replaces the vault by an atomic rename. A crash before
+    /// the rename leaves the old file (old key); after it, the new file (new key).
+    pub fn rekey(
+        self,
+        new_key: &VaultKey,
+        before_swap: impl FnOnce() -> Result<()>,
+    ) -> Result<Vault> {
+        let path = self.path.clone();
+        let tmp = with_suffix(&path, ".rekey");
+        if tmp.exists() {
+            std::fs::remove_file(&tmp)?;
+        }
+        let version = self.schema_version()?;
+        create_private_file(&tmp)?;
+        {
+            let tmp_str = tmp
+                .to_str()
+                .ok_or_else(|| VaultError::Corrupt("vault path is not UTF-8".into()))?;
+            let key_text = zeroize::Zeroizing::new(new_key.raw_key_text());
+            self.conn.execute(
+                "ATTACH DATABASE ?1 AS rekeyed KEY ?2",
+                params![tmp_str, key_text.as_str()],
+            )?;
+            let exported = self
+                .conn
+                .query_row("SELECT sqlcipher_export('rekeyed')", [], |_| Ok(()))
+                .and_then(|_| {
+                    self.conn
+                        .pragma_update(Some("rekeyed"), "user_version", version)
+                });
+            self.conn.execute("DETACH DATABASE rekeyed", [])?;
+            exported?;
+        }
+        std::fs::File::open(&tmp)?.sync_all()?;
+        // The copy must open with the new key before the old file goes.
+        {
+            let check = Connection::open_with_flags(&tmp, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+            new_key.apply(&check)?;
+            let n: i64 = check.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+            if n == 0 {
+                return Err(VaultError::Corrupt("the re-encrypted copy is empty".into()));
+            }
+        }
+        before_swap()?;
+        self.close()?;
+        for suffix in ["-wal", "-shm"] {
+            let p = with_suffix(&path, suffix);
+            if p.exists() {
+                std::fs::remove_file(p)?;
+            }
+        }
+        std::fs::rename(&tmp, &path)?;
+        sync_dir(&path)?;
+        Vault::open(&path, new_key)
+    }
+
+    /// Deletes the vault file and every companion (WAL, shared memory, open marker, key
+    /// parameters, an unfinished rekey copy). Missing files are fine.
     pub fn wipe_files(path: &Path) -> Result<()> {
-        for suffix in ["", "-wal", "-shm", "-journal"] {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            match std::fs::remove_file(PathBuf::from(p)) {
+        for suffix in [
+            "",
+            "-wal",
+            "-shm",
+            "-journal",
+            ".open",
+            ".rekey",
+            ".keyparams.json",
+            ".keyparams.json.tmp",
+        ] {
+            match std::fs::remove_file(with_suffix(path, suffix)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
             }
+        }
+        if path.parent().is_some_and(|p| p.exists()) {
+            sync_dir(path)?;
         }
         Ok(())
     }
@@ -342,6 +654,11 @@ fn check_page(page: &ChangesPage, cursor: i64) -> Result<()> {
         return Err(VaultError::PageOutOfOrder(format!(
             "page cursor {} is behind the stored cursor {cursor}",
             page.cursor
+        )));
+    }
+    if page.has_more && page.cursor == cursor {
+        return Err(VaultError::PageOutOfOrder(format!(
+            "the page makes no progress past {cursor} yet says more changes wait"
         )));
     }
     let mut prev = cursor;

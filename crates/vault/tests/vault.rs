@@ -1,61 +1,15 @@
-//! The vault on real SQLCipher files: keys, pages, and no plaintext on disk.
+//! The vault on real SQLCipher files: keys, migrations, pages, records, search, the outbox,
+//! tampering, crashes, and no plaintext on disk.
 
-use std::path::Path;
+mod common;
 
-use strongroom_protocol::{Change, ChangeRecord, ChangesPage, Matter, MatterStatus};
-use strongroom_vault::{Vault, VaultError, VaultKey};
+use common::*;
+use proptest::prelude::*;
+use serde_json::json;
+use strongroom_protocol::{ChangeRecord, ChangesPage, MatterStatus, RecordKind};
+use strongroom_vault::passphrase::{self, KdfParams, KeyParamsFile};
+use strongroom_vault::{EditOp, HitSource, LocalEdit, SearchQuery, Vault, VaultError, VaultKey};
 use uuid::Uuid;
-
-const CANARY_TITLE: &str = "Zanzibar-Quokka canary matter 7731";
-const CANARY_CLIENT: &str = "Ottoline Canaryfeather";
-
-fn matter(title: &str, client: &str) -> Matter {
-    Matter {
-        id: Uuid::new_v4(),
-        number: "T-0001".into(),
-        title: title.into(),
-        matter_type: "Litigation".into(),
-        status: MatterStatus::Open,
-        client_name: client.into(),
-        responsible: "Test Lawyer".into(),
-        opened_on: "2026-11-01".into(),
-    }
-}
-
-fn page(after: i64, matters: &[Matter], has_more: bool) -> ChangesPage {
-    let changes: Vec<Change> = matters
-        .iter()
-        .enumerate()
-        .map(|(i, m)| Change {
-            seq: after + 1 + i as i64,
-            version: 1,
-            record: ChangeRecord::Matter { matter: m.clone() },
-        })
-        .collect();
-    ChangesPage {
-        cursor: after + changes.len() as i64,
-        changes,
-        has_more,
-    }
-}
-
-/// Every file in `dir` (recursively) as bytes, with its path.
-fn files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_dir() {
-            out.extend(files(&p));
-        } else {
-            out.push((p.clone(), std::fs::read(&p).unwrap()));
-        }
-    }
-    out
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
 
 #[test]
 fn create_write_reopen_with_the_key() {
@@ -65,9 +19,9 @@ fn create_write_reopen_with_the_key() {
     let m = matter("Estate of A", "B Client");
     {
         let mut v = Vault::create(&path, &key).unwrap();
-        assert_eq!(v.schema_version().unwrap(), 1);
+        assert_eq!(v.schema_version().unwrap(), 2);
         v.apply_page(
-            &page(0, std::slice::from_ref(&m), false),
+            &page(0, vec![rec_matter(&m)], false),
             "2026-11-27T00:00:00Z",
         )
         .unwrap();
@@ -101,6 +55,10 @@ fn wrong_key_is_refused_and_changes_nothing() {
         before,
         "a failed open must not write"
     );
+    assert!(
+        !before.starts_with(b"SQLite format 3\0"),
+        "no plain SQLite header"
+    );
     // A plain SQLite reader cannot read it either.
     let plain = rusqlite::Connection::open(&path).unwrap();
     assert!(
@@ -109,6 +67,7 @@ fn wrong_key_is_refused_and_changes_nothing() {
                 .get::<_, i64>(0))
             .is_err()
     );
+    drop(plain);
     assert!(Vault::open(&path, &key).is_ok());
     assert!(matches!(
         Vault::open(&dir.path().join("missing.db"), &key),
@@ -117,131 +76,158 @@ fn wrong_key_is_refused_and_changes_nothing() {
 }
 
 #[test]
-fn no_plaintext_in_the_vault_or_its_wal() {
+fn every_record_kind_round_trips_and_deletes_leave_tombstones() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault.db");
     let key = VaultKey::generate().unwrap();
-    let mut v = Vault::create(&path, &key).unwrap();
-    v.set_meta("user_email", "canary.person@example.test")
-        .unwrap();
-    v.apply_page(
-        &page(0, &[matter(CANARY_TITLE, CANARY_CLIENT)], false),
-        "2026-11-27T00:00:00Z",
-    )
-    .unwrap();
-    // While open (data in the WAL) and after close (checkpointed), nothing readable.
-    let check = || {
-        let all = files(dir.path());
-        assert!(
-            all.iter()
-                .any(|(p, _)| p.to_string_lossy().ends_with("-wal"))
-                || !all.is_empty()
-        );
-        for (p, bytes) in all {
-            for needle in [
-                CANARY_TITLE,
-                CANARY_CLIENT,
-                "canary.person@example.test",
-                "T-0001",
-            ] {
-                assert!(
-                    !contains(&bytes, needle.as_bytes()),
-                    "{needle:?} in plaintext in {}",
-                    p.display()
-                );
-            }
-            assert!(
-                !contains(&bytes, key.as_bytes()),
-                "raw key in {}",
-                p.display()
-            );
-            assert!(
-                !contains(&bytes, hex::encode(key.as_bytes()).as_bytes()),
-                "hex key in {}",
-                p.display()
-            );
-        }
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    let set = RecordSet::sample("Round", "Trip");
+    v.apply_page(&page(0, set.records(), false), "t").unwrap();
+    for r in set.records() {
+        let (kind, id) = r.key();
+        let (back, seq, version) = v.record(kind, id).unwrap().unwrap();
+        assert_eq!(back, r, "{kind:?}");
+        assert!(seq > 0);
+        assert_eq!(version, 1);
+    }
+    let counts = v.counts().unwrap();
+    assert_eq!(counts.total(), set.records().len() as i64);
+    // One contact in two roles on one matter, and a second contact.
+    assert_eq!(counts.participants, 3);
+
+    // Apply the same page again: nothing changes (seq is not newer).
+    let again = ChangesPage {
+        changes: page(0, set.records(), false).changes,
+        cursor: 7,
+        has_more: false,
     };
-    check();
-    v.close().unwrap();
-    check();
+    let mut dup = again.clone();
+    dup.cursor = v.sync_state().unwrap().cursor;
+    assert!(
+        v.apply_page(&dup, "t").is_err(),
+        "old seqs are refused as out of order"
+    );
+
+    // Delete each kind; a tombstone remains and the row is gone.
+    let start = v.sync_state().unwrap().cursor;
+    let deletions: Vec<ChangeRecord> = set
+        .records()
+        .iter()
+        .map(|r| {
+            let (record_kind, id) = r.key();
+            ChangeRecord::Deleted { record_kind, id }
+        })
+        .collect();
+    v.apply_page(&page(start, deletions.clone(), false), "t")
+        .unwrap();
+    for d in deletions {
+        let (kind, id) = d.key();
+        assert!(
+            v.record(kind, id).unwrap().is_none(),
+            "{kind:?} still there"
+        );
+        assert!(v.has_tombstone(kind, id).unwrap());
+    }
+    assert_eq!(v.counts().unwrap().total(), 0);
 }
 
 #[test]
 fn a_page_that_does_not_follow_the_cursor_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("vault.db");
     let key = VaultKey::generate().unwrap();
-    let mut v = Vault::create(&path, &key).unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
     v.apply_page(
-        &page(0, &[matter("one", "c1"), matter("two", "c2")], true),
+        &page(
+            0,
+            vec![
+                rec_matter(&matter("one", "c1")),
+                rec_matter(&matter("two", "c2")),
+            ],
+            true,
+        ),
         "t1",
     )
     .unwrap();
     assert_eq!(v.sync_state().unwrap().cursor, 2);
 
-    // Overlaps what is stored.
-    let overlapping = page(1, &[matter("three", "c3"), matter("four", "c4")], false);
+    let overlapping = page(
+        1,
+        vec![
+            rec_matter(&matter("three", "c3")),
+            rec_matter(&matter("four", "c4")),
+        ],
+        false,
+    );
     assert!(matches!(
         v.apply_page(&overlapping, "t2"),
         Err(VaultError::PageOutOfOrder(_))
     ));
-    // Goes backwards.
-    let mut backwards = page(2, &[matter("five", "c5"), matter("six", "c6")], false);
+    let mut backwards = page(
+        2,
+        vec![
+            rec_matter(&matter("five", "c5")),
+            rec_matter(&matter("six", "c6")),
+        ],
+        false,
+    );
     backwards.changes.swap(0, 1);
     assert!(matches!(
         v.apply_page(&backwards, "t2"),
         Err(VaultError::PageOutOfOrder(_))
     ));
-    // Claims a cursor before its own changes.
-    let mut short = page(2, &[matter("seven", "c7")], false);
+    let mut short = page(2, vec![rec_matter(&matter("seven", "c7"))], false);
     short.cursor = 2;
     assert!(matches!(
         v.apply_page(&short, "t2"),
         Err(VaultError::PageOutOfOrder(_))
     ));
+    // An empty page that claims more is waiting makes no progress: refused, so a client
+    // cannot loop on it.
+    let stuck = ChangesPage {
+        changes: vec![],
+        cursor: 2,
+        has_more: true,
+    };
+    assert!(matches!(
+        v.apply_page(&stuck, "t2"),
+        Err(VaultError::PageOutOfOrder(_))
+    ));
 
     assert_eq!(v.matter_count().unwrap(), 2);
-    assert_eq!(
-        v.sync_state().unwrap(),
-        strongroom_vault::SyncState {
-            cursor: 2,
-            last_sync_at: Some("t1".into())
-        }
-    );
+    assert_eq!(v.sync_state().unwrap().last_sync_at.as_deref(), Some("t1"));
 }
 
 #[test]
-fn updates_and_tombstones_apply_by_seq() {
+fn the_oldest_schema_migrates_forward_without_loss() {
     let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
     let key = VaultKey::generate().unwrap();
-    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
-    let mut a = matter("original", "c");
-    let b = matter("other", "d");
-    v.apply_page(&page(0, &[a.clone(), b.clone()], false), "t")
-        .unwrap();
-    a.title = "renamed".into();
-    let p = ChangesPage {
-        changes: vec![
-            Change {
-                seq: 3,
-                version: 2,
-                record: ChangeRecord::Matter { matter: a.clone() },
-            },
-            Change {
-                seq: 4,
-                version: 2,
-                record: ChangeRecord::MatterDeleted { id: b.id },
-            },
-        ],
-        cursor: 4,
-        has_more: false,
-    };
-    v.apply_page(&p, "t").unwrap();
+    let ids = write_schema_1_vault(&path, &key);
+    let v = Vault::open(&path, &key).unwrap();
+    assert_eq!(v.schema_version().unwrap(), 2);
     let rows = v.matters().unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].matter.title, "renamed");
-    assert_eq!((rows[0].seq, rows[0].version), (3, 2));
+    assert_eq!(rows.len(), ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let r = rows.iter().find(|r| r.matter.id == *id).unwrap();
+        assert_eq!(r.matter.title, format!("Schema one matter {i}"));
+        assert_eq!(r.matter.client_name, format!("Client {i}"));
+        assert_eq!(r.matter.description, "");
+        assert!(r.matter.custom_fields.is_empty());
+        assert_eq!((r.seq, r.version), (i as i64 + 1, 1));
+    }
+    assert_eq!(v.sync_state().unwrap().cursor, ids.len() as i64);
+    assert_eq!(
+        v.meta("server_url").unwrap().as_deref(),
+        Some("https://old.example/")
+    );
+    // The old matters are searchable after the migration.
+    let hits = v
+        .search(&SearchQuery {
+            text: "schema one".into(),
+            limit: 50,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(hits.len(), ids.len());
 }
 
 #[test]
@@ -251,21 +237,259 @@ fn a_vault_from_a_newer_schema_is_refused() {
     let key = VaultKey::generate().unwrap();
     Vault::create(&path, &key).unwrap().close().unwrap();
     {
-        // Raise user_version through a keyed raw connection, as a future build would.
-        let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch(&format!(
-            "PRAGMA key = \"x'{}'\"; PRAGMA user_version = 99;",
-            hex::encode(key.as_bytes())
-        ))
-        .unwrap();
+        let c = keyed_raw(&path, &key);
+        c.execute_batch("PRAGMA user_version = 99;").unwrap();
     }
     assert!(matches!(
         Vault::open(&path, &key),
         Err(VaultError::SchemaTooNew {
             found: 99,
-            known: 1
+            known: 2
         })
     ));
+}
+
+#[test]
+fn pragmas_are_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let key = VaultKey::generate().unwrap();
+    let v = Vault::create(&path, &key).unwrap();
+    drop(v);
+    // Read them back through a connection configured the way the vault configures its own.
+    let c = keyed_raw(&path, &key);
+    let major: String = c
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        major.split('.').next().unwrap().parse::<u32>().unwrap() >= 4,
+        "{major}"
+    );
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn canary_strings_of_every_record_kind_appear_in_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&path, &key).unwrap();
+    let set = RecordSet::sample("Zanzibar-Quokka", "Ottoline Canaryfeather");
+    v.set_meta("user_email", "canary.person@example.test")
+        .unwrap();
+    v.apply_page(&page(0, set.records(), false), "t").unwrap();
+    // A local edit too: through the outbox.
+    v.edit(
+        &LocalEdit {
+            kind: RecordKind::FileNote,
+            id: set.note.id,
+            op: EditOp::Upsert {
+                fields: json!({"body": "Locally edited Marmalade-Pangolin canary"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            },
+        },
+        "t",
+    )
+    .unwrap();
+    let mut needles = set.canaries();
+    needles.push("canary.person@example.test".into());
+    needles.push("Marmalade-Pangolin".into());
+    let check = |stage: &str| {
+        for (p, bytes) in files(dir.path()) {
+            for n in &needles {
+                assert!(
+                    !contains(&bytes, n.as_bytes()),
+                    "{stage}: {n:?} in plaintext in {}",
+                    p.display()
+                );
+            }
+            assert!(
+                !contains(&bytes, key.as_bytes()),
+                "{stage}: raw key in {}",
+                p.display()
+            );
+            assert!(
+                !contains(&bytes, hex::encode(key.as_bytes()).as_bytes()),
+                "{stage}: hex key in {}",
+                p.display()
+            );
+        }
+    };
+    check("open, data in the WAL");
+    v.close().unwrap();
+    check("closed");
+    assert!(
+        files(dir.path())
+            .iter()
+            .any(|(p, _)| p.ends_with("vault.db"))
+    );
+}
+
+#[test]
+fn flipping_any_byte_gives_an_error_never_altered_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let key = VaultKey::generate().unwrap();
+    {
+        let mut v = Vault::create(&path, &key).unwrap();
+        let mut recs = Vec::new();
+        for i in 0..40 {
+            recs.extend(RecordSet::sample(&format!("Tamper{i}"), &format!("Client{i}")).records());
+        }
+        v.apply_page(&page(0, recs, false), "t").unwrap();
+        v.close().unwrap();
+    }
+    let original = std::fs::read(&path).unwrap();
+    let expected = dump(&Vault::open(&path, &key).unwrap());
+    std::fs::remove_file(path.with_extension("db.open")).ok();
+    let work = tempfile::tempdir().unwrap();
+    let victim = work.path().join("vault.db");
+    let positions = tamper_positions(original.len());
+    let mut refused_on_read = 0;
+    for &pos in &positions {
+        let mut bytes = original.clone();
+        bytes[pos] ^= 0x5a;
+        Vault::wipe_files(&victim).unwrap();
+        std::fs::write(&victim, &bytes).unwrap();
+        match Vault::open(&victim, &key) {
+            Err(_) => refused_on_read += 1,
+            Ok(v) => {
+                match try_dump(&v) {
+                    Err(_) => refused_on_read += 1,
+                    Ok(d) => {
+                        assert_eq!(d, expected, "byte {pos} altered the data without an error")
+                    }
+                }
+                // Pages a read did not touch are still authenticated by the full check.
+                assert!(
+                    v.integrity_check().is_err(),
+                    "flipping byte {pos} went unnoticed by the integrity check"
+                );
+            }
+        }
+    }
+    eprintln!(
+        "{} bytes flipped: {refused_on_read} refused on open or read, the rest caught by the integrity check; none altered data",
+        positions.len()
+    );
+    assert!(positions.len() >= 1000, "{}", positions.len());
+}
+
+#[test]
+fn an_unclean_shutdown_is_checked_and_a_corrupt_vault_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let key = VaultKey::generate().unwrap();
+    {
+        let mut v = Vault::create(&path, &key).unwrap();
+        v.apply_page(
+            &page(0, RecordSet::sample("Aside", "Client").records(), false),
+            "t",
+        )
+        .unwrap();
+        v.close().unwrap();
+    }
+    // Clean close: no marker. An unclean one (dropped without close) leaves it, and the next
+    // open checks the file and finds it sound.
+    assert!(!dir.path().join("vault.db.open").exists());
+    drop(Vault::open(&path, &key).unwrap());
+    assert!(dir.path().join("vault.db.open").exists());
+    Vault::open(&path, &key).unwrap().close().unwrap();
+
+    // Damage a page in the middle, leave the marker: the open sets the file aside.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    std::fs::File::create(dir.path().join("vault.db.open")).unwrap();
+    match Vault::open(&path, &key) {
+        Err(VaultError::SetAside(to)) => {
+            assert!(to.exists(), "the set-aside copy is kept");
+            assert_eq!(std::fs::read(&to).unwrap(), bytes, "and unaltered");
+            assert!(!path.exists());
+        }
+        other => panic!("expected the vault to be set aside, got {other:?}"),
+    }
+}
+
+#[test]
+fn rekey_keeps_every_record_and_only_the_new_key_opens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let old = VaultKey::generate().unwrap();
+    let new = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&path, &old).unwrap();
+    let set = RecordSet::sample("Rekey", "Client");
+    v.apply_page(&page(0, set.records(), false), "t").unwrap();
+    let before = dump(&v);
+    let mut swapped = false;
+    let v = v
+        .rekey(&new, || {
+            swapped = true;
+            Ok(())
+        })
+        .unwrap();
+    assert!(swapped);
+    assert_eq!(dump(&v), before);
+    assert_eq!(v.schema_version().unwrap(), 2);
+    v.close().unwrap();
+    assert!(matches!(
+        Vault::open(&path, &old),
+        Err(VaultError::WrongKeyOrNotAVault)
+    ));
+    let (v, which) = Vault::open_with_any(&path, &[&old, &new]).unwrap();
+    assert_eq!(which, 1);
+    assert_eq!(dump(&v), before);
+}
+
+#[test]
+fn passphrase_keys_derive_repeatably_and_wrong_ones_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let params = KdfParams::with_cost(8 * 1024, 1).unwrap();
+    passphrase::write_params(
+        &path,
+        &KeyParamsFile {
+            current: params.clone(),
+            pending: None,
+        },
+    )
+    .unwrap();
+    let key = params.derive("correct horse battery staple").unwrap();
+    Vault::create(&path, &key).unwrap().close().unwrap();
+
+    let stored = passphrase::read_params(&path).unwrap().unwrap();
+    assert_eq!(stored.current, params);
+    let again = stored
+        .current
+        .derive("correct horse battery staple")
+        .unwrap();
+    assert!(Vault::open(&path, &again).is_ok());
+    let wrong = stored
+        .current
+        .derive("correct horse battery stapler")
+        .unwrap();
+    assert!(matches!(
+        Vault::open(&path, &wrong),
+        Err(VaultError::WrongKeyOrNotAVault)
+    ));
+    // The file holds parameters, never a key.
+    let text = std::fs::read_to_string(passphrase::params_path(&path)).unwrap();
+    assert!(!text.contains(&hex::encode(key.as_bytes())));
+    // Broken parameters are a clear error, not a panic.
+    std::fs::write(passphrase::params_path(&path), "{not json").unwrap();
+    assert!(matches!(
+        passphrase::read_params(&path),
+        Err(VaultError::BadKeyParams(_))
+    ));
+    let mut odd = params.clone();
+    odd.salt_hex = "zz".into();
+    assert!(matches!(odd.derive("x"), Err(VaultError::BadKeyParams(_))));
 }
 
 #[test]
@@ -273,12 +497,290 @@ fn wipe_removes_every_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vault.db");
     let key = VaultKey::generate().unwrap();
+    let params = KdfParams::with_cost(8 * 1024, 1).unwrap();
+    passphrase::write_params(
+        &path,
+        &KeyParamsFile {
+            current: params,
+            pending: None,
+        },
+    )
+    .unwrap();
     let v = Vault::create(&path, &key).unwrap();
     v.set_meta("k", "v").unwrap();
     drop(v);
     Vault::wipe_files(&path).unwrap();
-    assert!(files(dir.path()).is_empty());
+    assert!(
+        files(dir.path()).is_empty(),
+        "{:?}",
+        files(dir.path()).iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
     Vault::wipe_files(&path).unwrap();
+}
+
+#[test]
+fn search_finds_by_number_title_client_people_and_notes_with_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    let a = RecordSet::sample("Lindqvist Coastal", "Ingrid Lindqvist");
+    let mut b = RecordSet::sample("Wattle Grove purchase", "Aroha Nowak");
+    b.matter.status = MatterStatus::Closed;
+    b.note.body = "Spoke with the Lindqvist family about the settlement".into();
+    let mut recs = a.records();
+    recs.extend(b.records());
+    v.apply_page(&page(0, recs, false), "t").unwrap();
+
+    let q = |text: &str| SearchQuery {
+        text: text.into(),
+        limit: 20,
+        ..Default::default()
+    };
+    let hits = v.search(&q("lindq")).unwrap();
+    assert_eq!(hits.len(), 2);
+    assert_eq!(
+        (hits[0].matter_id, hits[0].source),
+        (a.matter.id, HitSource::Matter),
+        "matters before notes"
+    );
+    assert_eq!(hits[1].matter_id, b.matter.id);
+    assert_eq!(hits[1].source, HitSource::FileNote { note_id: b.note.id });
+
+    // By number, with punctuation; by a participant's name; by a prefix of two words.
+    assert_eq!(
+        v.search(&q(&a.matter.number)).unwrap()[0].matter_id,
+        a.matter.id
+    );
+    assert_eq!(
+        v.search(&q("barrister wigg"))
+            .unwrap()
+            .iter()
+            .filter(|h| h.source == HitSource::Matter)
+            .count(),
+        2
+    );
+    assert_eq!(v.search(&q("watt gro")).unwrap().len(), 1);
+    // Filters are exact and apply to note hits too.
+    let closed = SearchQuery {
+        status: Some(MatterStatus::Closed),
+        ..q("lindq")
+    };
+    let hits = v.search(&closed).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].matter_id, b.matter.id);
+    let by_lawyer = SearchQuery {
+        responsible: Some("Nobody".into()),
+        ..q("lindq")
+    };
+    assert!(v.search(&by_lawyer).unwrap().is_empty());
+    // Hostile text is words, never FTS syntax.
+    for text in ["\"", "NEAR(", "a OR", "*", "col:x", "^", "-", "\u{0}"] {
+        v.search(&q(text)).unwrap();
+    }
+    // No words: browse, filtered.
+    assert_eq!(
+        v.search(&SearchQuery {
+            status: Some(MatterStatus::Closed),
+            ..q("")
+        })
+        .unwrap()
+        .len(),
+        1
+    );
+
+    // Edits reach the index: rename the contact, delete the note.
+    v.edit(
+        &LocalEdit {
+            kind: RecordKind::Contact,
+            id: a.contact.id,
+            op: EditOp::Upsert {
+                fields: json!({"name": "Ottoline Wrenfield"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            },
+        },
+        "t",
+    )
+    .unwrap();
+    assert_eq!(v.search(&q("wrenfield")).unwrap()[0].matter_id, a.matter.id);
+    v.edit(
+        &LocalEdit {
+            kind: RecordKind::FileNote,
+            id: b.note.id,
+            op: EditOp::Delete,
+        },
+        "t",
+    )
+    .unwrap();
+    assert_eq!(v.search(&q("lindq")).unwrap().len(), 1);
+}
+
+#[test]
+fn bulk_load_defers_the_index_and_builds_it_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let path = dir.path().join("vault.db");
+    let mut v = Vault::create(&path, &key).unwrap();
+    v.begin_bulk_load().unwrap();
+    let set = RecordSet::sample("Deferred Index", "Client Person");
+    v.apply_page(&page(0, set.records(), true), "t").unwrap();
+    assert!(matches!(
+        v.search(&SearchQuery {
+            text: "deferred".into(),
+            limit: 5,
+            ..Default::default()
+        }),
+        Err(VaultError::IndexNotReady)
+    ));
+    // A restart in the middle stays in bulk mode.
+    drop(v);
+    let mut v = Vault::open(&path, &key).unwrap();
+    assert!(v.in_bulk_load().unwrap());
+    v.finish_bulk_load().unwrap();
+    assert!(!v.in_bulk_load().unwrap());
+    let hits = v
+        .search(&SearchQuery {
+            text: "deferred".into(),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    let hits = v
+        .search(&SearchQuery {
+            text: "wigg".into(),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(hits.len(), 1, "people are indexed by the bulk build too");
+}
+
+#[test]
+fn edits_are_validated_and_queued_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    let set = RecordSet::sample("Outbox", "Client");
+    v.apply_page(&page(0, set.records(), false), "t").unwrap();
+    let upsert = |fields: serde_json::Value| EditOp::Upsert {
+        fields: fields.as_object().unwrap().clone(),
+    };
+
+    let bad = [
+        (
+            RecordKind::TimeEntry,
+            set.time.id,
+            upsert(json!({"minutes": "ninety"})),
+        ),
+        (
+            RecordKind::TimeEntry,
+            set.time.id,
+            upsert(json!({"minutes": -5})),
+        ),
+        (
+            RecordKind::Task,
+            set.task.id,
+            upsert(json!({"colour": "red"})),
+        ),
+        (
+            RecordKind::Task,
+            set.task.id,
+            upsert(json!({"id": Uuid::new_v4()})),
+        ),
+        (RecordKind::Task, set.task.id, upsert(json!({}))),
+        (
+            RecordKind::FileNote,
+            Uuid::new_v4(),
+            upsert(json!({"body": "no matter_id, no author"})),
+        ),
+        (RecordKind::Document, Uuid::new_v4(), EditOp::Delete),
+    ];
+    for (kind, id, op) in bad {
+        let err = v
+            .edit(
+                &LocalEdit {
+                    kind,
+                    id,
+                    op: op.clone(),
+                },
+                "t",
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, VaultError::InvalidEdit(_)),
+            "{kind:?} {op:?}: {err}"
+        );
+    }
+    assert_eq!(v.outbox_len().unwrap(), 0, "a refused edit queues nothing");
+
+    let new_note = Uuid::new_v4();
+    let s1 = v
+        .edit(
+            &LocalEdit {
+                kind: RecordKind::FileNote,
+                id: new_note,
+                op: upsert(json!({"matter_id": set.matter.id, "author": "Me", "written_at": "2026-11-27T09:00:00Z", "subject": "Call", "body": "Rang the client"})),
+            },
+            "t1",
+        )
+        .unwrap();
+    let s2 = v
+        .edit(
+            &LocalEdit {
+                kind: RecordKind::Task,
+                id: set.task.id,
+                op: upsert(json!({"done": true})),
+            },
+            "t2",
+        )
+        .unwrap();
+    let s3 = v
+        .edit(
+            &LocalEdit {
+                kind: RecordKind::Document,
+                id: set.document.id,
+                op: EditOp::Delete,
+            },
+            "t3",
+        )
+        .unwrap();
+    assert!(s1 < s2 && s2 < s3);
+    let ob = v.outbox().unwrap();
+    assert_eq!(
+        ob.iter().map(|e| e.mutation_seq).collect::<Vec<_>>(),
+        vec![s1, s2, s3]
+    );
+    assert_eq!(ob[0].base_version, None, "a creation has no base version");
+    assert_eq!(ob[1].base_version, Some(1));
+    assert_eq!(ob[2].op, EditOp::Delete);
+    let (task, _, _) = v.record(RecordKind::Task, set.task.id).unwrap().unwrap();
+    let ChangeRecord::Task { task } = task else {
+        panic!()
+    };
+    assert!(task.done);
+    assert!(
+        v.record(RecordKind::Document, set.document.id)
+            .unwrap()
+            .is_none()
+    );
+
+    v.ack_outbox(s2).unwrap();
+    assert_eq!(v.outbox().unwrap().len(), 1);
+    // Sequences are never reused, even after the queue empties.
+    v.ack_outbox(s3).unwrap();
+    let s4 = v
+        .edit(
+            &LocalEdit {
+                kind: RecordKind::Task,
+                id: set.task.id,
+                op: upsert(json!({"done": false})),
+            },
+            "t4",
+        )
+        .unwrap();
+    assert!(s4 > s3);
 }
 
 #[test]
@@ -287,4 +789,186 @@ fn key_debug_is_redacted() {
     let shown = format!("{key:?}");
     assert!(!shown.contains(&hex::encode(key.as_bytes())));
     assert!(VaultKey::from_slice(&[0u8; 31]).is_none());
+}
+
+#[test]
+fn sigkill_at_random_moments_loses_no_acknowledged_commit() {
+    let points: usize = std::env::var("STRONGROOM_CRASH_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let report = crash_commits(points);
+    eprintln!("{report:?}");
+    assert_eq!(report.kill_points, points);
+    assert_eq!(report.lost, 0, "{report:?}");
+    assert!(
+        report.acked > points as i64,
+        "the child must have committed work: {report:?}"
+    );
+}
+
+#[test]
+fn sigkill_during_rekey_leaves_a_vault_one_of_the_keys_opens() {
+    let points: usize = std::env::var("STRONGROOM_REKEY_CRASH_POINTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let report = crash_rekeys(points);
+    eprintln!("{report:?}");
+    assert_eq!(report.unopenable, 0, "{report:?}");
+    assert_eq!(report.kill_points, points);
+    // Kill moments span the whole rekey, so both outcomes occur.
+    assert!(report.old_key > 0 && report.new_key > 0, "{report:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn search_matches_a_naive_scan(
+        titles in prop::collection::vec(prop::collection::vec(0usize..WORDS.len(), 1..4), 1..30),
+        notes in prop::collection::vec((0usize..30, prop::collection::vec(0usize..WORDS.len(), 1..5)), 0..30),
+        query in prop::collection::vec((0usize..WORDS.len(), 1usize..4), 1..3),
+        closed_only in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let key = VaultKey::generate().unwrap();
+        let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+        let (recs, matters, note_texts) = search_corpus(&titles, &notes);
+        v.apply_page(&page(0, recs, false), "t").unwrap();
+        let words: Vec<String> = query.iter().map(|(w, n)| WORDS[*w][..(*n).min(WORDS[*w].len())].to_owned()).collect();
+        let q = SearchQuery {
+            text: words.join(" "),
+            status: closed_only.then_some(MatterStatus::Closed),
+            limit: 500,
+            ..Default::default()
+        };
+        let got: std::collections::BTreeSet<Uuid> = v.search(&q).unwrap().into_iter().map(|h| h.matter_id).collect();
+        let matches = |text: &str| words.iter().all(|w| text.split(' ').any(|t| t.starts_with(w.as_str())));
+        let want: std::collections::BTreeSet<Uuid> = matters
+            .iter()
+            .filter(|m| !closed_only || m.status == MatterStatus::Closed)
+            .filter(|m| {
+                matches(&format!("{} {}", m.title.to_lowercase(), m.client_name.to_lowercase()))
+                    || note_texts.iter().any(|(mid, t)| *mid == m.id && matches(t))
+            })
+            .map(|m| m.id)
+            .collect();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_outbox_holds_exactly_the_committed_edits_in_order(
+        ops in prop::collection::vec((0u8..4, 0usize..5, any::<bool>()), 1..40),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let key = VaultKey::generate().unwrap();
+        let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+        let set = RecordSet::sample("Prop", "Client");
+        v.apply_page(&page(0, set.records(), false), "t").unwrap();
+        let ids: Vec<Uuid> = (0..5).map(|i| Uuid::from_u128(9000 + i)).collect();
+        let mut exists = [false; 5];
+        let mut model: Vec<(i64, Uuid, bool)> = Vec::new();
+        let mut last_seq = 0;
+        for (op, which, flag) in ops {
+            let id = ids[which];
+            let edit = match op {
+                0 | 1 => LocalEdit {
+                    kind: RecordKind::Task,
+                    id,
+                    op: EditOp::Upsert { fields: json!({"matter_id": set.matter.id, "title": format!("t{which}"), "done": flag}).as_object().unwrap().clone() },
+                },
+                2 => LocalEdit { kind: RecordKind::Task, id, op: EditOp::Delete },
+                _ => {
+                    // Acknowledge the oldest half.
+                    if let Some(&(upto, _, _)) = model.get(model.len() / 2) {
+                        v.ack_outbox(upto).unwrap();
+                        model.retain(|(s, _, _)| *s > upto);
+                    }
+                    continue;
+                }
+            };
+            match v.edit(&edit, "t") {
+                Ok(seq) => {
+                    prop_assert!(seq > last_seq);
+                    last_seq = seq;
+                    let is_delete = edit.op == EditOp::Delete;
+                    prop_assert!(!is_delete || exists[which]);
+                    exists[which] = !is_delete;
+                    model.push((seq, id, is_delete));
+                }
+                Err(e) => {
+                    prop_assert!(matches!(e, VaultError::InvalidEdit(_)));
+                    prop_assert!(edit.op == EditOp::Delete && !exists[which]);
+                }
+            }
+            let got: Vec<(i64, Uuid, bool)> = v.outbox().unwrap().into_iter().map(|e| (e.mutation_seq, e.record_id, e.op == EditOp::Delete)).collect();
+            prop_assert_eq!(&got, &model);
+            for (i, id) in ids.iter().enumerate() {
+                prop_assert_eq!(v.record(RecordKind::Task, *id).unwrap().is_some(), exists[i]);
+            }
+        }
+    }
+}
+
+fn dump(v: &Vault) -> Vec<String> {
+    try_dump(v).unwrap()
+}
+
+fn try_dump(v: &Vault) -> Result<Vec<String>, VaultError> {
+    let mut out = Vec::new();
+    for kind in RecordKind::ALL {
+        let mut ids = v.record_ids(kind)?;
+        ids.sort();
+        for id in ids {
+            out.push(format!("{:?}", v.record(kind, id)?));
+        }
+    }
+    out.push(format!("{:?}", v.sync_state()?));
+    Ok(out)
+}
+
+fn tamper_positions(len: usize) -> Vec<usize> {
+    // Every byte of the first page's header and reserve, then a spread over every page.
+    let mut p: Vec<usize> = (0..128).collect();
+    let step = (len / 1200).max(1);
+    p.extend((128..len).step_by(step));
+    p.push(len - 1);
+    p.sort();
+    p.dedup();
+    p
+}
+
+#[test]
+fn a_record_deleted_and_revived_within_a_bulk_load_has_no_tombstone() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    v.begin_bulk_load().unwrap();
+    let m = matter("Lazarus", "Client");
+    let gone = matter("Gone", "Client");
+    v.apply_page(
+        &page(
+            0,
+            vec![
+                ChangeRecord::Deleted {
+                    record_kind: RecordKind::Matter,
+                    id: m.id,
+                },
+                ChangeRecord::Deleted {
+                    record_kind: RecordKind::Matter,
+                    id: gone.id,
+                },
+            ],
+            true,
+        ),
+        "t",
+    )
+    .unwrap();
+    v.apply_page(&page(2, vec![rec_matter(&m)], false), "t")
+        .unwrap();
+    v.finish_bulk_load().unwrap();
+    assert!(!v.has_tombstone(RecordKind::Matter, m.id).unwrap());
+    assert!(v.has_tombstone(RecordKind::Matter, gone.id).unwrap());
+    assert!(v.record(RecordKind::Matter, m.id).unwrap().is_some());
 }

@@ -1,15 +1,18 @@
 // The one interface the UI talks through. The desktop app uses TauriBackend; tests and,
 // later, the web surface provide their own implementations.
 import { invoke } from "@tauri-apps/api/core";
-import type { AppStatus, ErrorDto, MatterSummary, SyncReport } from "./types";
+import type { AppStatus, ErrorDto, MatterSummary, SearchHit, SearchRequest, SyncReport } from "./types";
 import { BackendError, toBackendError } from "./errors";
 
 export interface Backend {
   start(): Promise<AppStatus>;
   status(): Promise<AppStatus>;
-  signIn(serverUrl: string, email: string, password: string): Promise<AppStatus>;
+  signIn(serverUrl: string, email: string, password: string, passphrase?: string): Promise<AppStatus>;
+  unlock(passphrase?: string): Promise<AppStatus>;
+  lock(): Promise<AppStatus>;
   syncNow(): Promise<SyncReport>;
   listMatters(): Promise<MatterSummary[]>;
+  search(request: SearchRequest): Promise<SearchHit[]>;
 }
 
 export { BackendError };
@@ -29,13 +32,22 @@ export class TauriBackend implements Backend {
   status() {
     return call<AppStatus>("app_status");
   }
-  signIn(serverUrl: string, email: string, password: string) {
-    return call<AppStatus>("sign_in", { serverUrl, email, password });
+  signIn(serverUrl: string, email: string, password: string, passphrase?: string) {
+    return call<AppStatus>("sign_in", { serverUrl, email, password, passphrase: passphrase ?? null });
+  }
+  unlock(passphrase?: string) {
+    return call<AppStatus>("unlock", { passphrase: passphrase ?? null });
+  }
+  lock() {
+    return call<AppStatus>("lock");
   }
   syncNow() {
     return call<SyncReport>("sync_now");
   }
   listMatters() {
     return call<MatterSummary[]>("list_matters");
+  }
+  search(request: SearchRequest) {
+    return call<SearchHit[]>("search_matters", { request });
   }
 }

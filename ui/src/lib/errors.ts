@@ -27,6 +27,12 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   "incompatible_server",
   "malformed_response",
   "server_error",
+  "passphrase_required",
+  "passphrase_too_short",
+  "wrong_passphrase",
+  "vault_locked",
+  "index_not_ready",
+  "invalid_input",
   "internal",
 ]);
 
@@ -71,6 +77,18 @@ export function humanMessage(code: ErrorCode, detail = ""): string {
       return "The server sent something this app could not read. Nothing on this device was changed.";
     case "server_error":
       return `The server refused the request: ${detail}`;
+    case "passphrase_required":
+      return "No system keyring is available on this computer, so choose a passphrase to protect this device's copy of your practice's data.";
+    case "passphrase_too_short":
+      return "Use a passphrase of at least 10 characters; a few words are easy to remember and hard to guess.";
+    case "wrong_passphrase":
+      return "That passphrase does not unlock this device's copy.";
+    case "vault_locked":
+      return "Strongroom is locked. Unlock it to continue.";
+    case "index_not_ready":
+      return "Search is available once the first sync finishes.";
+    case "invalid_input":
+      return detail;
     case "internal":
       return `Something went wrong inside Strongroom: ${detail}`;
   }

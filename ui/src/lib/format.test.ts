@@ -1,28 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { filterMatters, relativeTime, statusLabel } from "./format";
+import { relativeTime, statusLabel } from "./format";
 import { humanMessage, toBackendError } from "./errors";
-import type { MatterSummary } from "./types";
-
-const m = (number: string, title: string, client_name: string): MatterSummary => ({
-  id: number,
-  number,
-  title,
-  client_name,
-  matter_type: "Litigation",
-  status: "open",
-  responsible: "Priya Raman",
-  opened_on: "2026-01-01",
-});
-
-describe("filterMatters", () => {
-  const all = [m("HV-1", "Lindqvist v Coastal Freight", "Ingrid Lindqvist"), m("HV-2", "Wattle Grove purchase", "Aroha Nowak")];
-  it("keeps everything for an empty query", () => expect(filterMatters(all, "  ")).toHaveLength(2));
-  it("matches every word, any field, any case", () => {
-    expect(filterMatters(all, "coastal INGRID").map((x) => x.number)).toEqual(["HV-1"]);
-    expect(filterMatters(all, "hv-2")).toHaveLength(1);
-    expect(filterMatters(all, "coastal nowak")).toHaveLength(0);
-  });
-});
 
 describe("relativeTime", () => {
   const now = new Date("2026-11-27T12:00:00Z");

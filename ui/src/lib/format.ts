@@ -1,5 +1,5 @@
 // Small formatting helpers, pure so that they are unit-tested.
-import type { MatterStatus, MatterSummary } from "./types";
+import type { MatterStatus } from "./types";
 
 export function statusLabel(s: MatterStatus): string {
   return s === "open" ? "Open" : s === "on_hold" ? "On hold" : "Closed";
@@ -19,14 +19,4 @@ export function relativeTime(iso: string | null, now: Date = new Date()): string
   const days = Math.round(hours / 24);
   if (days < 14) return `${days} day${days === 1 ? "" : "s"} ago`;
   return t.toISOString().slice(0, 10);
-}
-
-/** Case-insensitive match of every word of `query` against a matter's visible fields. */
-export function filterMatters(matters: MatterSummary[], query: string): MatterSummary[] {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return matters;
-  return matters.filter((m) => {
-    const hay = `${m.number} ${m.title} ${m.client_name} ${m.matter_type} ${m.responsible}`.toLowerCase();
-    return words.every((w) => hay.includes(w));
-  });
 }

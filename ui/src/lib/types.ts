@@ -17,6 +17,12 @@ export type ErrorCode =
   | "incompatible_server"
   | "malformed_response"
   | "server_error"
+  | "passphrase_required"
+  | "passphrase_too_short"
+  | "wrong_passphrase"
+  | "vault_locked"
+  | "index_not_ready"
+  | "invalid_input"
   | "internal";
 
 export interface ErrorDto {
@@ -26,8 +32,15 @@ export interface ErrorDto {
 
 export type Connection = "unknown" | "online" | "offline";
 
+export type KeyMode = "keyring" | "passphrase";
+
 export interface AppStatus {
   signed_in: boolean;
+  locked: boolean;
+  key_mode: KeyMode | null;
+  keyring_available: boolean;
+  set_aside: string | null;
+  pending_edits: number;
   default_server_url: string | null;
   server_url: string | null;
   user_email: string | null;
@@ -55,4 +68,21 @@ export interface MatterSummary {
 export interface SyncReport {
   pages: number;
   applied: number;
+}
+
+export interface SearchRequest {
+  text: string;
+  status?: MatterStatus | null;
+  matter_type?: string | null;
+  responsible?: string | null;
+  limit?: number;
+}
+
+export interface SearchHit {
+  matter_id: string;
+  number: string;
+  title: string;
+  client_name: string;
+  found_in: "matter" | "file_note";
+  note_id: string | null;
 }

@@ -9,14 +9,19 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use strongroom_protocol::{Change, ChangeRecord, ChangesPage, Matter, MatterStatus, PracticeInfo};
+use strongroom_protocol::{
+    Change, ChangeRecord, ChangesPage, Matter, MatterStatus, PracticeInfo, RecordKind,
+};
 use uuid::Uuid;
 
 use super::{
     NewSession, PracticeId, Principal, Store, StoreError, StoreResult, UserId, UserRecord,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_matter_details.sql"),
+];
 
 /// SQLite-backed [`Store`].
 #[derive(Clone)]
@@ -220,18 +225,23 @@ impl Store for SqliteStore {
 
     async fn put_matter(&self, practice: PracticeId, m: &Matter) -> StoreResult<i64> {
         let m = m.clone();
+        let custom = serde_json::to_string(&m.custom_fields)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let seq = next_seq(&tx, practice)?;
             tx.execute(
                 "INSERT INTO matters
-                   (practice_id, id, seq, version, deleted, number, title, matter_type, status, client_name, responsible, opened_on)
-                 VALUES (?1, ?2, ?3, 1, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                   (practice_id, id, seq, version, deleted, number, title, matter_type, status, client_name,
+                    responsible, opened_on, closed_on, description, custom_fields)
+                 VALUES (?1, ?2, ?3, 1, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
                  ON CONFLICT (practice_id, id) DO UPDATE SET
                    seq = excluded.seq, version = matters.version + 1, deleted = 0,
                    number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
                    status = excluded.status, client_name = excluded.client_name,
-                   responsible = excluded.responsible, opened_on = excluded.opened_on",
+                   responsible = excluded.responsible, opened_on = excluded.opened_on,
+                   closed_on = excluded.closed_on, description = excluded.description,
+                   custom_fields = excluded.custom_fields",
                 params![
                     practice.0.to_string(),
                     m.id.to_string(),
@@ -242,7 +252,10 @@ impl Store for SqliteStore {
                     m.status.as_str(),
                     m.client_name,
                     m.responsible,
-                    m.opened_on
+                    m.opened_on,
+                    m.closed_on,
+                    m.description,
+                    custom
                 ],
             )?;
             tx.commit()?;
@@ -258,7 +271,8 @@ impl Store for SqliteStore {
             // The tombstone keeps the id and the sequence number, and forgets the content.
             let n = tx.execute(
                 "UPDATE matters SET seq = ?3, version = version + 1, deleted = 1,
-                   number = '', title = '', matter_type = '', client_name = '', responsible = '', opened_on = ''
+                   number = '', title = '', matter_type = '', client_name = '', responsible = '', opened_on = '',
+                   closed_on = NULL, description = '', custom_fields = '{}'
                  WHERE practice_id = ?1 AND id = ?2 AND deleted = 0",
                 params![practice.0.to_string(), id.to_string(), seq],
             )?;
@@ -279,7 +293,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<ChangesPage> {
         self.with(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT seq, version, deleted, id, number, title, matter_type, status, client_name, responsible, opened_on
+                "SELECT seq, version, deleted, id, number, title, matter_type, status, client_name, responsible, opened_on,
+                        closed_on, description, custom_fields
                  FROM matters WHERE practice_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
             )?;
             let fetch = i64::from(limit) + 1;
@@ -289,9 +304,10 @@ impl Store for SqliteStore {
                 let deleted: bool = r.get(2)?;
                 let id = parse_uuid(&r.get::<_, String>(3)?)?;
                 let record = if deleted {
-                    ChangeRecord::MatterDeleted { id }
+                    ChangeRecord::Deleted { record_kind: RecordKind::Matter, id }
                 } else {
                     let status: String = r.get(7)?;
+                    let custom: String = r.get(13)?;
                     ChangeRecord::Matter {
                         matter: Matter {
                             id,
@@ -302,6 +318,11 @@ impl Store for SqliteStore {
                             client_name: r.get(8)?,
                             responsible: r.get(9)?,
                             opened_on: r.get(10)?,
+                            closed_on: r.get(11)?,
+                            description: r.get(12)?,
+                            custom_fields: serde_json::from_str(&custom).map_err(|e| {
+                                rusqlite::Error::FromSqlConversionFailure(13, rusqlite::types::Type::Text, Box::new(e))
+                            })?,
                         },
                     }
                 };

@@ -1,0 +1,528 @@
+//! The vault's benchmark: bulk apply of a practice (100k matters and 1M related rows) with
+//! the full-text index, beside plain SQLite doing the same work in the same run; search
+//! latency on the result; open and unlock.
+//!
+//! `cargo bench -p strongroom-vault --features bench-baseline --bench vault`
+//! Size: `STRONGROOM_BENCH_MATTERS` (default 100000; related rows are ten times that).
+
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use strongroom_protocol::{
+    Change, ChangeRecord, ChangesPage, Contact, ContactKind, Document, FileNote, Matter,
+    MatterStatus, Participant, Task, TimeEntry,
+};
+use strongroom_vault::{SearchQuery, Vault, VaultKey};
+use uuid::Uuid;
+
+/// Changes per page: as many as the server sends at most.
+const PAGE: usize = strongroom_protocol::MAX_PAGE_SIZE as usize;
+
+const WORDS: &[&str] = &[
+    "agreement",
+    "affidavit",
+    "appeal",
+    "arbitration",
+    "assets",
+    "bail",
+    "barrister",
+    "beneficiary",
+    "breach",
+    "brief",
+    "caveat",
+    "claim",
+    "client",
+    "company",
+    "compensation",
+    "consent",
+    "contract",
+    "conveyance",
+    "costs",
+    "counsel",
+    "court",
+    "covenant",
+    "creditor",
+    "custody",
+    "damages",
+    "deadline",
+    "deed",
+    "defence",
+    "defendant",
+    "deposit",
+    "discovery",
+    "dismissal",
+    "dispute",
+    "dividend",
+    "easement",
+    "employment",
+    "estate",
+    "evidence",
+    "executor",
+    "expert",
+    "family",
+    "fee",
+    "filing",
+    "freight",
+    "guarantee",
+    "hearing",
+    "indemnity",
+    "injunction",
+    "insurance",
+    "interest",
+    "invoice",
+    "judgment",
+    "jurisdiction",
+    "landlord",
+    "lease",
+    "liability",
+    "licence",
+    "lien",
+    "litigation",
+    "loan",
+    "mediation",
+    "merger",
+    "mortgage",
+    "negligence",
+    "notice",
+    "objection",
+    "order",
+    "parenting",
+    "partnership",
+    "payment",
+    "plaintiff",
+    "pleading",
+    "policy",
+    "probate",
+    "property",
+    "purchase",
+    "receiver",
+    "redundancy",
+    "refund",
+    "registry",
+    "remedy",
+    "rent",
+    "settlement",
+    "shareholder",
+    "statement",
+    "subpoena",
+    "summons",
+    "surety",
+    "tenancy",
+    "tenant",
+    "title",
+    "transfer",
+    "tribunal",
+    "trust",
+    "trustee",
+    "undertaking",
+    "valuation",
+    "variation",
+    "warrant",
+    "will",
+    "witness",
+    "called",
+    "discussed",
+    "reviewed",
+    "drafted",
+    "emailed",
+    "advised",
+    "attended",
+    "instructed",
+    "prepared",
+];
+const FIRST: &[&str] = &[
+    "Aroha",
+    "Chinedu",
+    "Daniel",
+    "Elena",
+    "Felicity",
+    "Hemi",
+    "Ingrid",
+    "Kwame",
+    "Lucia",
+    "Mei",
+    "Nikolai",
+    "Olga",
+    "Priya",
+    "Rangi",
+    "Sophie",
+    "Tomasz",
+    "Uma",
+    "Valentina",
+    "Wiremu",
+    "Yusuf",
+    "Zara",
+    "Brendan",
+    "Catalina",
+    "Dmitri",
+];
+const LAST: &[&str] = &[
+    "Okafor",
+    "Lindqvist",
+    "Nowak",
+    "Delacroix",
+    "Walker",
+    "Vasquez",
+    "Raman",
+    "Achterberg",
+    "Cho",
+    "Tane",
+    "Moreau",
+    "Fitzgerald",
+    "Haddad",
+    "Ivanova",
+    "Kowalski",
+    "Mbeki",
+    "Nakamura",
+    "OBrien",
+    "Petrov",
+    "Quintero",
+    "Rossi",
+    "Singh",
+];
+const TYPES: &[&str] = &[
+    "Litigation",
+    "Probate",
+    "Conveyancing",
+    "Family",
+    "Corporate",
+    "Employment",
+    "Commercial lease",
+];
+const LAWYERS: &[&str] = &[
+    "Priya Raman",
+    "Daniel Achterberg",
+    "Mei-Lin Cho",
+    "Rangi Tane",
+    "Lucia Moreau",
+];
+
+fn words(rng: &mut StdRng, n: usize) -> String {
+    (0..n)
+        .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn name(rng: &mut StdRng) -> String {
+    format!(
+        "{} {}",
+        FIRST[rng.random_range(0..FIRST.len())],
+        LAST[rng.random_range(0..LAST.len())]
+    )
+}
+
+fn id(rng: &mut StdRng) -> Uuid {
+    Uuid::from_u128(rng.random())
+}
+
+/// The practice as the feed would send it: contacts, then matters with their records.
+fn dataset(matters: usize) -> Vec<ChangeRecord> {
+    let mut rng = StdRng::seed_from_u64(20261127);
+    let mut out = Vec::with_capacity(matters * 11);
+    let contacts: Vec<Uuid> = (0..matters / 2).map(|_| id(&mut rng)).collect();
+    for c in &contacts {
+        let person = rng.random_bool(0.8);
+        out.push(ChangeRecord::Contact {
+            contact: Contact {
+                id: *c,
+                kind: if person {
+                    ContactKind::Person
+                } else {
+                    ContactKind::Organisation
+                },
+                name: if person {
+                    name(&mut rng)
+                } else {
+                    format!(
+                        "{} {} Pty Ltd",
+                        LAST[rng.random_range(0..LAST.len())],
+                        WORDS[rng.random_range(0..WORDS.len())]
+                    )
+                },
+                email: Some(format!("c{}@example.test", rng.random::<u32>())),
+                phone: Some(format!(
+                    "+61 8 {:04} {:04}",
+                    rng.random_range(0..10000),
+                    rng.random_range(0..10000)
+                )),
+                address: None,
+            },
+        });
+    }
+    for i in 0..matters {
+        let mid = id(&mut rng);
+        let client = name(&mut rng);
+        out.push(ChangeRecord::Matter {
+            matter: Matter {
+                id: mid,
+                number: format!("HV-{}-{:05}", 2020 + i % 7, i),
+                title: format!(
+                    "{} {}",
+                    client.split(' ').nth(1).unwrap_or("X"),
+                    words(&mut rng, 4)
+                ),
+                matter_type: TYPES[rng.random_range(0..TYPES.len())].into(),
+                status: match rng.random_range(0..10) {
+                    0..=6 => MatterStatus::Open,
+                    7 => MatterStatus::OnHold,
+                    _ => MatterStatus::Closed,
+                },
+                client_name: client,
+                responsible: LAWYERS[rng.random_range(0..LAWYERS.len())].into(),
+                opened_on: format!("{}-{:02}-{:02}", 2020 + i % 7, 1 + i % 12, 1 + i % 28),
+                closed_on: None,
+                description: words(&mut rng, 12),
+                custom_fields: Default::default(),
+            },
+        });
+        for r in 0..3 {
+            out.push(ChangeRecord::Participant {
+                participant: Participant {
+                    id: id(&mut rng),
+                    matter_id: mid,
+                    contact_id: contacts[rng.random_range(0..contacts.len())],
+                    role: ["client", "other side", "barrister"][r].into(),
+                },
+            });
+        }
+        for _ in 0..4 {
+            out.push(ChangeRecord::FileNote {
+                file_note: FileNote {
+                    id: id(&mut rng),
+                    matter_id: mid,
+                    author: LAWYERS[rng.random_range(0..LAWYERS.len())].into(),
+                    written_at: "2026-11-02T10:00:00Z".into(),
+                    subject: words(&mut rng, 3),
+                    body: {
+                        let n = rng.random_range(15..40);
+                        words(&mut rng, n)
+                    },
+                },
+            });
+        }
+        out.push(ChangeRecord::Task {
+            task: Task {
+                id: id(&mut rng),
+                matter_id: mid,
+                title: words(&mut rng, 5),
+                due_on: Some("2026-12-01".into()),
+                assignee: None,
+                done: rng.random_bool(0.5),
+            },
+        });
+        out.push(ChangeRecord::TimeEntry {
+            time_entry: TimeEntry {
+                id: id(&mut rng),
+                matter_id: mid,
+                worked_on: "2026-11-02".into(),
+                minutes: rng.random_range(6..240),
+                rate_cents: 45_000,
+                billable: rng.random_bool(0.8),
+                narrative: words(&mut rng, 8),
+                author: LAWYERS[rng.random_range(0..LAWYERS.len())].into(),
+            },
+        });
+        out.push(ChangeRecord::Document {
+            document: Document {
+                id: id(&mut rng),
+                matter_id: mid,
+                name: format!("{}.pdf", words(&mut rng, 3)),
+                folder: "Correspondence".into(),
+                size_bytes: rng.random_range(1000..5_000_000),
+                content_hash: "ab".repeat(32),
+            },
+        });
+    }
+    out
+}
+
+fn pages(records: Vec<ChangeRecord>) -> Vec<ChangesPage> {
+    let total = records.len();
+    let mut out = Vec::with_capacity(total / PAGE + 1);
+    let mut seq = 0i64;
+    let mut it = records.into_iter().peekable();
+    while it.peek().is_some() {
+        let changes: Vec<Change> = it
+            .by_ref()
+            .take(PAGE)
+            .map(|record| {
+                seq += 1;
+                Change {
+                    seq,
+                    version: 1,
+                    record,
+                }
+            })
+            .collect();
+        out.push(ChangesPage {
+            cursor: seq,
+            has_more: (seq as usize) < total,
+            changes,
+        });
+    }
+    out
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:28} [{bar:30}] {pos}/{len} pages, {per_sec}, eta {eta}")
+            .unwrap()
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_owned());
+    pb
+}
+
+/// Applies every page in bulk mode and builds the index; returns the total time and the
+/// part of it spent building the index.
+fn load(mut v: Vault, pages: &[ChangesPage], what: &str) -> (Vault, Duration, Duration) {
+    let pb = bar(pages.len() as u64, what);
+    let t = Instant::now();
+    v.begin_bulk_load().unwrap();
+    for p in pages {
+        v.apply_page(p, "2026-11-27T00:00:00Z").unwrap();
+        pb.inc(1);
+    }
+    pb.set_message(format!("{what}: index"));
+    let ti = Instant::now();
+    v.finish_bulk_load().unwrap();
+    let index = ti.elapsed();
+    let took = t.elapsed();
+    pb.finish_and_clear();
+    (v, took, index)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let matters: usize = std::env::var("STRONGROOM_BENCH_MATTERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir_in(
+        std::env::var("STRONGROOM_BENCH_DIR")
+            .unwrap_or_else(|_| std::env::temp_dir().to_string_lossy().into_owned()),
+    )
+    .unwrap();
+    eprintln!("generating {matters} matters and their related records…");
+    let records = dataset(matters);
+    let rows = records.len();
+    let pages = pages(records);
+
+    // Baseline first, then SQLCipher: same rows, same code, same pragmas, same machine.
+    let plain_path = dir.path().join("plain.db");
+    let (plain, plain_time, plain_index) = load(
+        Vault::create_unencrypted_baseline(&plain_path).unwrap(),
+        &pages,
+        "plain SQLite",
+    );
+    drop(plain);
+    std::fs::remove_file(&plain_path).ok();
+
+    let path = dir.path().join("vault.db");
+    let key = VaultKey::generate().unwrap();
+    let (vault, cipher_time, cipher_index) = load(
+        Vault::create(&path, &key).unwrap(),
+        &pages,
+        "SQLCipher vault",
+    );
+
+    // Search: search-as-you-type prefixes, whole words, numbers, names, filters.
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut queries: Vec<SearchQuery> = Vec::new();
+    for i in 0..400 {
+        let w = WORDS[rng.random_range(0..WORDS.len())];
+        let text = match i % 8 {
+            0 => w[..1].to_owned(),
+            1 => w[..2].to_owned(),
+            2 => w[..3.min(w.len())].to_owned(),
+            3 => w.to_owned(),
+            4 => format!("{} {}", w, &WORDS[rng.random_range(0..WORDS.len())][..3]),
+            5 => format!("HV-{}-{:05}", 2020 + i % 7, rng.random_range(0..matters)),
+            6 => LAST[rng.random_range(0..LAST.len())].to_lowercase(),
+            _ => format!(
+                "{} {}",
+                FIRST[rng.random_range(0..FIRST.len())],
+                &LAST[rng.random_range(0..LAST.len())][..2]
+            ),
+        };
+        let status = (i % 5 == 0).then_some(MatterStatus::Closed);
+        let responsible = (i % 7 == 0).then(|| LAWYERS[i % LAWYERS.len()].to_owned());
+        queries.push(SearchQuery {
+            text,
+            status,
+            responsible,
+            matter_type: None,
+            limit: 50,
+        });
+    }
+    for q in queries.iter().take(20) {
+        vault.search(q).unwrap(); // warm the cache, as a running app would be
+    }
+    let mut lat: Vec<Duration> = queries
+        .iter()
+        .map(|q| {
+            let t = Instant::now();
+            let hits = vault.search(q).unwrap();
+            std::hint::black_box(hits);
+            t.elapsed()
+        })
+        .collect();
+    lat.sort();
+    vault.close().unwrap();
+
+    // Open and unlock: key, cipher check, migrations check, first query.
+    let mut opens: Vec<Duration> = (0..30)
+        .map(|_| {
+            let t = Instant::now();
+            let v = Vault::open(&path, &key).unwrap();
+            std::hint::black_box(v.matter_count().unwrap());
+            let took = t.elapsed();
+            v.close().unwrap();
+            took
+        })
+        .collect();
+    opens.sort();
+
+    let rate = |d: Duration| rows as f64 / d.as_secs_f64();
+    println!("| measure | result | baseline (same run) | target |");
+    println!("|---|---|---|---|");
+    println!(
+        "| bulk apply, {rows} rows, full-text index included | {:.0} rows/s ({:.1} s) | plain SQLite {:.0} rows/s ({:.1} s); SQLCipher {:.2}x slower | >= 200k rows/s, <= 1.3x |",
+        rate(cipher_time),
+        cipher_time.as_secs_f64(),
+        rate(plain_time),
+        plain_time.as_secs_f64(),
+        cipher_time.as_secs_f64() / plain_time.as_secs_f64()
+    );
+    println!(
+        "| of which building the full-text index | {:.1} s | plain SQLite {:.1} s | — |",
+        cipher_index.as_secs_f64(),
+        plain_index.as_secs_f64()
+    );
+    println!(
+        "| search, {} queries, p50 / p99 / max | {:.2} / {:.2} / {:.2} ms | — | p50 <= 5 ms, p99 <= 20 ms |",
+        lat.len(),
+        ms(percentile(&lat, 0.5)),
+        ms(percentile(&lat, 0.99)),
+        ms(*lat.last().unwrap())
+    );
+    println!(
+        "| open and unlock, first query, p50 / max of {} | {:.2} / {:.2} ms | — | <= 20 ms |",
+        opens.len(),
+        ms(percentile(&opens, 0.5)),
+        ms(*opens.last().unwrap())
+    );
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!("| vault file size | {:.0} MB | — | — |", size as f64 / 1e6);
+}

@@ -1,0 +1,567 @@
+//! Records in the vault: writing each kind from the change feed or a local edit, reading
+//! them back, tombstones, and keeping the search index in step.
+//!
+//! Invariant: a change from the feed is applied only as part of a page that follows the
+//! cursor, so its `seq` is newer than what the vault holds for that record (or its
+//! tombstone), and a page already applied is refused whole.
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use strongroom_protocol::{
+    ChangeRecord, Contact, ContactKind, Document, FileNote, Matter, MatterStatus, Participant,
+    RecordKind, Task, TimeEntry,
+};
+use uuid::Uuid;
+
+use crate::{Result, VaultError};
+
+/// The table holding each kind.
+pub(crate) fn table(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Matter => "matters",
+        RecordKind::Contact => "contacts",
+        RecordKind::Participant => "participants",
+        RecordKind::FileNote => "file_notes",
+        RecordKind::Task => "tasks",
+        RecordKind::TimeEntry => "time_entries",
+        RecordKind::Document => "documents",
+    }
+}
+
+/// How the search index is kept while writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Indexing {
+    /// Update the index with every write.
+    Live,
+    /// Leave it: it is rebuilt in one pass later (first sync).
+    Deferred,
+}
+
+/// Applies one change from the feed. Its `seq` is newer than anything the vault holds:
+/// the page was checked to follow the cursor, and every stored record came in at or below it.
+pub(crate) fn apply_change(
+    tx: &Transaction<'_>,
+    seq: i64,
+    version: i64,
+    record: &ChangeRecord,
+    indexing: Indexing,
+) -> Result<bool> {
+    let (kind, id) = record.key();
+    let id_s = id.to_string();
+    match record {
+        ChangeRecord::Deleted { record_kind, .. } => {
+            delete_record(tx, *record_kind, &id_s, indexing)?;
+            tx.prepare_cached(
+                "INSERT INTO tombstones (record_kind, id, seq, version) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (record_kind, id) DO UPDATE SET seq = excluded.seq, version = excluded.version",
+            )?
+            .execute(params![record_kind.as_str(), id_s, seq, version])?;
+        }
+        other => {
+            write_record(tx, other, seq, version, indexing)?;
+            // A bulk load clears revived tombstones in one pass at its end.
+            if indexing == Indexing::Live {
+                tx.prepare_cached("DELETE FROM tombstones WHERE record_kind = ?1 AND id = ?2")?
+                    .execute(params![kind.as_str(), id_s])?;
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Writes a record's row (insert or replace), with the given `seq` and `version`.
+pub(crate) fn write_record(
+    tx: &Transaction<'_>,
+    record: &ChangeRecord,
+    seq: i64,
+    version: i64,
+    indexing: Indexing,
+) -> Result<()> {
+    // For the index: a participant that moves between matters must leave the old one.
+    let old_participant_matter = match record {
+        ChangeRecord::Participant { participant } if indexing == Indexing::Live => tx
+            .prepare_cached("SELECT matter_id FROM participants WHERE id = ?1")?
+            .query_row([participant.id.to_string()], |r| r.get::<_, String>(0))
+            .optional()?,
+        _ => None,
+    };
+    match record {
+        ChangeRecord::Matter { matter: m } => {
+            let custom = serde_json::to_string(&m.custom_fields)
+                .map_err(|e| VaultError::Corrupt(e.to_string()))?;
+            tx.prepare_cached(
+                "INSERT INTO matters (id, seq, version, number, title, matter_type, status, client_name,
+                                      responsible, opened_on, closed_on, description, custom_fields)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                   number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
+                   status = excluded.status, client_name = excluded.client_name,
+                   responsible = excluded.responsible, opened_on = excluded.opened_on,
+                   closed_on = excluded.closed_on, description = excluded.description,
+                   custom_fields = excluded.custom_fields",
+            )?
+            .execute(params![
+                m.id.to_string(), seq, version, m.number, m.title, m.matter_type, m.status.as_str(),
+                m.client_name, m.responsible, m.opened_on, m.closed_on, m.description, custom
+            ])?;
+            if indexing == Indexing::Live {
+                reindex_matter(tx, &m.id.to_string())?;
+            }
+        }
+        ChangeRecord::Contact { contact: c } => {
+            tx.prepare_cached(
+                "INSERT INTO contacts (id, seq, version, kind, name, email, phone, address)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                   kind = excluded.kind, name = excluded.name, email = excluded.email,
+                   phone = excluded.phone, address = excluded.address",
+            )?
+            .execute(params![
+                c.id.to_string(),
+                seq,
+                version,
+                c.kind.as_str(),
+                c.name,
+                c.email,
+                c.phone,
+                c.address
+            ])?;
+            if indexing == Indexing::Live {
+                reindex_matters_of_contact(tx, &c.id.to_string())?;
+            }
+        }
+        ChangeRecord::Participant { participant: p } => {
+            tx.prepare_cached(
+                "INSERT INTO participants (id, seq, version, matter_id, contact_id, role)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                   matter_id = excluded.matter_id, contact_id = excluded.contact_id, role = excluded.role",
+            )?
+            .execute(params![p.id.to_string(), seq, version, p.matter_id.to_string(), p.contact_id.to_string(), p.role])?;
+            if indexing == Indexing::Live {
+                reindex_matter(tx, &p.matter_id.to_string())?;
+                if let Some(old) = old_participant_matter.filter(|o| *o != p.matter_id.to_string())
+                {
+                    reindex_matter(tx, &old)?;
+                }
+            }
+        }
+        ChangeRecord::FileNote { file_note: n } => {
+            tx.prepare_cached(
+                "INSERT INTO file_notes (id, seq, version, matter_id, author, written_at, subject, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                   matter_id = excluded.matter_id, author = excluded.author,
+                   written_at = excluded.written_at, subject = excluded.subject, body = excluded.body",
+            )?
+            .execute(params![n.id.to_string(), seq, version, n.matter_id.to_string(), n.author, n.written_at, n.subject, n.body])?;
+            if indexing == Indexing::Live {
+                let rowid: i64 = tx
+                    .prepare_cached("SELECT rowid FROM file_notes WHERE id = ?1")?
+                    .query_row([n.id.to_string()], |r| r.get(0))?;
+                tx.prepare_cached("DELETE FROM note_fts WHERE rowid = ?1")?
+                    .execute([rowid])?;
+                tx.prepare_cached(
+                    "INSERT INTO note_fts (rowid, subject, body) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![rowid, n.subject, n.body])?;
+            }
+        }
+        ChangeRecord::Task { task: t } => {
+            tx.prepare_cached(
+                "INSERT INTO tasks (id, seq, version, matter_id, title, due_on, assignee, done)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                   matter_id = excluded.matter_id, title = excluded.title, due_on = excluded.due_on,
+                   assignee = excluded.assignee, done = excluded.done",
+            )?
+            .execute(params![
+                t.id.to_string(),
+                seq,
+                version,
+                t.matter_id.to_string(),
+                t.title,
+                t.due_on,
+                t.assignee,
+                t.done
+            ])?;
+        }
+        ChangeRecord::TimeEntry { time_entry: t } => {
+            tx.prepare_cached(
+                "INSERT INTO time_entries (id, seq, version, matter_id, worked_on, minutes, rate_cents, billable, narrative, author)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                   matter_id = excluded.matter_id, worked_on = excluded.worked_on, minutes = excluded.minutes,
+                   rate_cents = excluded.rate_cents, billable = excluded.billable,
+                   narrative = excluded.narrative, author = excluded.author",
+            )?
+            .execute(params![
+                t.id.to_string(), seq, version, t.matter_id.to_string(), t.worked_on, t.minutes,
+                t.rate_cents, t.billable, t.narrative, t.author
+            ])?;
+        }
+        ChangeRecord::Document { document: d } => {
+            tx.prepare_cached(
+                "INSERT INTO documents (id, seq, version, matter_id, name, folder, size_bytes, content_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                   matter_id = excluded.matter_id, name = excluded.name, folder = excluded.folder,
+                   size_bytes = excluded.size_bytes, content_hash = excluded.content_hash",
+            )?
+            .execute(params![d.id.to_string(), seq, version, d.matter_id.to_string(), d.name, d.folder, d.size_bytes, d.content_hash])?;
+        }
+        ChangeRecord::Deleted { .. } => {
+            return Err(VaultError::Corrupt(
+                "a deletion is not a record to write".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Removes a record's row (and its index entries).
+pub(crate) fn delete_record(
+    tx: &Transaction<'_>,
+    kind: RecordKind,
+    id: &str,
+    indexing: Indexing,
+) -> Result<()> {
+    let live = indexing == Indexing::Live;
+    match kind {
+        RecordKind::Matter => {
+            if live
+                && let Some(rowid) = tx
+                    .prepare_cached("SELECT rowid FROM matters WHERE id = ?1")?
+                    .query_row([id], |r| r.get::<_, i64>(0))
+                    .optional()?
+            {
+                tx.prepare_cached("DELETE FROM matter_fts WHERE rowid = ?1")?
+                    .execute([rowid])?;
+            }
+            tx.prepare_cached("DELETE FROM matters WHERE id = ?1")?
+                .execute([id])?;
+        }
+        RecordKind::Contact => {
+            tx.prepare_cached("DELETE FROM contacts WHERE id = ?1")?
+                .execute([id])?;
+            if live {
+                reindex_matters_of_contact(tx, id)?;
+            }
+        }
+        RecordKind::Participant => {
+            let matter: Option<String> = tx
+                .prepare_cached("SELECT matter_id FROM participants WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            tx.prepare_cached("DELETE FROM participants WHERE id = ?1")?
+                .execute([id])?;
+            if let (true, Some(m)) = (live, matter) {
+                reindex_matter(tx, &m)?;
+            }
+        }
+        RecordKind::FileNote => {
+            if live
+                && let Some(rowid) = tx
+                    .prepare_cached("SELECT rowid FROM file_notes WHERE id = ?1")?
+                    .query_row([id], |r| r.get::<_, i64>(0))
+                    .optional()?
+            {
+                tx.prepare_cached("DELETE FROM note_fts WHERE rowid = ?1")?
+                    .execute([rowid])?;
+            }
+            tx.prepare_cached("DELETE FROM file_notes WHERE id = ?1")?
+                .execute([id])?;
+        }
+        RecordKind::Task => {
+            tx.prepare_cached("DELETE FROM tasks WHERE id = ?1")?
+                .execute([id])?;
+        }
+        RecordKind::TimeEntry => {
+            tx.prepare_cached("DELETE FROM time_entries WHERE id = ?1")?
+                .execute([id])?;
+        }
+        RecordKind::Document => {
+            tx.prepare_cached("DELETE FROM documents WHERE id = ?1")?
+                .execute([id])?;
+        }
+    }
+    Ok(())
+}
+
+/// The text a matter is found by: its people are its participants' names and roles.
+/// (A macro, so that SQL is assembled by `concat!` at compile time, never by `format!`.)
+macro_rules! matter_index_select {
+    () => {
+        "SELECT m.rowid, m.number, m.title, m.client_name,
+        coalesce((SELECT group_concat(c.name || ' ' || p.role, ' ')
+                  FROM participants p JOIN contacts c ON c.id = p.contact_id
+                  WHERE p.matter_id = m.id), ''),
+        m.description
+     FROM matters m"
+    };
+}
+
+fn reindex_matter(tx: &Transaction<'_>, matter_id: &str) -> Result<()> {
+    let Some(rowid) = tx
+        .prepare_cached("SELECT rowid FROM matters WHERE id = ?1")?
+        .query_row([matter_id], |r| r.get::<_, i64>(0))
+        .optional()?
+    else {
+        return Ok(());
+    };
+    tx.prepare_cached("DELETE FROM matter_fts WHERE rowid = ?1")?
+        .execute([rowid])?;
+    tx.prepare_cached(concat!(
+        "INSERT INTO matter_fts (rowid, number, title, client, people, description) ",
+        matter_index_select!(),
+        " WHERE m.id = ?1"
+    ))?
+    .execute([matter_id])?;
+    Ok(())
+}
+
+fn reindex_matters_of_contact(tx: &Transaction<'_>, contact_id: &str) -> Result<()> {
+    let matters: Vec<String> = tx
+        .prepare_cached("SELECT DISTINCT matter_id FROM participants WHERE contact_id = ?1")?
+        .query_map([contact_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for m in matters {
+        reindex_matter(tx, &m)?;
+    }
+    Ok(())
+}
+
+/// The secondary indexes of the synced tables (as migration 0002 made them), dropped for a
+/// bulk load and made again after it.
+macro_rules! drop_secondary_indexes {
+    () => {
+        "DROP INDEX IF EXISTS matters_opened;
+         DROP INDEX IF EXISTS matters_filters;
+         DROP INDEX IF EXISTS participants_matter;
+         DROP INDEX IF EXISTS participants_contact;
+         DROP INDEX IF EXISTS file_notes_matter;
+         DROP INDEX IF EXISTS tasks_matter;
+         DROP INDEX IF EXISTS time_entries_matter;
+         DROP INDEX IF EXISTS documents_matter;"
+    };
+}
+pub(crate) use drop_secondary_indexes;
+
+macro_rules! create_secondary_indexes {
+    () => {
+        "CREATE INDEX IF NOT EXISTS matters_opened ON matters (opened_on DESC, number);
+         CREATE INDEX IF NOT EXISTS matters_filters ON matters (status, matter_type, responsible);
+         CREATE INDEX IF NOT EXISTS participants_matter ON participants (matter_id);
+         CREATE INDEX IF NOT EXISTS participants_contact ON participants (contact_id);
+         CREATE INDEX IF NOT EXISTS file_notes_matter ON file_notes (matter_id, written_at);
+         CREATE INDEX IF NOT EXISTS tasks_matter ON tasks (matter_id);
+         CREATE INDEX IF NOT EXISTS time_entries_matter ON time_entries (matter_id);
+         CREATE INDEX IF NOT EXISTS documents_matter ON documents (matter_id);"
+    };
+}
+pub(crate) use create_secondary_indexes;
+
+/// Removes the tombstones of records that came back later in the same bulk load.
+pub(crate) fn clear_revived_tombstones(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "DELETE FROM tombstones WHERE
+            (record_kind = 'matter' AND id IN (SELECT id FROM matters)) OR
+            (record_kind = 'contact' AND id IN (SELECT id FROM contacts)) OR
+            (record_kind = 'participant' AND id IN (SELECT id FROM participants)) OR
+            (record_kind = 'file_note' AND id IN (SELECT id FROM file_notes)) OR
+            (record_kind = 'task' AND id IN (SELECT id FROM tasks)) OR
+            (record_kind = 'time_entry' AND id IN (SELECT id FROM time_entries)) OR
+            (record_kind = 'document' AND id IN (SELECT id FROM documents));",
+    )?;
+    Ok(())
+}
+
+/// Builds both search indexes from the tables in one pass.
+pub(crate) fn rebuild_search_index(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(concat!(
+        "INSERT INTO matter_fts (matter_fts) VALUES ('delete-all');
+         INSERT INTO note_fts (note_fts) VALUES ('delete-all');
+         INSERT INTO matter_fts (rowid, number, title, client, people, description) ",
+        matter_index_select!(),
+        ";
+         INSERT INTO note_fts (rowid, subject, body) SELECT rowid, subject, body FROM file_notes;"
+    ))?;
+    Ok(())
+}
+
+fn uuid_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
+    let s: String = r.get(i)?;
+    s.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn bad(i: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        i,
+        rusqlite::types::Type::Text,
+        Box::new(std::io::Error::new(std::io::ErrorKind::InvalidData, what)),
+    )
+}
+
+/// Columns read by [`matter_from_row`], in order.
+macro_rules! matter_columns {
+    () => {
+        "id, number, title, matter_type, status, client_name, responsible, opened_on, closed_on, description, custom_fields"
+    };
+}
+pub(crate) use matter_columns;
+
+/// A matter from a row whose columns start at `at` in `matter_columns!()` order.
+pub(crate) fn matter_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Matter> {
+    let status: String = r.get(at + 4)?;
+    let custom: String = r.get(at + 10)?;
+    Ok(Matter {
+        id: uuid_at(r, at)?,
+        number: r.get(at + 1)?,
+        title: r.get(at + 2)?,
+        matter_type: r.get(at + 3)?,
+        status: MatterStatus::parse(&status)
+            .ok_or_else(|| bad(at + 4, format!("unknown matter status {status:?}")))?,
+        client_name: r.get(at + 5)?,
+        responsible: r.get(at + 6)?,
+        opened_on: r.get(at + 7)?,
+        closed_on: r.get(at + 8)?,
+        description: r.get(at + 9)?,
+        custom_fields: serde_json::from_str(&custom).map_err(|e| bad(at + 10, e.to_string()))?,
+    })
+}
+
+/// Reads one record of `kind` by id, with its seq and version.
+pub(crate) fn read_record(
+    conn: &rusqlite::Connection,
+    kind: RecordKind,
+    id: &str,
+) -> Result<Option<(ChangeRecord, i64, i64)>> {
+    let found = match kind {
+        RecordKind::Matter => conn
+            .prepare_cached(concat!("SELECT seq, version, ", matter_columns!(), " FROM matters WHERE id = ?1"))?
+            .query_row([id], |r| Ok((ChangeRecord::Matter { matter: matter_from_row(r, 2)? }, r.get(0)?, r.get(1)?)))
+            .optional()?,
+        RecordKind::Contact => conn
+            .prepare_cached("SELECT seq, version, id, kind, name, email, phone, address FROM contacts WHERE id = ?1")?
+            .query_row([id], |r| {
+                let k: String = r.get(3)?;
+                Ok((
+                    ChangeRecord::Contact {
+                        contact: Contact {
+                            id: uuid_at(r, 2)?,
+                            kind: ContactKind::parse(&k).ok_or_else(|| bad(3, format!("unknown contact kind {k:?}")))?,
+                            name: r.get(4)?,
+                            email: r.get(5)?,
+                            phone: r.get(6)?,
+                            address: r.get(7)?,
+                        },
+                    },
+                    r.get(0)?,
+                    r.get(1)?,
+                ))
+            })
+            .optional()?,
+        RecordKind::Participant => conn
+            .prepare_cached("SELECT seq, version, id, matter_id, contact_id, role FROM participants WHERE id = ?1")?
+            .query_row([id], |r| {
+                Ok((
+                    ChangeRecord::Participant {
+                        participant: Participant {
+                            id: uuid_at(r, 2)?,
+                            matter_id: uuid_at(r, 3)?,
+                            contact_id: uuid_at(r, 4)?,
+                            role: r.get(5)?,
+                        },
+                    },
+                    r.get(0)?,
+                    r.get(1)?,
+                ))
+            })
+            .optional()?,
+        RecordKind::FileNote => conn
+            .prepare_cached("SELECT seq, version, id, matter_id, author, written_at, subject, body FROM file_notes WHERE id = ?1")?
+            .query_row([id], |r| {
+                Ok((
+                    ChangeRecord::FileNote {
+                        file_note: FileNote {
+                            id: uuid_at(r, 2)?,
+                            matter_id: uuid_at(r, 3)?,
+                            author: r.get(4)?,
+                            written_at: r.get(5)?,
+                            subject: r.get(6)?,
+                            body: r.get(7)?,
+                        },
+                    },
+                    r.get(0)?,
+                    r.get(1)?,
+                ))
+            })
+            .optional()?,
+        RecordKind::Task => conn
+            .prepare_cached("SELECT seq, version, id, matter_id, title, due_on, assignee, done FROM tasks WHERE id = ?1")?
+            .query_row([id], |r| {
+                Ok((
+                    ChangeRecord::Task {
+                        task: Task {
+                            id: uuid_at(r, 2)?,
+                            matter_id: uuid_at(r, 3)?,
+                            title: r.get(4)?,
+                            due_on: r.get(5)?,
+                            assignee: r.get(6)?,
+                            done: r.get(7)?,
+                        },
+                    },
+                    r.get(0)?,
+                    r.get(1)?,
+                ))
+            })
+            .optional()?,
+        RecordKind::TimeEntry => conn
+            .prepare_cached(
+                "SELECT seq, version, id, matter_id, worked_on, minutes, rate_cents, billable, narrative, author
+                 FROM time_entries WHERE id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok((
+                    ChangeRecord::TimeEntry {
+                        time_entry: TimeEntry {
+                            id: uuid_at(r, 2)?,
+                            matter_id: uuid_at(r, 3)?,
+                            worked_on: r.get(4)?,
+                            minutes: r.get(5)?,
+                            rate_cents: r.get(6)?,
+                            billable: r.get(7)?,
+                            narrative: r.get(8)?,
+                            author: r.get(9)?,
+                        },
+                    },
+                    r.get(0)?,
+                    r.get(1)?,
+                ))
+            })
+            .optional()?,
+        RecordKind::Document => conn
+            .prepare_cached(
+                "SELECT seq, version, id, matter_id, name, folder, size_bytes, content_hash FROM documents WHERE id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok((
+                    ChangeRecord::Document {
+                        document: Document {
+                            id: uuid_at(r, 2)?,
+                            matter_id: uuid_at(r, 3)?,
+                            name: r.get(4)?,
+                            folder: r.get(5)?,
+                            size_bytes: r.get(6)?,
+                            content_hash: r.get(7)?,
+                        },
+                    },
+                    r.get(0)?,
+                    r.get(1)?,
+                ))
+            })
+            .optional()?,
+    };
+    Ok(found)
+}

@@ -1,0 +1,232 @@
+//! Full-text search over matters and file notes.
+//!
+//! Invariant: matching runs first, in the FTS5 index, and is bounded: at most
+//! [`CANDIDATES`] matches of each index are ranked (BM25), so a query whose terms match a
+//! million rows costs no more than one that matches a few hundred. Filters are checked on
+//! the candidates by rowid lookups, never by a join that drives the match.
+//!
+//! User text never reaches FTS5 as syntax: it is split into words, and each word becomes a
+//! quoted prefix term (`"word"*`), all of which must match.
+
+use rusqlite::params;
+use strongroom_protocol::MatterStatus;
+use uuid::Uuid;
+
+use crate::{Result, Vault, VaultError};
+
+/// How many matches of each index are ranked, at most.
+pub const CANDIDATES: i64 = 300;
+
+/// A search: words (each a prefix), and optional exact filters on the matter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    pub text: String,
+    pub status: Option<MatterStatus>,
+    pub matter_type: Option<String>,
+    pub responsible: Option<String>,
+    pub limit: usize,
+}
+
+/// Where a hit was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HitSource {
+    /// The matter's number, title, client, people or description.
+    Matter,
+    /// One of the matter's file notes.
+    FileNote { note_id: Uuid },
+}
+
+/// One result: the matter, and where the words were found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    pub matter_id: Uuid,
+    pub number: String,
+    pub title: String,
+    pub client_name: String,
+    pub source: HitSource,
+    /// BM25 score; lower is better.
+    pub score: f64,
+}
+
+/// The FTS5 expression for user text: every word a quoted prefix term. `None` when the
+/// text has no word in it.
+pub fn fts_expression(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{}\"*", w.to_lowercase().replace('"', "")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+impl Vault {
+    /// Searches matters (first) and file notes (after), ranked within each.
+    pub fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
+        let limit = q.limit.clamp(1, 500);
+        if self.meta("search_index")?.as_deref() != Some("ready") {
+            return Err(VaultError::IndexNotReady);
+        }
+        let Some(expr) = fts_expression(&q.text) else {
+            return self.browse(q, limit);
+        };
+        let status = q.status.map(|s| s.as_str());
+        let conn = &self.conn;
+
+        // Matters: bounded candidates from the index, then filtered by rowid lookups.
+        let mut matter_hits: Vec<(i64, f64)> = conn
+            .prepare_cached(
+                "SELECT rowid, bm25(matter_fts, 8.0, 6.0, 4.0, 2.0, 1.0) FROM matter_fts
+                 WHERE matter_fts MATCH ?1 LIMIT ?2",
+            )?
+            .query_map(params![expr, CANDIDATES], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        matter_hits.sort_by(|a, b| a.1.total_cmp(&b.1));
+
+        let mut out = Vec::with_capacity(limit);
+        let mut seen = std::collections::HashSet::new();
+        {
+            let mut get = conn.prepare_cached(
+                "SELECT id, number, title, client_name FROM matters
+                 WHERE rowid = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR matter_type = ?3)
+                   AND (?4 IS NULL OR responsible = ?4)",
+            )?;
+            for (rowid, score) in matter_hits {
+                if out.len() >= limit {
+                    break;
+                }
+                let row = get
+                    .query_row(params![rowid, status, q.matter_type, q.responsible], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .map(Some)
+                    .or_else(not_found_is_none)?;
+                if let Some((id, number, title, client_name)) = row {
+                    let matter_id = parse_id(&id)?;
+                    seen.insert(matter_id);
+                    out.push(SearchHit {
+                        matter_id,
+                        number,
+                        title,
+                        client_name,
+                        source: HitSource::Matter,
+                        score,
+                    });
+                }
+            }
+        }
+        if out.len() >= limit {
+            return Ok(out);
+        }
+
+        // File notes: the same, each hit naming its matter; a matter already found by its
+        // own fields is not repeated.
+        let mut note_hits: Vec<(i64, f64)> = conn
+            .prepare_cached("SELECT rowid, bm25(note_fts, 2.0, 1.0) FROM note_fts WHERE note_fts MATCH ?1 LIMIT ?2")?
+            .query_map(params![expr, CANDIDATES], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        note_hits.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let mut get = conn.prepare_cached(
+            "SELECT n.id, m.id, m.number, m.title, m.client_name FROM file_notes n JOIN matters m ON m.id = n.matter_id
+             WHERE n.rowid = ?1 AND (?2 IS NULL OR m.status = ?2) AND (?3 IS NULL OR m.matter_type = ?3)
+               AND (?4 IS NULL OR m.responsible = ?4)",
+        )?;
+        for (rowid, score) in note_hits {
+            if out.len() >= limit {
+                break;
+            }
+            let row = get
+                .query_row(params![rowid, status, q.matter_type, q.responsible], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                    ))
+                })
+                .map(Some)
+                .or_else(not_found_is_none)?;
+            if let Some((note_id, matter_id, number, title, client_name)) = row {
+                let matter_id = parse_id(&matter_id)?;
+                if !seen.insert(matter_id) {
+                    continue;
+                }
+                out.push(SearchHit {
+                    matter_id,
+                    number,
+                    title,
+                    client_name,
+                    source: HitSource::FileNote {
+                        note_id: parse_id(&note_id)?,
+                    },
+                    score,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// No words: the filtered matters, most recently opened first.
+    fn browse(&self, q: &SearchQuery, limit: usize) -> Result<Vec<SearchHit>> {
+        let status = q.status.map(|s| s.as_str());
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT id, number, title, client_name FROM matters
+                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR matter_type = ?2) AND (?3 IS NULL OR responsible = ?3)
+                 ORDER BY opened_on DESC, number LIMIT ?4",
+            )?
+            .query_map(params![status, q.matter_type, q.responsible, limit as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<Vec<(String, String, String, String)>>>()?;
+        rows.into_iter()
+            .map(|(id, number, title, client_name)| {
+                Ok(SearchHit {
+                    matter_id: parse_id(&id)?,
+                    number,
+                    title,
+                    client_name,
+                    source: HitSource::Matter,
+                    score: 0.0,
+                })
+            })
+            .collect()
+    }
+}
+
+fn not_found_is_none<T>(e: rusqlite::Error) -> rusqlite::Result<Option<T>> {
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => Ok(None),
+        other => Err(other),
+    }
+}
+
+fn parse_id(s: &str) -> Result<Uuid> {
+    s.parse()
+        .map_err(|_| VaultError::Corrupt(format!("record id {s:?} is not a UUID")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_expression;
+
+    #[test]
+    fn user_text_becomes_quoted_prefix_terms() {
+        assert_eq!(
+            fts_expression("HV-2026-01"),
+            Some("\"hv\"* \"2026\"* \"01\"*".into())
+        );
+        assert_eq!(
+            fts_expression("  \"NEAR(a b)\" OR x* ^y "),
+            Some("\"near\"* \"a\"* \"b\"* \"or\"* \"x\"* \"y\"*".into())
+        );
+        assert_eq!(
+            fts_expression("Zoë Ōkafor"),
+            Some("\"zoë\"* \"ōkafor\"*".into())
+        );
+        assert_eq!(fts_expression(" -- ** "), None);
+        assert_eq!(fts_expression(""), None);
+    }
+}

@@ -1,0 +1,472 @@
+//! Shared builders for the vault tests: records, pages, file scans, old-schema vaults and
+//! the crash harness.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use strongroom_protocol::{
+    Change, ChangeRecord, ChangesPage, Contact, ContactKind, Document, FileNote, Matter,
+    MatterStatus, Participant, Task, TimeEntry,
+};
+use strongroom_vault::{Vault, VaultKey};
+use uuid::Uuid;
+
+pub fn matter(title: &str, client: &str) -> Matter {
+    Matter {
+        id: Uuid::new_v4(),
+        number: format!("T-{}", &Uuid::new_v4().simple().to_string()[..6]),
+        title: title.into(),
+        matter_type: "Litigation".into(),
+        status: MatterStatus::Open,
+        client_name: client.into(),
+        responsible: "Test Lawyer".into(),
+        opened_on: "2026-11-01".into(),
+        closed_on: None,
+        description: String::new(),
+        custom_fields: Default::default(),
+    }
+}
+
+pub fn rec_matter(m: &Matter) -> ChangeRecord {
+    ChangeRecord::Matter { matter: m.clone() }
+}
+
+/// A page of `records` right after `after`.
+pub fn page(after: i64, records: Vec<ChangeRecord>, has_more: bool) -> ChangesPage {
+    let changes: Vec<Change> = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| Change {
+            seq: after + 1 + i as i64,
+            version: 1,
+            record,
+        })
+        .collect();
+    ChangesPage {
+        cursor: after + changes.len() as i64,
+        changes,
+        has_more,
+    }
+}
+
+/// One matter with one of every related record.
+pub struct RecordSet {
+    pub matter: Matter,
+    pub contact: Contact,
+    pub barrister: Contact,
+    pub roles: [Participant; 3],
+    pub note: FileNote,
+    pub task: Task,
+    pub time: TimeEntry,
+    pub document: Document,
+}
+
+impl RecordSet {
+    pub fn sample(prefix: &str, client: &str) -> Self {
+        let mut m = matter(&format!("{prefix} matter"), client);
+        m.description = format!("{prefix} description of the dispute");
+        m.custom_fields
+            .insert("Court file".into(), format!("{prefix}-CF-1"));
+        let contact = Contact {
+            id: Uuid::new_v4(),
+            kind: ContactKind::Person,
+            name: client.into(),
+            email: Some(format!("{}@contact.example", prefix.to_lowercase())),
+            phone: Some("+61 8 5550 1234".into()),
+            address: Some(format!("{prefix} House, 1 Canary Lane")),
+        };
+        let barrister = Contact {
+            id: Uuid::new_v4(),
+            kind: ContactKind::Organisation,
+            name: "Felicity Wigg Chambers".into(),
+            email: None,
+            phone: None,
+            address: None,
+        };
+        let role = |c: &Contact, r: &str| Participant {
+            id: Uuid::new_v4(),
+            matter_id: m.id,
+            contact_id: c.id,
+            role: r.into(),
+        };
+        let roles = [
+            role(&contact, "client"),
+            role(&contact, "witness"),
+            role(&barrister, "barrister"),
+        ];
+        let note = FileNote {
+            id: Uuid::new_v4(),
+            matter_id: m.id,
+            author: "Test Lawyer".into(),
+            written_at: "2026-11-02T10:00:00Z".into(),
+            subject: format!("{prefix} first call"),
+            body: format!("{prefix} note body: instructions taken"),
+        };
+        let task = Task {
+            id: Uuid::new_v4(),
+            matter_id: m.id,
+            title: format!("{prefix} file the defence"),
+            due_on: Some("2026-12-01".into()),
+            assignee: Some("Test Lawyer".into()),
+            done: false,
+        };
+        let time = TimeEntry {
+            id: Uuid::new_v4(),
+            matter_id: m.id,
+            worked_on: "2026-11-02".into(),
+            minutes: 42,
+            rate_cents: 45_000,
+            billable: true,
+            narrative: format!("{prefix} perusal of brief"),
+            author: "Test Lawyer".into(),
+        };
+        let document = Document {
+            id: Uuid::new_v4(),
+            matter_id: m.id,
+            name: format!("{prefix} statement of claim.pdf"),
+            folder: format!("{prefix} pleadings"),
+            size_bytes: 123_456,
+            content_hash: "ab".repeat(32),
+        };
+        RecordSet {
+            matter: m,
+            contact,
+            barrister,
+            roles,
+            note,
+            task,
+            time,
+            document,
+        }
+    }
+
+    pub fn records(&self) -> Vec<ChangeRecord> {
+        let mut v = vec![
+            ChangeRecord::Contact {
+                contact: self.contact.clone(),
+            },
+            ChangeRecord::Contact {
+                contact: self.barrister.clone(),
+            },
+            ChangeRecord::Matter {
+                matter: self.matter.clone(),
+            },
+        ];
+        v.extend(self.roles.iter().map(|p| ChangeRecord::Participant {
+            participant: p.clone(),
+        }));
+        v.push(ChangeRecord::FileNote {
+            file_note: self.note.clone(),
+        });
+        v.push(ChangeRecord::Task {
+            task: self.task.clone(),
+        });
+        v.push(ChangeRecord::TimeEntry {
+            time_entry: self.time.clone(),
+        });
+        v.push(ChangeRecord::Document {
+            document: self.document.clone(),
+        });
+        v
+    }
+
+    /// Distinctive text from every kind of record.
+    pub fn canaries(&self) -> Vec<String> {
+        vec![
+            self.matter.title.clone(),
+            self.matter.client_name.clone(),
+            self.matter.description.clone(),
+            self.matter
+                .custom_fields
+                .values()
+                .next()
+                .cloned()
+                .unwrap_or_default(),
+            self.contact.address.clone().unwrap_or_default(),
+            self.contact.email.clone().unwrap_or_default(),
+            self.note.subject.clone(),
+            self.note.body.clone(),
+            self.task.title.clone(),
+            self.time.narrative.clone(),
+            self.document.name.clone(),
+            self.document.folder.clone(),
+        ]
+    }
+}
+
+/// Every file under `dir`, with its bytes.
+pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push((p.clone(), std::fs::read(&p).unwrap()));
+        }
+    }
+    out
+}
+
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A raw SQLCipher connection keyed like the vault's.
+pub fn keyed_raw(path: &Path, key: &VaultKey) -> rusqlite::Connection {
+    let c = rusqlite::Connection::open(path).unwrap();
+    let pragma = ["PRAGMA key = \"x'", &hex::encode(key.as_bytes()), "'\";"].concat();
+    c.execute_batch(&pragma).unwrap();
+    c
+}
+
+/// Writes a vault exactly as schema 1 (the walking skeleton) left it, with data.
+pub fn write_schema_1_vault(path: &Path, key: &VaultKey) -> Vec<Uuid> {
+    let c = keyed_raw(path, key);
+    c.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
+    c.execute_batch(include_str!("../../migrations/0001_init.sql"))
+        .unwrap();
+    c.execute_batch("PRAGMA user_version = 1;").unwrap();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let id = Uuid::new_v4();
+        c.execute(
+            "INSERT INTO matters (id, seq, version, number, title, matter_type, status, client_name, responsible, opened_on)
+             VALUES (?1, ?2, 1, ?3, ?4, 'Probate', 'open', ?5, 'Old Lawyer', '2025-01-01')",
+            rusqlite::params![id.to_string(), i + 1, format!("OLD-{i}"), format!("Schema one matter {i}"), format!("Client {i}")],
+        )
+        .unwrap();
+        ids.push(id);
+    }
+    c.execute("UPDATE sync_state SET cursor = 5, last_sync_at = 't'", [])
+        .unwrap();
+    c.execute(
+        "INSERT INTO meta (key, value) VALUES ('server_url', 'https://old.example/')",
+        [],
+    )
+    .unwrap();
+    ids
+}
+
+pub const WORDS: &[&str] = &[
+    "lease",
+    "probate",
+    "estate",
+    "wattle",
+    "coastal",
+    "freight",
+    "kestrel",
+    "robotics",
+    "delacroix",
+    "parenting",
+    "dismissal",
+    "conveyance",
+    "mortgage",
+    "caveat",
+    "injunction",
+    "warrant",
+    "affidavit",
+    "subpoena",
+];
+
+/// Matters titled from word lists, notes attached to some of them.
+pub fn search_corpus(
+    titles: &[Vec<usize>],
+    notes: &[(usize, Vec<usize>)],
+) -> (Vec<ChangeRecord>, Vec<Matter>, Vec<(Uuid, String)>) {
+    let mut recs = Vec::new();
+    let mut matters = Vec::new();
+    for (i, t) in titles.iter().enumerate() {
+        let mut m = matter(
+            &t.iter().map(|w| WORDS[*w]).collect::<Vec<_>>().join(" "),
+            &format!("Zed {i}"),
+        );
+        m.number = format!("N {i}");
+        m.status = if i % 2 == 1 {
+            MatterStatus::Closed
+        } else {
+            MatterStatus::Open
+        };
+        recs.push(ChangeRecord::Matter { matter: m.clone() });
+        matters.push(m);
+    }
+    let mut texts = Vec::new();
+    for (which, words) in notes {
+        let m = &matters[which % matters.len()];
+        let body = words
+            .iter()
+            .map(|w| WORDS[*w])
+            .collect::<Vec<_>>()
+            .join(" ");
+        recs.push(ChangeRecord::FileNote {
+            file_note: FileNote {
+                id: Uuid::new_v4(),
+                matter_id: m.id,
+                author: "A".into(),
+                written_at: "t".into(),
+                subject: String::new(),
+                body: body.clone(),
+            },
+        });
+        texts.push((m.id, body));
+    }
+    (recs, matters, texts)
+}
+
+#[derive(Debug, Default)]
+pub struct CrashReport {
+    pub kill_points: usize,
+    /// Commits the child acknowledged, in all.
+    pub acked: i64,
+    /// Acknowledged commits missing afterwards.
+    pub lost: i64,
+}
+
+fn spawn_child(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    Arc<Mutex<Vec<String>>>,
+    std::thread::JoinHandle<()>,
+) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vault-crash-child"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn the crash child");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let out = child.stdout.take().unwrap();
+    let sink = lines.clone();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (child, lines, reader)
+}
+
+/// Kills a committing child `points` times at random moments; checks every acknowledged
+/// commit after each kill.
+pub fn crash_commits(points: usize) -> CrashReport {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let key = VaultKey::generate().unwrap();
+    Vault::create(&path, &key).unwrap().close().unwrap();
+    let key_hex = hex::encode(key.as_bytes());
+    let mut report = CrashReport::default();
+    let mut next = 1i64;
+    for _ in 0..points {
+        let start = next.to_string();
+        let (mut child, lines, reader) =
+            spawn_child(&["commit", path.to_str().unwrap(), &key_hex, &start]);
+        std::thread::sleep(Duration::from_millis(rand::random_range(2..60)));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        reader.join().unwrap();
+        let acked: Vec<i64> = lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l.strip_prefix("ack ")?.parse().ok())
+            .collect();
+        report.kill_points += 1;
+        report.acked += acked.len() as i64;
+        let v = Vault::open(&path, &key).expect("the vault opens after every kill");
+        v.integrity_check()
+            .expect("and passes its integrity checks");
+        let cursor = v.sync_state().unwrap().cursor;
+        let notes = v.counts().unwrap().file_notes;
+        assert_eq!(notes, cursor, "the cursor and the stored pages agree");
+        if let Some(&max) = acked.last() {
+            report.lost += (max - cursor).max(0);
+        }
+        next = cursor + 1;
+        v.close().unwrap();
+    }
+    report
+}
+
+#[derive(Debug, Default)]
+pub struct RekeyReport {
+    pub kill_points: usize,
+    pub old_key: usize,
+    pub new_key: usize,
+    pub unopenable: usize,
+}
+
+/// Kills a rekeying child at random moments; the vault must open with one of the keys the
+/// caller could know (the old one, or the pending one if it was recorded).
+pub fn crash_rekeys(points: usize) -> RekeyReport {
+    let mut report = RekeyReport::default();
+    // The first run is not killed: it measures how long a whole rekey takes, and the kill
+    // moments are spread over that time and a little beyond.
+    let mut full = Duration::from_millis(100);
+    for i in 0..=points {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        let pending = dir.path().join("pending-key");
+        let old = VaultKey::generate().unwrap();
+        let new = VaultKey::generate().unwrap();
+        let expected_matters;
+        {
+            let mut v = Vault::create(&path, &old).unwrap();
+            let mut recs = Vec::new();
+            for j in 0..30 {
+                recs.extend(RecordSet::sample(&format!("Rekey{i}x{j}"), "C").records());
+            }
+            v.apply_page(&page(0, recs, false), "t").unwrap();
+            expected_matters = v.counts().unwrap();
+            v.close().unwrap();
+        }
+        let (mut child, _lines, reader) = spawn_child(&[
+            "rekey",
+            path.to_str().unwrap(),
+            &hex::encode(old.as_bytes()),
+            &hex::encode(new.as_bytes()),
+            pending.to_str().unwrap(),
+        ]);
+        if i == 0 {
+            let t = std::time::Instant::now();
+            assert!(
+                child.wait().unwrap().success(),
+                "an uninterrupted rekey succeeds"
+            );
+            full = t.elapsed();
+        } else {
+            let max = (full.as_micros() as u64 * 13 / 10).max(1000);
+            std::thread::sleep(Duration::from_micros(rand::random_range(0..max)));
+            let _ = child.kill();
+            child.wait().unwrap();
+            report.kill_points += 1;
+        }
+        reader.join().unwrap();
+        let mut keys = vec![&old];
+        let pending_key = std::fs::read_to_string(&pending)
+            .ok()
+            .and_then(|h| hex::decode(h.trim()).ok())
+            .and_then(|b| VaultKey::from_slice(&b));
+        if let Some(k) = &pending_key {
+            keys.push(k);
+        }
+        match Vault::open_with_any(&path, &keys) {
+            Ok((v, which)) => {
+                assert_eq!(
+                    v.counts().unwrap(),
+                    expected_matters,
+                    "no record lost in the rekey"
+                );
+                if which == 0 {
+                    report.old_key += 1
+                } else {
+                    report.new_key += 1
+                }
+            }
+            Err(_) => report.unopenable += 1,
+        }
+    }
+    report
+}
