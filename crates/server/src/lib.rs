@@ -1,8 +1,9 @@
 //! The Strongroom hosted service: axum on rustls over a [`store::Store`].
 //!
 //! [`start`] runs a server in-process (the binary and the tests both use it): it makes the
-//! development certificate on first start, opens the embedded SQLite store, optionally
-//! seeds the demo practice, and serves `/v1` over TLS only.
+//! development certificate on first start, opens the store (the embedded SQLite file by
+//! default, or PostgreSQL, see [`StoreConfig`]), optionally seeds the demo practice, and
+//! serves `/v1` over TLS only.
 
 pub mod api;
 pub mod auth;
@@ -17,16 +18,40 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::store::Store;
+use crate::store::postgres::{PostgresStore, describe_url};
 use crate::store::sqlite::SqliteStore;
 use crate::tls::TlsPaths;
 
-/// How to run a server.
+/// How to run a server. The store is SQLite unless [`start_with_store`] is told otherwise.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// Holds `server.db` and the TLS material.
+    /// Holds the TLS material, and `server.db` when the store is SQLite.
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
     pub seed_demo: bool,
+}
+
+/// Which database holds the service's data.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// The embedded SQLite file `server.db` in the data directory.
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database, by connection URL (`postgres://user@host:port/db`).
+    Postgres { url: String },
+}
+
+impl std::fmt::Debug for StoreConfig {
+    /// Never prints a password that the URL may carry.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreConfig::Sqlite => f.write_str("Sqlite"),
+            StoreConfig::Postgres { url } => f
+                .debug_struct("Postgres")
+                .field("url", &describe_url(url))
+                .finish(),
+        }
+    }
 }
 
 /// A server running in this process.
@@ -34,7 +59,7 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// The CA a client must trust to reach this server.
     pub ca_pem_path: PathBuf,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     handle: axum_server::Handle<SocketAddr>,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
 }
@@ -88,21 +113,37 @@ fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts a server and returns once it is listening.
+/// Starts a server on the SQLite store and returns once it is listening.
 pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
+    start_with_store(opts, StoreConfig::Sqlite).await
+}
+
+/// Starts a server on the given store and returns once it is listening.
+pub async fn start_with_store(
+    opts: ServeOptions,
+    store: StoreConfig,
+) -> anyhow::Result<RunningServer> {
     install_crypto_provider();
     create_private_dir(&opts.data_dir)?;
     let tls_paths = TlsPaths::in_dir(&opts.data_dir);
     tls::ensure_dev_certificate(&tls_paths)?;
     let config = tls::server_config(&tls_paths)?;
-    let db = opts.data_dir.join("server.db");
-    create_private_file(&db)?;
-    let store = Arc::new(SqliteStore::open(&db)?);
+    let store: Arc<dyn Store> = match store {
+        StoreConfig::Sqlite => {
+            let db = opts.data_dir.join("server.db");
+            create_private_file(&db)?;
+            Arc::new(SqliteStore::open(&db)?)
+        }
+        StoreConfig::Postgres { url } => Arc::new(
+            PostgresStore::open(&url)
+                .await
+                .context("opening the PostgreSQL store")?,
+        ),
+    };
     if opts.seed_demo {
         seed::seed_demo(store.as_ref()).await?;
     }
-    let dyn_store: Arc<dyn Store> = store.clone();
-    let app = api::router(api::AppState::new(dyn_store));
+    let app = api::router(api::AppState::new(store.clone()));
     let handle = axum_server::Handle::new();
     let listener = std::net::TcpListener::bind(opts.listen)
         .with_context(|| format!("binding {}", opts.listen))?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use strongroom_server::{ServeOptions, seed};
+use strongroom_server::{ServeOptions, StoreConfig, seed};
 
 #[derive(Parser)]
 #[command(
@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// Serve the API over TLS.
     Serve {
-        /// Directory for the database and TLS material.
+        /// Directory for the TLS material, and for the SQLite database `server.db`.
         #[arg(
             long,
             env = "STRONGROOM_SERVER_DATA",
@@ -35,6 +35,10 @@ enum Command {
         /// Seed the demo practice if it is not there yet.
         #[arg(long)]
         seed_demo: bool,
+        /// Keep the data in this PostgreSQL database (`postgres://user@host:port/db`)
+        /// instead of SQLite's `server.db` in the data directory.
+        #[arg(long, env = "STRONGROOM_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     },
 }
 
@@ -51,12 +55,20 @@ async fn main() -> anyhow::Result<()> {
             data_dir,
             listen,
             seed_demo,
+            database_url,
         } => {
-            let server = strongroom_server::start(ServeOptions {
-                data_dir,
-                listen,
-                seed_demo,
-            })
+            let store = match database_url.filter(|u| !u.trim().is_empty()) {
+                Some(url) => StoreConfig::Postgres { url },
+                None => StoreConfig::Sqlite,
+            };
+            let server = strongroom_server::start_with_store(
+                ServeOptions {
+                    data_dir,
+                    listen,
+                    seed_demo,
+                },
+                store,
+            )
             .await
             .context("starting the server")?;
             println!("Strongroom server listening on {}", server.url());

@@ -1,28 +1,219 @@
 //! The hosted service over real TLS on loopback: health, sign-in, the change feed, tenant
-//! isolation and hostile input.
+//! isolation and hostile input, each against both stores (SQLite and PostgreSQL), plus the
+//! stores' own semantics and PostgreSQL's ordering of concurrent writers.
+//!
+//! The PostgreSQL variants use the database at `STRONGROOM_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), each test in a fresh schema of its own that
+//! is dropped at the end. Without a reachable PostgreSQL they fail, naming the URL.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use strongroom_protocol::{ChangesPage, Matter, MatterStatus};
-use strongroom_server::store::Store;
-use strongroom_server::{RunningServer, ServeOptions, auth, seed};
+use strongroom_protocol::{ChangeRecord, ChangesPage, Matter, MatterStatus};
+use strongroom_server::store::{NewSession, Store, StoreError};
+use strongroom_server::{RunningServer, ServeOptions, StoreConfig, auth, seed};
+use tokio_postgres::NoTls;
 use uuid::Uuid;
+
+/// Generates each named test once per store: `sqlite::NAME` and `postgres::NAME`.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    health_over_tls_1_2_and_1_3,
+    sign_in_and_pull_the_demo_practice,
+    wrong_password_unknown_user_and_bad_tokens_are_refused,
+    another_practice_sees_nothing_of_this_one,
+    tokens_are_stored_only_as_hashes,
+    hostile_input_gets_4xx_problems_never_5xx,
+    deletes_leave_tombstones_in_the_feed,
+    the_data_directory_and_database_are_owner_only,
+    a_flood_of_sign_ins_is_turned_away_not_queued,
+    the_store_keeps_versions_tombstones_and_sessions,
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn test_database_url() -> String {
+    std::env::var("STRONGROOM_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_TEST_DATABASE_URL.to_owned())
+}
+
+/// Connects to PostgreSQL, driving the connection on the current runtime.
+async fn pg_connect(url: &str) -> Result<tokio_postgres::Client, String> {
+    let mut cfg: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
+    cfg.connect_timeout(Duration::from_secs(10));
+    let (client, conn) =
+        cfg.connect(NoTls)
+            .await
+            .map_err(|e| match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            })?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(client)
+}
+
+/// `url` with its search path set to `schema` (a URL, or a `key=value` string).
+fn with_search_path(url: &str, schema: &str) -> String {
+    if url.contains("://") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}options=-csearch_path%3D{schema}")
+    } else {
+        format!("{url} options='-csearch_path={schema}'")
+    }
+}
+
+/// Runs statements that PostgreSQL itself wrote with `format(... %I ...)`, so identifiers
+/// are quoted by the server, never pasted together here.
+async fn run_generated(c: &tokio_postgres::Client, rows: Vec<tokio_postgres::Row>) {
+    for r in rows {
+        let sql: String = r.get(0);
+        let _ = c.batch_execute(&sql).await;
+    }
+}
+
+/// A schema of this test's own in the test database, dropped when this is dropped.
+struct PgSchema {
+    admin_url: String,
+    name: String,
+    /// Connects with the search path set to the schema.
+    url: String,
+}
+
+impl PgSchema {
+    async fn create() -> Self {
+        let admin_url = test_database_url();
+        let admin = pg_connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is not reachable at {admin_url}: {e}. The PostgreSQL variants of \
+                 these tests need it: start it there, or set STRONGROOM_TEST_DATABASE_URL \
+                 (scripts/test starts a throwaway cluster when none answers)"
+            )
+        });
+        // Leftovers of runs that died more than a day ago.
+        let stale = admin
+            .query(
+                "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', nspname) FROM pg_namespace
+                 WHERE nspname ~ '^sr_[0-9]+_[0-9a-f]+$'
+                   AND split_part(nspname, '_', 2)::bigint < extract(epoch FROM now())::bigint - 86400",
+                &[],
+            )
+            .await
+            .unwrap_or_default();
+        run_generated(&admin, stale).await;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let name = format!("sr_{stamp}_{}", Uuid::new_v4().simple());
+        let create = admin
+            .query_one("SELECT format('CREATE SCHEMA %I', $1::text)", &[&name])
+            .await
+            .unwrap();
+        let sql: String = create.get(0);
+        admin
+            .batch_execute(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("creating schema {name} at {admin_url}: {e}"));
+        let url = with_search_path(&admin_url, &name);
+        PgSchema {
+            admin_url,
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        // A runtime of its own: drop may run inside the test's runtime, or while unwinding.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let Ok(c) = pg_connect(&url).await else {
+                    return;
+                };
+                let _ = c.batch_execute("SET lock_timeout = '10s'").await;
+                if let Ok(rows) = c
+                    .query(
+                        "SELECT format('DROP SCHEMA IF EXISTS %I CASCADE', $1::text)",
+                        &[&name],
+                    )
+                    .await
+                {
+                    run_generated(&c, rows).await;
+                }
+            });
+        })
+        .join();
+    }
+}
 
 struct Fixture {
     server: RunningServer,
     http: reqwest::Client,
     _dir: tempfile::TempDir,
+    /// Last, so the schema goes after the server.
+    pg: Option<PgSchema>,
 }
 
 impl Fixture {
-    async fn new() -> Self {
+    async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let server = strongroom_server::start(ServeOptions {
-            data_dir: dir.path().to_owned(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            seed_demo: true,
-        })
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PgSchema::create().await),
+        };
+        let store = match &pg {
+            None => StoreConfig::Sqlite,
+            Some(schema) => StoreConfig::Postgres {
+                url: schema.url.clone(),
+            },
+        };
+        let server = strongroom_server::start_with_store(
+            ServeOptions {
+                data_dir: dir.path().to_owned(),
+                listen: "127.0.0.1:0".parse().unwrap(),
+                seed_demo: true,
+            },
+            store,
+        )
         .await
         .unwrap();
         let http = client_trusting(&std::fs::read(&server.ca_pem_path).unwrap(), None);
@@ -30,7 +221,14 @@ impl Fixture {
             server,
             http,
             _dir: dir,
+            pg,
         }
+    }
+
+    /// A plain connection into this test's PostgreSQL schema.
+    async fn pg_client(&self) -> tokio_postgres::Client {
+        let schema = self.pg.as_ref().expect("a PostgreSQL fixture");
+        pg_connect(&schema.url).await.unwrap()
     }
 
     fn url(&self, path: &str) -> String {
@@ -87,9 +285,8 @@ fn client_trusting(
         .unwrap()
 }
 
-#[tokio::test]
-async fn health_over_tls_1_2_and_1_3() {
-    let f = Fixture::new().await;
+async fn health_over_tls_1_2_and_1_3(backend: Backend) {
+    let f = Fixture::new(backend).await;
     for versions in [
         &[&rustls::version::TLS12][..],
         &[&rustls::version::TLS13][..],
@@ -121,9 +318,8 @@ async fn health_over_tls_1_2_and_1_3() {
     f.server.stop().await;
 }
 
-#[tokio::test]
-async fn sign_in_and_pull_the_demo_practice() {
-    let f = Fixture::new().await;
+async fn sign_in_and_pull_the_demo_practice(backend: Backend) {
+    let f = Fixture::new(backend).await;
     let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
     let resp = f.changes(&token, "?after=0&limit=3").await;
     assert_eq!(resp.status(), 200);
@@ -160,9 +356,8 @@ async fn sign_in_and_pull_the_demo_practice() {
     f.server.stop().await;
 }
 
-#[tokio::test]
-async fn wrong_password_unknown_user_and_bad_tokens_are_refused() {
-    let f = Fixture::new().await;
+async fn wrong_password_unknown_user_and_bad_tokens_are_refused(backend: Backend) {
+    let f = Fixture::new(backend).await;
     for (email, pw) in [
         (seed::DEMO_EMAIL, "wrong-password"),
         ("nobody@example.test", "whatever-password"),
@@ -183,9 +378,8 @@ async fn wrong_password_unknown_user_and_bad_tokens_are_refused() {
     f.server.stop().await;
 }
 
-#[tokio::test]
-async fn another_practice_sees_nothing_of_this_one() {
-    let f = Fixture::new().await;
+async fn another_practice_sees_nothing_of_this_one(backend: Backend) {
+    let f = Fixture::new(backend).await;
     let store = f.server.store.clone();
     let other = store.create_practice("Other & Partners").await.unwrap();
     let hash = auth::hash_password("other-practice-password").unwrap();
@@ -245,9 +439,8 @@ async fn another_practice_sees_nothing_of_this_one() {
     f.server.stop().await;
 }
 
-#[tokio::test]
-async fn tokens_are_stored_only_as_hashes() {
-    let f = Fixture::new().await;
+async fn tokens_are_stored_only_as_hashes(backend: Backend) {
+    let f = Fixture::new(backend).await;
     let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
     let dir = f._dir.path().to_owned();
     f.server.stop().await;
@@ -256,18 +449,49 @@ async fn tokens_are_stored_only_as_hashes() {
         assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
     }
     let hash = auth::token_hash(&token);
-    let db = std::fs::read(dir.join("server.db")).unwrap();
-    let wal = std::fs::read(dir.join("server.db-wal")).unwrap_or_default();
-    assert!(
-        [db, wal]
-            .iter()
-            .any(|b| b.windows(hash.len()).any(|w| w == hash.as_bytes()))
-    );
+    match backend {
+        Backend::Sqlite => {
+            let db = std::fs::read(dir.join("server.db")).unwrap();
+            let wal = std::fs::read(dir.join("server.db-wal")).unwrap_or_default();
+            assert!(
+                [db, wal]
+                    .iter()
+                    .any(|b| b.windows(hash.len()).any(|w| w == hash.as_bytes()))
+            );
+        }
+        Backend::Postgres => {
+            // The store lives in the database, not the data directory.
+            assert!(!dir.join("server.db").exists());
+            let c = f.pg_client().await;
+            let hashed: i64 = c
+                .query_one(
+                    "SELECT count(*) FROM sessions WHERE token_hash = $1",
+                    &[&hash],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(hashed, 1, "the session is stored by its token's hash");
+            // No row of any table holds the token itself.
+            for (table, sql) in [
+                ("practices", "SELECT to_jsonb(t)::text FROM practices t"),
+                ("users", "SELECT to_jsonb(t)::text FROM users t"),
+                ("sessions", "SELECT to_jsonb(t)::text FROM sessions t"),
+                ("matters", "SELECT to_jsonb(t)::text FROM matters t"),
+            ] {
+                let rows = c.query(sql, &[]).await.unwrap();
+                assert!(!rows.is_empty(), "{table} has rows to scan");
+                for r in rows {
+                    let text: String = r.get(0);
+                    assert!(!text.contains(&token), "{table} holds the token");
+                }
+            }
+        }
+    }
 }
 
-#[tokio::test]
-async fn hostile_input_gets_4xx_problems_never_5xx() {
-    let f = Fixture::new().await;
+async fn hostile_input_gets_4xx_problems_never_5xx(backend: Backend) {
+    let f = Fixture::new(backend).await;
     let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
     let bodies: Vec<Vec<u8>> = vec![
         b"".to_vec(),
@@ -334,9 +558,8 @@ async fn hostile_input_gets_4xx_problems_never_5xx() {
     f.server.stop().await;
 }
 
-#[tokio::test]
-async fn deletes_leave_tombstones_in_the_feed() {
-    let f = Fixture::new().await;
+async fn deletes_leave_tombstones_in_the_feed(backend: Backend) {
+    let f = Fixture::new(backend).await;
     let store = f.server.store.clone();
     let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
     let page: ChangesPage = f
@@ -380,15 +603,19 @@ async fn deletes_leave_tombstones_in_the_feed() {
     f.server.stop().await;
 }
 
-#[tokio::test]
-async fn the_data_directory_and_database_are_owner_only() {
+async fn the_data_directory_and_database_are_owner_only(backend: Backend) {
     use std::os::unix::fs::PermissionsExt;
-    let f = Fixture::new().await;
+    let f = Fixture::new(backend).await;
     let _ = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
     let dir = f._dir.path().to_owned();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir), 0o700);
-    for name in ["server.db", "server.db-wal", "server-key.pem"] {
+    assert_eq!(mode(&dir.join("server-key.pem")), 0o600);
+    match backend {
+        Backend::Sqlite => assert_eq!(mode(&dir.join("server.db")), 0o600),
+        Backend::Postgres => assert!(!dir.join("server.db").exists()),
+    }
+    for name in ["server.db-wal", "server.db-shm"] {
         let p = dir.join(name);
         if p.exists() {
             assert_eq!(mode(&p), 0o600, "{name}");
@@ -397,9 +624,8 @@ async fn the_data_directory_and_database_are_owner_only() {
     f.server.stop().await;
 }
 
-#[tokio::test]
-async fn a_flood_of_sign_ins_is_turned_away_not_queued() {
-    let f = Fixture::new().await;
+async fn a_flood_of_sign_ins_is_turned_away_not_queued(backend: Backend) {
+    let f = Fixture::new(backend).await;
     let mut tasks = Vec::new();
     for _ in 0..24 {
         let http = f.http.clone();
@@ -431,4 +657,362 @@ async fn a_flood_of_sign_ins_is_turned_away_not_queued() {
         "some must be checked: {statuses:?}"
     );
     f.server.stop().await;
+}
+
+fn sample_matter(number: &str) -> Matter {
+    Matter {
+        id: Uuid::new_v4(),
+        number: number.into(),
+        title: format!("Matter {number}"),
+        matter_type: "Commercial".into(),
+        status: MatterStatus::Open,
+        client_name: "A Client".into(),
+        responsible: "A Lawyer".into(),
+        opened_on: "2026-03-04".into(),
+        closed_on: None,
+        description: String::new(),
+        custom_fields: BTreeMap::new(),
+    }
+}
+
+/// The store's contract, directly: numbers, versions, tombstones, revival, unknown
+/// practices, case-blind emails, and session expiry, idleness and touching.
+async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
+    use strongroom_server::store::{PracticeId, Principal};
+    let f = Fixture::new(backend).await;
+    let store = f.server.store.clone();
+    let p = store.create_practice("Semantics & Co").await.unwrap();
+    assert_eq!(store.practice(p).await.unwrap().name, "Semantics & Co");
+    let nowhere = PracticeId(Uuid::new_v4());
+    assert!(matches!(
+        store.practice(nowhere).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Emails are unique and found whatever their case.
+    let user = store
+        .create_user(p, "Case@Example.test", "Case Person", "phc-hash")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_user(p, "case@example.TEST", "Again", "phc-hash")
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let found = store
+        .user_by_email("CASE@example.test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            found.id,
+            found.practice_id,
+            found.email.as_str(),
+            found.display_name.as_str(),
+            found.password_hash.as_str(),
+            found.disabled
+        ),
+        (
+            user,
+            p,
+            "Case@Example.test",
+            "Case Person",
+            "phc-hash",
+            false
+        )
+    );
+    assert!(
+        store
+            .user_by_email("nobody@example.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Every write takes the practice's next number; a rewrite bumps the version.
+    let mut m = sample_matter("S-1");
+    assert_eq!(store.put_matter(p, &m).await.unwrap(), 1);
+    m.title = "Renamed".into();
+    m.status = MatterStatus::Closed;
+    m.closed_on = Some("2026-12-01".into());
+    m.description = "Settled".into();
+    m.custom_fields
+        .insert("Court file number".into(), "NSD 123/2026".into());
+    assert_eq!(store.put_matter(p, &m).await.unwrap(), 2);
+    let page = store.changes_after(p, 0, 10).await.unwrap();
+    assert_eq!(page.changes.len(), 1);
+    assert_eq!((page.changes[0].seq, page.changes[0].version), (2, 2));
+    assert_eq!(
+        page.changes[0].record,
+        ChangeRecord::Matter { matter: m.clone() }
+    );
+
+    // Deleting what is not there fails and takes no number; a delete leaves a tombstone.
+    assert!(matches!(
+        store.delete_matter(p, Uuid::new_v4()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.delete_matter(p, m.id).await.unwrap(), 3);
+    assert!(matches!(
+        store.delete_matter(p, m.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let page = store.changes_after(p, 2, 10).await.unwrap();
+    assert_eq!(page.changes.len(), 1);
+    assert_eq!((page.changes[0].seq, page.changes[0].version), (3, 3));
+    assert_eq!(
+        page.changes[0].record,
+        ChangeRecord::Deleted {
+            record_kind: strongroom_protocol::RecordKind::Matter,
+            id: m.id
+        }
+    );
+
+    // A put brings it back, whole.
+    assert_eq!(store.put_matter(p, &m).await.unwrap(), 4);
+    let other = sample_matter("S-2");
+    assert_eq!(store.put_matter(p, &other).await.unwrap(), 5);
+    let page = store.changes_after(p, 0, 1).await.unwrap();
+    assert_eq!(
+        (page.changes.len(), page.cursor, page.has_more),
+        (1, 4, true)
+    );
+    assert_eq!(page.changes[0].version, 4);
+    assert_eq!(
+        page.changes[0].record,
+        ChangeRecord::Matter { matter: m.clone() }
+    );
+    let page = store.changes_after(p, 4, 1).await.unwrap();
+    assert_eq!(
+        (page.changes.len(), page.cursor, page.has_more),
+        (1, 5, false)
+    );
+
+    // No practice, no write.
+    assert!(matches!(
+        store.put_matter(nowhere, &other).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_matter(nowhere, other.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let page = store.changes_after(nowhere, 0, 10).await.unwrap();
+    assert!(page.changes.is_empty());
+
+    // Sessions: live within both limits, and each use moves the idle limit on.
+    let now = 1_900_000_000;
+    let session = |token_hash: &str| NewSession {
+        token_hash: token_hash.into(),
+        user_id: user,
+        practice_id: p,
+        device_name: "test".into(),
+        created_at: now,
+        expires_at: now + 100,
+    };
+    store.create_session(session("live")).await.unwrap();
+    store.create_session(session("idle")).await.unwrap();
+    assert!(matches!(
+        store.create_session(session("live")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let principal = Principal {
+        user_id: user,
+        practice_id: p,
+    };
+    assert_eq!(
+        store.session("live", now + 40, 50).await.unwrap(),
+        Some(principal)
+    );
+    // Only the touch at now + 40 keeps it alive at now + 80.
+    assert_eq!(
+        store.session("live", now + 80, 50).await.unwrap(),
+        Some(principal)
+    );
+    assert_eq!(store.session("idle", now + 80, 50).await.unwrap(), None);
+    assert_eq!(store.session("live", now + 100, 1000).await.unwrap(), None);
+    assert_eq!(store.session("unknown", now, 50).await.unwrap(), None);
+    f.server.stop().await;
+}
+
+/// Tests of the PostgreSQL store alone.
+mod postgres_only {
+    use super::*;
+    use strongroom_server::store::postgres::PostgresStore;
+
+    /// 8 writers × 50 writes to one practice while a reader pulls by cursor: the numbers
+    /// are exactly 1..=400, and the reader sees every write at its number, in order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writers_get_gap_free_seqs_and_a_reader_misses_nothing() {
+        const WRITERS: usize = 8;
+        const EACH: usize = 50;
+        let f = Fixture::new(Backend::Postgres).await;
+        let store = f.server.store.clone();
+        let practice = store.create_practice("Busy & Co").await.unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+
+        let reader = {
+            let store = store.clone();
+            let done = done.clone();
+            tokio::spawn(async move {
+                let mut seen: Vec<(i64, Uuid)> = Vec::new();
+                let mut cursor = 0;
+                let mut pages_while_writing = 0;
+                loop {
+                    let finished = done.load(Ordering::SeqCst);
+                    let page = store.changes_after(practice, cursor, 7).await.unwrap();
+                    for c in &page.changes {
+                        let ChangeRecord::Matter { matter } = &c.record else {
+                            panic!("no deletes were written: {c:?}")
+                        };
+                        assert_eq!(c.version, 1);
+                        seen.push((c.seq, matter.id));
+                    }
+                    assert_eq!(page.cursor, page.changes.last().map_or(cursor, |c| c.seq));
+                    if !finished && !page.changes.is_empty() {
+                        pages_while_writing += 1;
+                    }
+                    cursor = page.cursor;
+                    if !page.has_more {
+                        if finished {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
+                (seen, pages_while_writing)
+            })
+        };
+
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut mine = Vec::new();
+                    for i in 0..EACH {
+                        let m = sample_matter(&format!("W{w}-{i}"));
+                        mine.push((store.put_matter(practice, &m).await.unwrap(), m.id));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        let mut written = Vec::new();
+        for w in writers {
+            let mine = w.await.unwrap();
+            assert!(
+                mine.windows(2).all(|p| p[0].0 < p[1].0),
+                "one writer's numbers grow"
+            );
+            written.extend(mine);
+        }
+        done.store(true, Ordering::SeqCst);
+        let (seen, pages_while_writing) = reader.await.unwrap();
+
+        written.sort();
+        let seqs: Vec<i64> = written.iter().map(|(s, _)| *s).collect();
+        let expected: Vec<i64> = (1..=(WRITERS * EACH) as i64).collect();
+        assert_eq!(seqs, expected, "numbers are unique and gap-free");
+        assert!(
+            seen.windows(2).all(|p| p[0].0 < p[1].0),
+            "the reader saw numbers in order"
+        );
+        assert_eq!(seen.len(), written.len(), "the reader saw every write once");
+        assert_eq!(seen, written, "the reader saw each write at its number");
+        assert!(
+            pages_while_writing > 0,
+            "the reader pulled while the writers were committing"
+        );
+        f.server.stop().await;
+    }
+
+    /// Migrations are recorded, applied once, and servers starting together on an empty
+    /// schema do not trip over each other.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn migrations_are_recorded_and_applied_once() {
+        let schema = PgSchema::create().await;
+        let opens: Vec<_> = (0..4)
+            .map(|_| {
+                let url = schema.url.clone();
+                tokio::spawn(async move { PostgresStore::open(&url).await })
+            })
+            .collect();
+        let mut stores = Vec::new();
+        for o in opens {
+            stores.push(o.await.unwrap().expect("every concurrent open succeeds"));
+        }
+        let p = stores[0].create_practice("Kept").await.unwrap();
+        drop(stores);
+        // Reopening keeps the data and applies nothing twice.
+        let again = PostgresStore::open(&schema.url).await.unwrap();
+        assert_eq!(again.practice(p).await.unwrap().name, "Kept");
+        let c = pg_connect(&schema.url).await.unwrap();
+        let versions: Vec<i32> = c
+            .query(
+                "SELECT version FROM schema_migrations ORDER BY version",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(versions, vec![1]);
+        // The tables are in this test's schema, not elsewhere.
+        let tables: Vec<String> = c
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() ORDER BY table_name",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                "matters",
+                "practices",
+                "schema_migrations",
+                "sessions",
+                "users"
+            ]
+        );
+        // A database migrated by a newer server is refused, not used.
+        c.execute("INSERT INTO schema_migrations (version) VALUES (999)", &[])
+            .await
+            .unwrap();
+        let err = PostgresStore::open(&schema.url).await.unwrap_err();
+        assert!(err.to_string().contains("999"), "{err}");
+    }
+
+    /// A database that does not answer stops the server with a message naming where it
+    /// looked, and never leaks the URL's password.
+    #[tokio::test]
+    async fn an_unreachable_database_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // Port 1 on loopback: nothing listens there.
+        let url = "postgres://someone:sekrit-password@127.0.0.1:1/nowhere";
+        let err = match strongroom_server::start_with_store(
+            ServeOptions {
+                data_dir: dir.path().to_owned(),
+                listen: "127.0.0.1:0".parse().unwrap(),
+                seed_demo: false,
+            },
+            StoreConfig::Postgres { url: url.into() },
+        )
+        .await
+        {
+            Ok(_) => panic!("started without a database"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains("127.0.0.1:1/nowhere"), "{err}");
+        assert!(!err.contains("sekrit"), "{err}");
+        let config = StoreConfig::Postgres { url: url.into() };
+        assert!(!format!("{config:?}").contains("sekrit"));
+    }
 }

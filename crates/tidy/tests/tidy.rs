@@ -89,6 +89,10 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/sqlite/0002_matter_details.sql",
         "368e657c48e61698c85dde822eb74613803308b07de8e04714c24af0f019c968",
     ),
+    (
+        "crates/server/migrations/postgres/0001_init.sql",
+        "c98d4c78060516d0b1738f7a3e61ccb20d3b004352e970823ead8da4e2f61e10",
+    ),
 ];
 
 #[test]

@@ -5,6 +5,7 @@
 //! Invariant: a write takes the practice's next sequence number in its own transaction,
 //! under a lock that orders writers, so commit order and `seq` order agree.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -1,0 +1,451 @@
+//! The PostgreSQL store, for a hosted service that outgrows one file.
+//!
+//! `tokio-postgres` behind a `deadpool-postgres` pool, no TLS (the database is on loopback
+//! or a private network). Migrations of its own (`migrations/postgres/NNNN_*.sql`) are
+//! applied in order on open, under an advisory lock, and recorded in `schema_migrations`.
+//!
+//! Invariant: a write takes the practice's next sequence number in its own transaction with
+//! `UPDATE practices SET last_seq = last_seq + 1 ... RETURNING last_seq`. The row lock that
+//! update takes is held until commit, so the next writer of that practice gets its number
+//! only after the previous one is committed and visible: commit order and `seq` order
+//! agree, numbers have no gaps (a rolled-back write gives its number back), and a reader's
+//! cursor never passes a change that is still to commit.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, Transaction,
+};
+use strongroom_protocol::{
+    Change, ChangeRecord, ChangesPage, Matter, MatterStatus, PracticeInfo, RecordKind,
+};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Json;
+use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
+
+use super::{
+    NewSession, PracticeId, Principal, Store, StoreError, StoreResult, UserId, UserRecord,
+};
+
+/// The migrations, in order: (version, SQL). Landed ones are never edited.
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+
+/// The advisory lock key that lets one server migrate a database at a time ("strongro").
+const MIGRATION_LOCK: i64 = 0x7374_726f_6e67_726f;
+
+/// Connections the pool keeps at most.
+const POOL_SIZE: usize = 16;
+
+/// An error's message with its cause (the driver's own message leaves the cause out).
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
+fn pool_message(e: &PoolError) -> String {
+    match e {
+        PoolError::Backend(e) => pg_message(e),
+        other => other.to_string(),
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+            StoreError::Conflict(pg_message(&e))
+        } else {
+            StoreError::Database(pg_message(&e))
+        }
+    }
+}
+
+impl From<PoolError> for StoreError {
+    fn from(e: PoolError) -> Self {
+        match e {
+            PoolError::Backend(e) => e.into(),
+            other => StoreError::Database(other.to_string()),
+        }
+    }
+}
+
+/// PostgreSQL-backed [`Store`].
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+/// Where a connection string points, without its password: for messages.
+pub fn describe_url(url: &str) -> String {
+    let Ok(cfg) = url.parse::<tokio_postgres::Config>() else {
+        return "an unparsable PostgreSQL URL".into();
+    };
+    let host = cfg
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = cfg.get_ports().first().copied().unwrap_or(5432);
+    let db = cfg.get_dbname().or(cfg.get_user()).unwrap_or("");
+    format!("postgres://{host}:{port}/{db}")
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (a `postgres://` URL or a `key=value` string) and
+    /// migrates it. Fails if it cannot connect, or the database was migrated by a newer
+    /// server.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let mut cfg: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Database(format!("the PostgreSQL URL does not parse: {e}")))?;
+        if cfg.get_connect_timeout().is_none() {
+            cfg.connect_timeout(Duration::from_secs(10));
+        }
+        if cfg.get_application_name().is_none() {
+            cfg.application_name("strongroom-server");
+        }
+        let manager = Manager::from_config(
+            cfg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(15)))
+            .build()
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let store = Self { pool };
+        let mut client = store.pool.get().await.map_err(|e| {
+            StoreError::Database(format!(
+                "cannot connect to PostgreSQL at {}: {}",
+                describe_url(url),
+                pool_message(&e)
+            ))
+        })?;
+        migrate(&mut client).await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> StoreResult<Object> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+/// Applies the migrations not yet recorded, in one transaction, one migrator at a time.
+async fn migrate(client: &mut Object) -> StoreResult<()> {
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    integer PRIMARY KEY,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )",
+    )
+    .await?;
+    let applied: Vec<i32> = tx
+        .query(
+            "SELECT version FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let known = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if let Some(newer) = applied.iter().find(|v| **v > known) {
+        return Err(StoreError::Database(format!(
+            "the database has migration {newer}, newer than this server knows ({known})"
+        )));
+    }
+    for (version, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[version],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes the practice's next sequence number inside `tx`; the row lock it takes orders
+/// this practice's writers until `tx` ends.
+async fn next_seq(tx: &Transaction<'_>, practice: PracticeId) -> StoreResult<i64> {
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE practices SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+        )
+        .await?;
+    tx.query_opt(&stmt, &[&practice.0])
+        .await?
+        .map(|r| r.get(0))
+        .ok_or(StoreError::NotFound)
+}
+
+fn change_from_row(r: &Row) -> StoreResult<Change> {
+    let seq: i64 = r.try_get(0)?;
+    let version: i64 = r.try_get(1)?;
+    let deleted: bool = r.try_get(2)?;
+    let id: Uuid = r.try_get(3)?;
+    let record = if deleted {
+        ChangeRecord::Deleted {
+            record_kind: RecordKind::Matter,
+            id,
+        }
+    } else {
+        let status: String = r.try_get(7)?;
+        let Json(custom_fields): Json<BTreeMap<String, String>> = r.try_get(13)?;
+        ChangeRecord::Matter {
+            matter: Matter {
+                id,
+                number: r.try_get(4)?,
+                title: r.try_get(5)?,
+                matter_type: r.try_get(6)?,
+                status: MatterStatus::parse(&status).unwrap_or(MatterStatus::Open),
+                client_name: r.try_get(8)?,
+                responsible: r.try_get(9)?,
+                opened_on: r.try_get(10)?,
+                closed_on: r.try_get(11)?,
+                description: r.try_get(12)?,
+                custom_fields,
+            },
+        }
+    };
+    Ok(Change {
+        seq,
+        version,
+        record,
+    })
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn create_practice(&self, name: &str) -> StoreResult<PracticeId> {
+        let id = Uuid::new_v4();
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO practices (id, name) VALUES ($1, $2)",
+                &[&id, &name],
+            )
+            .await?;
+        Ok(PracticeId(id))
+    }
+
+    async fn practice(&self, id: PracticeId) -> StoreResult<PracticeInfo> {
+        self.client()
+            .await?
+            .query_opt("SELECT name FROM practices WHERE id = $1", &[&id.0])
+            .await?
+            .map(|r| PracticeInfo {
+                id: id.0,
+                name: r.get(0),
+            })
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn create_user(
+        &self,
+        practice: PracticeId,
+        email: &str,
+        display_name: &str,
+        password_hash: &str,
+    ) -> StoreResult<UserId> {
+        let id = Uuid::new_v4();
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO users (id, practice_id, email, display_name, password_hash)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&id, &practice.0, &email, &display_name, &password_hash],
+            )
+            .await?;
+        Ok(UserId(id))
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT id, practice_id, email, display_name, password_hash, disabled
+                 FROM users WHERE lower(email) = lower($1)",
+            )
+            .await?;
+        let Some(r) = client.query_opt(&stmt, &[&email]).await? else {
+            return Ok(None);
+        };
+        Ok(Some(UserRecord {
+            id: UserId(r.try_get(0)?),
+            practice_id: PracticeId(r.try_get(1)?),
+            email: r.try_get(2)?,
+            display_name: r.try_get(3)?,
+            password_hash: r.try_get(4)?,
+            disabled: r.try_get(5)?,
+        }))
+    }
+
+    async fn create_session(&self, s: NewSession) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO sessions
+                   (token_hash, user_id, practice_id, device_name, created_at, last_seen_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $5, $6)",
+                &[
+                    &s.token_hash,
+                    &s.user_id.0,
+                    &s.practice_id.0,
+                    &s.device_name,
+                    &s.created_at,
+                    &s.expires_at,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+        idle_secs: i64,
+    ) -> StoreResult<Option<Principal>> {
+        let client = self.client().await?;
+        // Checks and touches the session in one statement.
+        let stmt = client
+            .prepare_cached(
+                "UPDATE sessions s SET last_seen_at = $2
+                 FROM users u
+                 WHERE u.id = s.user_id AND s.token_hash = $1 AND NOT s.revoked AND NOT u.disabled
+                   AND s.expires_at > $2 AND s.last_seen_at > $2::bigint - $3::bigint
+                 RETURNING s.user_id, s.practice_id",
+            )
+            .await?;
+        let Some(r) = client
+            .query_opt(&stmt, &[&token_hash, &now, &idle_secs])
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Principal {
+            user_id: UserId(r.try_get(0)?),
+            practice_id: PracticeId(r.try_get(1)?),
+        }))
+    }
+
+    async fn put_matter(&self, practice: PracticeId, m: &Matter) -> StoreResult<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let seq = next_seq(&tx, practice).await?;
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO matters
+                   (practice_id, id, seq, version, deleted, number, title, matter_type, status, client_name,
+                    responsible, opened_on, closed_on, description, custom_fields)
+                 VALUES ($1, $2, $3, 1, false, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                 ON CONFLICT (practice_id, id) DO UPDATE SET
+                   seq = excluded.seq, version = matters.version + 1, deleted = false,
+                   number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
+                   status = excluded.status, client_name = excluded.client_name,
+                   responsible = excluded.responsible, opened_on = excluded.opened_on,
+                   closed_on = excluded.closed_on, description = excluded.description,
+                   custom_fields = excluded.custom_fields",
+            )
+            .await?;
+        tx.execute(
+            &stmt,
+            &[
+                &practice.0,
+                &m.id,
+                &seq,
+                &m.number,
+                &m.title,
+                &m.matter_type,
+                &m.status.as_str(),
+                &m.client_name,
+                &m.responsible,
+                &m.opened_on,
+                &m.closed_on,
+                &m.description,
+                &Json(&m.custom_fields),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    async fn delete_matter(&self, practice: PracticeId, id: Uuid) -> StoreResult<i64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let seq = next_seq(&tx, practice).await?;
+        // The tombstone keeps the id and the sequence number, and forgets the content.
+        let stmt = tx
+            .prepare_cached(
+                "UPDATE matters SET seq = $3, version = version + 1, deleted = true,
+                   number = '', title = '', matter_type = '', client_name = '', responsible = '',
+                   opened_on = '', closed_on = NULL, description = '', custom_fields = '{}'::jsonb
+                 WHERE practice_id = $1 AND id = $2 AND NOT deleted",
+            )
+            .await?;
+        let n = tx.execute(&stmt, &[&practice.0, &id, &seq]).await?;
+        if n == 0 {
+            // Dropping the transaction rolls it back, and the sequence number with it.
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    async fn changes_after(
+        &self,
+        practice: PracticeId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<ChangesPage> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT seq, version, deleted, id, number, title, matter_type, status, client_name,
+                        responsible, opened_on, closed_on, description, custom_fields
+                 FROM matters WHERE practice_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            )
+            .await?;
+        let fetch = i64::from(limit) + 1;
+        let rows = client.query(&stmt, &[&practice.0, &after, &fetch]).await?;
+        let mut changes = rows
+            .iter()
+            .map(change_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let has_more = changes.len() as i64 > i64::from(limit);
+        changes.truncate(limit as usize);
+        let cursor = changes.last().map_or(after, |c| c.seq);
+        Ok(ChangesPage {
+            changes,
+            cursor,
+            has_more,
+        })
+    }
+}
