@@ -29,6 +29,7 @@ pub enum ErrorCode {
     VaultLocked,
     IndexNotReady,
     InvalidInput,
+    SyncInProgress,
     Internal,
 }
 
@@ -88,6 +89,8 @@ pub enum ClientError {
     IndexNotReady,
     #[error("{0}")]
     InvalidInput(String),
+    #[error("a sync is already under way")]
+    SyncInProgress,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -116,6 +119,7 @@ impl ClientError {
             ClientError::VaultLocked => ErrorCode::VaultLocked,
             ClientError::IndexNotReady => ErrorCode::IndexNotReady,
             ClientError::InvalidInput(_) => ErrorCode::InvalidInput,
+            ClientError::SyncInProgress => ErrorCode::SyncInProgress,
             ClientError::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -119,6 +119,7 @@ pub struct Core {
     last_error: Option<ErrorDto>,
     last_activity: Instant,
     set_aside: Option<PathBuf>,
+    sync_running: bool,
 }
 
 impl Core {
@@ -135,6 +136,7 @@ impl Core {
             last_error: None,
             last_activity: Instant::now(),
             set_aside: None,
+            sync_running: false,
         }
     }
 
@@ -528,11 +530,91 @@ impl Core {
             .map_err(|_| ClientError::SessionExpired)
     }
 
-    /// Pulls every change after the vault's cursor, one transaction per page. The first
-    /// sync loads in bulk and builds the search index at the end.
+    /// Pulls every change after the vault's cursor. The first sync loads in bulk (several
+    /// pages a transaction) and builds the search index at the end. The shell runs the same
+    /// steps without holding the core during network waits: [`Core::begin_sync`], then
+    /// [`SyncSession::fetch_batch`] and [`Core::apply_batch`] in turn, then
+    /// [`Core::finish_sync`].
     pub async fn sync(&mut self) -> Result<SyncReport, ClientError> {
-        let result = self.sync_inner().await;
-        match &result {
+        let mut session = match self.begin_sync() {
+            Ok(s) => s,
+            Err(e) => return self.finish_sync(Err(e)),
+        };
+        let mut report = SyncReport::default();
+        loop {
+            let batch = session.fetch_batch().await;
+            match self.apply_batch(&batch.pages) {
+                Ok(n) => {
+                    report.applied += n;
+                    report.pages += batch.pages.len();
+                }
+                Err(e) => return self.finish_sync(Err(e)),
+            }
+            if let Some(e) = batch.error {
+                return self.finish_sync(Err(e));
+            }
+            if !batch.more {
+                return self.finish_sync(Ok(report));
+            }
+        }
+    }
+
+    /// Starts a sync: checks there is a vault and a session, and enters bulk mode for a
+    /// first sync. Only one sync runs at a time.
+    pub fn begin_sync(&mut self) -> Result<SyncSession, ClientError> {
+        if self.sync_running {
+            return Err(ClientError::SyncInProgress);
+        }
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
+        let url = vault
+            .meta(meta::SERVER_URL)?
+            .ok_or(ClientError::NotSignedIn)?;
+        let ca = vault
+            .meta(meta::PRACTICE_CA)?
+            .or_else(|| self.cfg.practice_ca_pem.clone());
+        let cursor = vault.sync_state()?.cursor;
+        if cursor == 0 && !vault.in_bulk_load()? {
+            vault.begin_bulk_load()?;
+        }
+        let bulk = vault.in_bulk_load()?;
+        let token = self.session_token()?;
+        let server = ServerClient::new(&url, &self.tls_options(ca))?;
+        self.sync_running = true;
+        Ok(SyncSession {
+            server,
+            token,
+            cursor,
+            bulk,
+        })
+    }
+
+    /// Applies a fetched batch (its pages and the last cursor) in one transaction.
+    pub fn apply_batch(
+        &mut self,
+        pages: &[strongroom_protocol::ChangesPage],
+    ) -> Result<usize, ClientError> {
+        let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
+        Ok(vault.apply_pages(pages, &now_rfc3339())?)
+    }
+
+    /// Ends a sync: on success finishes a bulk load (builds the indexes) and records the
+    /// time; either way records whether the server answered.
+    pub fn finish_sync(
+        &mut self,
+        outcome: Result<SyncReport, ClientError>,
+    ) -> Result<SyncReport, ClientError> {
+        if !matches!(outcome, Err(ClientError::SyncInProgress)) {
+            self.sync_running = false;
+        }
+        let outcome = outcome.and_then(|report| {
+            let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
+            if vault.in_bulk_load()? {
+                vault.finish_bulk_load()?;
+            }
+            vault.mark_synced(&now_rfc3339())?;
+            Ok(report)
+        });
+        match &outcome {
             Ok(_) => {
                 self.connection = Connection::Online;
                 self.last_error = None;
@@ -544,44 +626,7 @@ impl Core {
                 self.last_error = Some(e.to_dto());
             }
         }
-        result
-    }
-
-    async fn sync_inner(&mut self) -> Result<SyncReport, ClientError> {
-        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
-        let url = vault
-            .meta(meta::SERVER_URL)?
-            .ok_or(ClientError::NotSignedIn)?;
-        let ca = vault
-            .meta(meta::PRACTICE_CA)?
-            .or_else(|| self.cfg.practice_ca_pem.clone());
-        if vault.sync_state()?.cursor == 0 && !vault.in_bulk_load()? {
-            vault.begin_bulk_load()?;
-        }
-        let token = self.session_token()?;
-        let server = ServerClient::new(&url, &self.tls_options(ca))?;
-        let mut report = SyncReport::default();
-        loop {
-            let cursor = self
-                .vault
-                .as_ref()
-                .ok_or(ClientError::VaultLocked)?
-                .sync_state()?
-                .cursor;
-            let page = server.changes(&token, cursor, PAGE_SIZE).await?;
-            let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
-            report.applied += vault.apply_page(&page, &now_rfc3339())?;
-            report.pages += 1;
-            if !page.has_more {
-                break;
-            }
-        }
-        let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
-        if vault.in_bulk_load()? {
-            vault.finish_bulk_load()?;
-        }
-        vault.mark_synced(&now_rfc3339())?;
-        Ok(report)
+        outcome
     }
 
     /// The matters held offline, most recently opened first.
@@ -622,6 +667,59 @@ impl Core {
             v.close()?;
         }
         Ok(())
+    }
+}
+
+/// A sync under way: what it needs to fetch pages without holding the [`Core`].
+pub struct SyncSession {
+    server: ServerClient,
+    token: Zeroizing<String>,
+    cursor: i64,
+    bulk: bool,
+}
+
+/// What one fetch brought: whole pages (maybe none), whether more wait, and the failure
+/// that stopped it, if any. Pages that arrived whole before a failure are kept.
+pub struct FetchedBatch {
+    pub pages: Vec<strongroom_protocol::ChangesPage>,
+    pub more: bool,
+    pub error: Option<ClientError>,
+}
+
+impl SyncSession {
+    /// Fetches the next pages: one, or in a bulk load up to
+    /// [`strongroom_vault::BULK_BATCH_CHANGES`] changes' worth.
+    pub async fn fetch_batch(&mut self) -> FetchedBatch {
+        let mut pages = Vec::new();
+        let mut changes = 0;
+        loop {
+            match self
+                .server
+                .changes(&self.token, self.cursor, PAGE_SIZE)
+                .await
+            {
+                Ok(page) => {
+                    self.cursor = page.cursor;
+                    changes += page.changes.len();
+                    let more = page.has_more;
+                    pages.push(page);
+                    if !more || !self.bulk || changes >= strongroom_vault::BULK_BATCH_CHANGES {
+                        return FetchedBatch {
+                            pages,
+                            more,
+                            error: None,
+                        };
+                    }
+                }
+                Err(e) => {
+                    return FetchedBatch {
+                        pages,
+                        more: true,
+                        error: Some(e.into()),
+                    };
+                }
+            }
+        }
     }
 }
 

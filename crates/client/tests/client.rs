@@ -620,3 +620,34 @@ async fn a_malformed_page_is_refused_whole() {
         handle.shutdown();
     }
 }
+
+#[tokio::test]
+async fn one_sync_at_a_time_and_the_matters_stay_readable_between_batches() {
+    let env = Env::new().await;
+    let mut core = Core::new(env.config());
+    core.start().unwrap();
+    core.sign_in(
+        &env.server.url(),
+        seed::DEMO_EMAIL,
+        seed::DEMO_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
+    let mut session = core.begin_sync().unwrap();
+    assert_eq!(
+        core.begin_sync().err().map(|e| e.code()),
+        Some(ErrorCode::SyncInProgress)
+    );
+    // The core is free while the session waits on the network.
+    let batch = session.fetch_batch().await;
+    assert_eq!(core.matters().unwrap().len(), seed::demo_matters().len());
+    assert!(batch.error.is_none());
+    core.apply_batch(&batch.pages).unwrap();
+    core.finish_sync(Ok(Default::default())).unwrap();
+    // Finished: a new sync may start.
+    core.sync().await.unwrap();
+    core.close().unwrap();
+    env.cleanup_keyring();
+    env.server.stop().await;
+}

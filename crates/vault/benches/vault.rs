@@ -3,7 +3,9 @@
 //! latency on the result; open and unlock.
 //!
 //! `cargo bench -p strongroom-vault --features bench-baseline --bench vault`
-//! Size: `STRONGROOM_BENCH_MATTERS` (default 100000; related rows are ten times that).
+//! Size: `STRONGROOM_BENCH_MATTERS` (default 100000; related rows are ten times that);
+//! changes per page: `STRONGROOM_BENCH_PAGE` (default: the protocol's largest page). Pages
+//! are grouped into transactions of up to `BULK_BATCH_CHANGES` changes, as the client does.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,7 @@ use strongroom_protocol::{
     Change, ChangeRecord, ChangesPage, Contact, ContactKind, Document, FileNote, Matter,
     MatterStatus, Participant, Task, TimeEntry,
 };
-use strongroom_vault::{SearchQuery, Vault, VaultKey};
+use strongroom_vault::{BULK_BATCH_CHANGES, SearchQuery, Vault, VaultKey};
 use uuid::Uuid;
 
 /// Changes per page: as many as the server sends at most.
@@ -339,15 +341,15 @@ fn dataset(matters: usize) -> Vec<ChangeRecord> {
     out
 }
 
-fn pages(records: Vec<ChangeRecord>) -> Vec<ChangesPage> {
+fn pages(records: Vec<ChangeRecord>, page: usize) -> Vec<ChangesPage> {
     let total = records.len();
-    let mut out = Vec::with_capacity(total / PAGE + 1);
+    let mut out = Vec::with_capacity(total / page + 1);
     let mut seq = 0i64;
     let mut it = records.into_iter().peekable();
     while it.peek().is_some() {
         let changes: Vec<Change> = it
             .by_ref()
-            .take(PAGE)
+            .take(page)
             .map(|record| {
                 seq += 1;
                 Change {
@@ -383,9 +385,19 @@ fn load(mut v: Vault, pages: &[ChangesPage], what: &str) -> (Vault, Duration, Du
     let pb = bar(pages.len() as u64, what);
     let t = Instant::now();
     v.begin_bulk_load().unwrap();
-    for p in pages {
-        v.apply_page(p, "2026-11-27T00:00:00Z").unwrap();
-        pb.inc(1);
+    // As the client does: consecutive pages grouped up to BULK_BATCH_CHANGES a transaction.
+    let mut start = 0;
+    while start < pages.len() {
+        let mut end = start;
+        let mut changes = 0;
+        while end < pages.len() && (end == start || changes < BULK_BATCH_CHANGES) {
+            changes += pages[end].changes.len();
+            end += 1;
+        }
+        v.apply_pages(&pages[start..end], "2026-11-27T00:00:00Z")
+            .unwrap();
+        pb.inc((end - start) as u64);
+        start = end;
     }
     pb.set_message(format!("{what}: index"));
     let ti = Instant::now();
@@ -417,7 +429,11 @@ fn main() {
     eprintln!("generating {matters} matters and their related records…");
     let records = dataset(matters);
     let rows = records.len();
-    let pages = pages(records);
+    let page: usize = std::env::var("STRONGROOM_BENCH_PAGE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(PAGE);
+    let pages = pages(records, page);
 
     // Baseline first, then SQLCipher: same rows, same code, same pragmas, same machine.
     let plain_path = dir.path().join("plain.db");

@@ -88,6 +88,9 @@ pub struct SyncState {
     pub last_sync_at: Option<String>,
 }
 
+/// How many changes a bulk load applies per transaction, at most (several pages).
+pub const BULK_BATCH_CHANGES: usize = 25_000;
+
 /// How many records of each kind the vault holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -381,23 +384,38 @@ impl Vault {
 
     /// Applies one page of changes and moves the cursor, in one transaction. The page is
     /// checked against the stored cursor first; a page that does not follow it is refused
-    /// and nothing is written. Returns how many changes were newer than what was held.
+    /// and nothing is written. Returns how many changes were applied.
     pub fn apply_page(&mut self, page: &ChangesPage, synced_at: &str) -> Result<usize> {
+        self.apply_pages(std::slice::from_ref(page), synced_at)
+    }
+
+    /// Applies consecutive pages and the last one's cursor in one transaction (a bulk load
+    /// groups pages up to [`BULK_BATCH_CHANGES`] so that each transaction rewrites fewer
+    /// index pages). Every page must follow the one before it; if any does not, nothing is
+    /// written.
+    pub fn apply_pages(&mut self, pages: &[ChangesPage], synced_at: &str) -> Result<usize> {
+        let Some(last) = pages.last() else {
+            return Ok(0);
+        };
         let indexing = self.indexing()?;
         let tx = self.conn.transaction()?;
-        let cursor: i64 = tx.query_row("SELECT cursor FROM sync_state WHERE id = 1", [], |r| {
-            r.get(0)
-        })?;
-        check_page(page, cursor)?;
+        let mut cursor: i64 =
+            tx.query_row("SELECT cursor FROM sync_state WHERE id = 1", [], |r| {
+                r.get(0)
+            })?;
+        for page in pages {
+            check_page(page, cursor)?;
+            cursor = page.cursor;
+        }
         let mut applied = 0;
-        for change in &page.changes {
+        for change in pages.iter().flat_map(|p| &p.changes) {
             if records::apply_change(&tx, change.seq, change.version, &change.record, indexing)? {
                 applied += 1;
             }
         }
         tx.execute(
             "UPDATE sync_state SET cursor = ?1, last_sync_at = ?2 WHERE id = 1",
-            params![page.cursor, synced_at],
+            params![last.cursor, synced_at],
         )?;
         tx.commit()?;
         Ok(applied)

@@ -972,3 +972,24 @@ fn a_record_deleted_and_revived_within_a_bulk_load_has_no_tombstone() {
     assert!(v.has_tombstone(RecordKind::Matter, gone.id).unwrap());
     assert!(v.record(RecordKind::Matter, m.id).unwrap().is_some());
 }
+
+#[test]
+fn grouped_pages_apply_together_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    let p1 = page(0, vec![rec_matter(&matter("one", "c"))], true);
+    let p2 = page(1, vec![rec_matter(&matter("two", "c"))], true);
+    let p3 = page(2, vec![rec_matter(&matter("three", "c"))], false);
+    // A page that does not follow the one before refuses the whole group.
+    let stray = page(0, vec![rec_matter(&matter("stray", "c"))], false);
+    assert!(matches!(
+        v.apply_pages(&[p1.clone(), stray], "t"),
+        Err(VaultError::PageOutOfOrder(_))
+    ));
+    assert_eq!(v.matter_count().unwrap(), 0);
+    assert_eq!(v.sync_state().unwrap().cursor, 0);
+    assert_eq!(v.apply_pages(&[p1, p2, p3], "t").unwrap(), 3);
+    assert_eq!(v.sync_state().unwrap().cursor, 3);
+    assert_eq!(v.apply_pages(&[], "t").unwrap(), 0);
+}

@@ -33,6 +33,7 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   "vault_locked",
   "index_not_ready",
   "invalid_input",
+  "sync_in_progress",
   "internal",
 ]);
 
@@ -89,6 +90,8 @@ export function humanMessage(code: ErrorCode, detail = ""): string {
       return "Search is available once the first sync finishes.";
     case "invalid_input":
       return detail;
+    case "sync_in_progress":
+      return "A sync is already under way.";
     case "internal":
       return `Something went wrong inside Strongroom: ${detail}`;
   }

@@ -23,6 +23,7 @@ export type ErrorCode =
   | "vault_locked"
   | "index_not_ready"
   | "invalid_input"
+  | "sync_in_progress"
   | "internal";
 
 export interface ErrorDto {
