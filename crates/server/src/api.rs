@@ -1,26 +1,32 @@
-//! The REST surface `/v1`: health, sign-in, and the practice's change feed.
+//! The REST surface `/v1`: health, sign-in, the practice's change feed, and the audit
+//! log's verifier.
 //!
 //! Invariant: every handler that returns practice data takes a [`Principal`] from a live
 //! session and passes its practice id to the store; no handler takes a practice id from
 //! the request.
 //! Invariant: errors are RFC 9457 problem details with a machine-readable code, and never
 //! echo a password, a token or record content.
+//! Invariant: every sign-in, and every refused one, is in the audit log before the answer
+//! goes out; if it cannot be recorded the answer is an error, and no token is given.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
+use axum::{Extension, Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use strongroom_protocol::{
     ChangesPage, Health, MAX_PAGE_SIZE, PROTOCOL_HEADER, PROTOCOL_VERSION, Problem, ProblemCode,
     SignInRequest, SignInResponse, UserInfo,
 };
 
+use crate::audit::{Actor, AuditKind, NewAuditEvent, Verdict, email_sha256};
 use crate::auth;
 use crate::store::{NewSession, Principal, Store, StoreError};
 
@@ -35,6 +41,8 @@ pub struct AppState {
     /// Password checks under way at once, at most: each takes 19 MiB and a core's time,
     /// so a flood of sign-ins is turned away (429) instead of exhausting memory.
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// One audit verification at a time: each reads the whole log.
+    pub audit_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -45,6 +53,7 @@ impl AppState {
         Self {
             store,
             password_checks: Arc::new(tokio::sync::Semaphore::new(cores * 2)),
+            audit_checks: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 }
@@ -55,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/health", get(health))
         .route("/v1/auth/sign-in", post(sign_in))
         .route("/v1/sync/changes", get(changes))
+        .route("/v1/audit/verify", get(verify_audit))
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -199,6 +209,7 @@ async fn health() -> Json<Health> {
 
 async fn sign_in(
     State(state): State<AppState>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Json<SignInRequest>, JsonRejection>,
 ) -> Result<Json<SignInResponse>, ApiError> {
@@ -237,6 +248,7 @@ async fn sign_in(
         busy.retry_after_secs = Some(1);
         return Err(busy);
     };
+    let ip = connection.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
     let user = state.store.user_by_email(email).await?;
     let password = req.password;
     let Some(user) = user else {
@@ -245,6 +257,21 @@ async fn sign_in(
             .await
             .ok();
         tracing::info!("sign-in failed: unknown account");
+        // No practice, and the email only as its hash.
+        state
+            .store
+            .append_audit(NewAuditEvent {
+                practice: None,
+                actor: None,
+                kind: AuditKind::SignInFailed,
+                details: json!({
+                    "reason": "unknown_account",
+                    "email_sha256": email_sha256(email),
+                    "device_name": device_name,
+                    "ip": ip,
+                }),
+            })
+            .await?;
         return Err(invalid());
     };
     let phc = user.password_hash.clone();
@@ -253,6 +280,19 @@ async fn sign_in(
         .unwrap_or(false);
     if !ok || user.disabled {
         tracing::info!(user = %user.id.0, "sign-in failed");
+        state
+            .store
+            .append_audit(NewAuditEvent {
+                practice: Some(user.practice_id),
+                actor: Some(Actor::User(user.id)),
+                kind: AuditKind::SignInFailed,
+                details: json!({
+                    "reason": if ok { "account_disabled" } else { "wrong_password" },
+                    "device_name": device_name,
+                    "ip": ip,
+                }),
+            })
+            .await?;
         return Err(invalid());
     }
     let token = auth::new_token().map_err(|_| {
@@ -263,19 +303,30 @@ async fn sign_in(
         )
     })?;
     let now = unix_now();
+    let device_name = if device_name.is_empty() {
+        "unnamed device".to_owned()
+    } else {
+        device_name
+    };
     state
         .store
         .create_session(NewSession {
             token_hash: auth::token_hash(&token),
             user_id: user.id,
             practice_id: user.practice_id,
-            device_name: if device_name.is_empty() {
-                "unnamed device".into()
-            } else {
-                device_name
-            },
+            device_name: device_name.clone(),
             created_at: now,
             expires_at: now + SESSION_ABSOLUTE_SECS,
+        })
+        .await?;
+    // Unrecorded, the sign-in does not happen: an error here means the token is never given.
+    state
+        .store
+        .append_audit(NewAuditEvent {
+            practice: Some(user.practice_id),
+            actor: Some(Actor::User(user.id)),
+            kind: AuditKind::SignIn,
+            details: json!({ "device_name": device_name, "ip": ip }),
         })
         .await?;
     let practice = state.store.practice(user.practice_id).await?;
@@ -318,4 +369,48 @@ async fn changes(
         .changes_after(principal.practice_id, q.after, limit)
         .await?;
     Ok(Json(page))
+}
+
+/// The verifier's answer on the wire.
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum AuditVerification {
+    Intact {
+        entries: u64,
+    },
+    Broken {
+        entry_id: i64,
+        reason: &'static str,
+        detail: &'static str,
+    },
+}
+
+/// Checks the whole audit chain: `intact` with the number of entries, or `broken` at the
+/// first entry that fails. Any member may ask until roles exist; the answer names no
+/// entry's contents.
+async fn verify_audit(
+    _principal: Principal,
+    State(state): State<AppState>,
+) -> Result<Json<AuditVerification>, ApiError> {
+    let Ok(_permit) = state.audit_checks.clone().try_acquire_owned() else {
+        let mut busy = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ProblemCode::RateLimited,
+            "the audit log is being verified already; try again in a moment",
+        );
+        busy.retry_after_secs = Some(5);
+        return Err(busy);
+    };
+    let answer = match state.store.verify_audit().await? {
+        Verdict::Intact { entries } => AuditVerification::Intact { entries },
+        Verdict::Broken { entry_id, reason } => {
+            tracing::error!(entry_id, %reason, "the audit log is broken");
+            AuditVerification::Broken {
+                entry_id,
+                reason: reason.code(),
+                detail: reason.describe(),
+            }
+        }
+    };
+    Ok(Json(answer))
 }

@@ -6,6 +6,7 @@
 //! serves `/v1` over TLS only.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod seed;
 pub mod store;
@@ -111,6 +112,29 @@ fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", path.display()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     Ok(())
+}
+
+/// Opens the store of an existing installation, for an operator command: the SQLite file
+/// `server.db` in `data_dir` must be there already (PostgreSQL is reached by its URL).
+/// Pending migrations are applied, as a server start would.
+pub async fn open_existing_store(
+    data_dir: &std::path::Path,
+    store: StoreConfig,
+) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match store {
+        StoreConfig::Sqlite => {
+            let db = data_dir.join("server.db");
+            if !db.is_file() {
+                anyhow::bail!("there is no database at {}", db.display());
+            }
+            Arc::new(SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?)
+        }
+        StoreConfig::Postgres { url } => Arc::new(
+            PostgresStore::open(&url)
+                .await
+                .context("opening the PostgreSQL store")?,
+        ),
+    })
 }
 
 /// Starts a server on the SQLite store and returns once it is listening.

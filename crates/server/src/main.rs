@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use strongroom_server::audit::Verdict;
 use strongroom_server::{ServeOptions, StoreConfig, seed};
 
 #[derive(Parser)]
@@ -40,6 +41,33 @@ enum Command {
         #[arg(long, env = "STRONGROOM_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
     },
+    /// Verify the audit log's hash chain: prints "intact (N entries)" and exits 0, or
+    /// "broken at entry ID: reason" and exits 1 (2 if it could not be checked).
+    VerifyAudit {
+        /// The server's data directory, which holds `server.db` when the store is SQLite.
+        #[arg(
+            long,
+            env = "STRONGROOM_SERVER_DATA",
+            default_value = ".strongroom-server"
+        )]
+        data_dir: PathBuf,
+        /// The PostgreSQL database the server keeps its data in, if not SQLite.
+        #[arg(long, env = "STRONGROOM_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
+}
+
+fn store_config(database_url: Option<String>) -> StoreConfig {
+    match database_url.filter(|u| !u.trim().is_empty()) {
+        Some(url) => StoreConfig::Postgres { url },
+        None => StoreConfig::Sqlite,
+    }
+}
+
+/// Opens the store, verifies the chain, and closes the store again.
+async fn verify_audit(data_dir: &std::path::Path, store: StoreConfig) -> anyhow::Result<Verdict> {
+    let store = strongroom_server::open_existing_store(data_dir, store).await?;
+    store.verify_audit().await.context("reading the audit log")
 }
 
 #[tokio::main]
@@ -57,10 +85,7 @@ async fn main() -> anyhow::Result<()> {
             seed_demo,
             database_url,
         } => {
-            let store = match database_url.filter(|u| !u.trim().is_empty()) {
-                Some(url) => StoreConfig::Postgres { url },
-                None => StoreConfig::Sqlite,
-            };
+            let store = store_config(database_url);
             let server = strongroom_server::start_with_store(
                 ServeOptions {
                     data_dir,
@@ -86,6 +111,20 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await?;
             server.stop().await;
         }
+        Command::VerifyAudit {
+            data_dir,
+            database_url,
+        } => match verify_audit(&data_dir, store_config(database_url)).await {
+            Ok(Verdict::Intact { entries }) => println!("intact ({entries} entries)"),
+            Ok(Verdict::Broken { entry_id, reason }) => {
+                println!("broken at entry {entry_id}: {reason}");
+                std::process::exit(1);
+            }
+            Err(e) => {
+                eprintln!("could not verify the audit log: {e:#}");
+                std::process::exit(2);
+            }
+        },
     }
     Ok(())
 }

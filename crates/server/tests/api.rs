@@ -1,6 +1,8 @@
 //! The hosted service over real TLS on loopback: health, sign-in, the change feed, tenant
-//! isolation and hostile input, each against both stores (SQLite and PostgreSQL), plus the
-//! stores' own semantics and PostgreSQL's ordering of concurrent writers.
+//! isolation, hostile input and the audit log (what it records, its verifier, tampering
+//! with it past the store, concurrent appends), each against both stores (SQLite and
+//! PostgreSQL), plus the stores' own semantics and PostgreSQL's ordering of concurrent
+//! writers.
 //!
 //! The PostgreSQL variants use the database at `STRONGROOM_TEST_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), each test in a fresh schema of its own that
@@ -13,6 +15,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use strongroom_protocol::{ChangeRecord, ChangesPage, Matter, MatterStatus};
+use strongroom_server::audit::{
+    Actor, AuditKind, BrokenReason, NewAuditEvent, Verdict, email_sha256, entry_hash,
+};
 use strongroom_server::store::{NewSession, Store, StoreError};
 use strongroom_server::{RunningServer, ServeOptions, StoreConfig, auth, seed};
 use tokio_postgres::NoTls;
@@ -51,6 +56,14 @@ on_both_stores!(
     the_data_directory_and_database_are_owner_only,
     a_flood_of_sign_ins_is_turned_away_not_queued,
     the_store_keeps_versions_tombstones_and_sessions,
+    sign_ins_and_refusals_are_audited_without_secrets,
+    the_audit_log_refuses_changes_while_its_triggers_stand,
+    an_edited_audit_entry_is_found,
+    a_rehashed_audit_entry_is_found,
+    a_deleted_audit_entry_is_found,
+    a_deleted_last_audit_entry_is_found,
+    swapped_audit_entries_are_found,
+    concurrent_appends_keep_one_intact_chain,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -478,6 +491,7 @@ async fn tokens_are_stored_only_as_hashes(backend: Backend) {
                 ("users", "SELECT to_jsonb(t)::text FROM users t"),
                 ("sessions", "SELECT to_jsonb(t)::text FROM sessions t"),
                 ("matters", "SELECT to_jsonb(t)::text FROM matters t"),
+                ("audit_log", "SELECT to_jsonb(t)::text FROM audit_log t"),
             ] {
                 let rows = c.query(sql, &[]).await.unwrap();
                 assert!(!rows.is_empty(), "{table} has rows to scan");
@@ -837,6 +851,507 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
     f.server.stop().await;
 }
 
+// ---- The audit log ----
+
+impl Fixture {
+    /// Runs SQL on this test's database past the store, as someone with access to the
+    /// database could: a file connection for SQLite, a plain client for PostgreSQL.
+    async fn raw_sql(&self, sql: &str) -> Result<(), String> {
+        match &self.pg {
+            None => {
+                let c = rusqlite::Connection::open(self._dir.path().join("server.db"))
+                    .map_err(|e| e.to_string())?;
+                c.busy_timeout(Duration::from_secs(10))
+                    .map_err(|e| e.to_string())?;
+                c.execute_batch(sql).map_err(|e| e.to_string())
+            }
+            Some(_) => self
+                .pg_client()
+                .await
+                .batch_execute(sql)
+                .await
+                .map_err(|e| match std::error::Error::source(&e) {
+                    Some(cause) => format!("{e}: {cause}"),
+                    None => e.to_string(),
+                }),
+        }
+    }
+
+    /// Drops the triggers that keep `audit_log` append-only (and nothing else).
+    async fn drop_append_only_triggers(&self) {
+        let sql = match &self.pg {
+            None => "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;",
+            Some(_) => "DROP TRIGGER audit_log_append_only ON audit_log;",
+        };
+        self.raw_sql(sql).await.unwrap();
+    }
+
+    /// `GET /v1/audit/verify`.
+    async fn verify_endpoint(&self, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url("/v1/audit/verify"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `strongroom-server verify-audit` on this fixture's store: exit code and stdout.
+    async fn verify_cli(&self) -> (i32, String) {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_strongroom-server"));
+        cmd.arg("verify-audit")
+            .arg("--data-dir")
+            .arg(self._dir.path())
+            .env_remove("STRONGROOM_DATABASE_URL")
+            .env_remove("STRONGROOM_SERVER_DATA")
+            .env("RUST_LOG", "off");
+        if let Some(pg) = &self.pg {
+            cmd.arg("--database-url").arg(&pg.url);
+        }
+        let out = cmd.output().await.unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        )
+    }
+}
+
+/// An event of no consequence, to fill the log.
+fn filler(n: u32) -> NewAuditEvent {
+    NewAuditEvent {
+        practice: None,
+        actor: None,
+        kind: AuditKind::SignInFailed,
+        details: json!({"reason": "unknown_account", "n": n}),
+    }
+}
+
+/// Successful and refused sign-ins are recorded with the right kind, practice, actor and
+/// details, and nothing stored holds a password, an email in clear or a token.
+async fn sign_ins_and_refusals_are_audited_without_secrets(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let store = f.server.store.clone();
+    let demo = store
+        .user_by_email(seed::DEMO_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let stranger = "Nobody.Here@example.test";
+    let (wrong_pw, stranger_pw) = ("wrong-password-xyzzy", "stranger-password-plugh");
+
+    let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    assert_eq!(f.sign_in(seed::DEMO_EMAIL, wrong_pw).await.status(), 401);
+    assert_eq!(f.sign_in(stranger, stranger_pw).await.status(), 401);
+    // Turned away before any check: not a sign-in attempt, nothing recorded.
+    assert_eq!(f.sign_in("no-at-sign", "x").await.status(), 400);
+
+    let entries = store.audit_entries(None, 0, 100).await.unwrap();
+    let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+    assert_eq!(ids, [1, 2, 3], "{entries:#?}");
+    let demo_practice = Some(demo.practice_id.0.to_string());
+    let demo_actor = Some(Actor::User(demo.id).stored());
+
+    let ok = &entries[0];
+    assert_eq!(ok.kind(), Some(AuditKind::SignIn));
+    assert_eq!((&ok.practice_id, &ok.actor), (&demo_practice, &demo_actor));
+    assert_eq!(
+        ok.details_json().unwrap(),
+        json!({"device_name": "test", "ip": "127.0.0.1"})
+    );
+
+    let wrong = &entries[1];
+    assert_eq!(wrong.kind(), Some(AuditKind::SignInFailed));
+    assert_eq!(
+        (&wrong.practice_id, &wrong.actor),
+        (&demo_practice, &demo_actor)
+    );
+    assert_eq!(
+        wrong.details_json().unwrap(),
+        json!({"reason": "wrong_password", "device_name": "test", "ip": "127.0.0.1"})
+    );
+
+    let unknown = &entries[2];
+    assert_eq!(unknown.kind(), Some(AuditKind::SignInFailed));
+    assert_eq!((&unknown.practice_id, &unknown.actor), (&None, &None));
+    assert_eq!(
+        unknown.details_json().unwrap(),
+        json!({
+            "reason": "unknown_account",
+            "email_sha256": email_sha256("nobody.here@example.test"),
+            "device_name": "test",
+            "ip": "127.0.0.1",
+        })
+    );
+
+    // A practice's own view holds only its entries.
+    let own = store
+        .audit_entries(Some(demo.practice_id), 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(own, entries[..2].to_vec());
+    assert_eq!(
+        store.audit_entries(None, 1, 1).await.unwrap(),
+        entries[1..2]
+    );
+
+    // No secret in any stored entry, whichever field.
+    let token_hash = auth::token_hash(&token);
+    let secrets = [
+        seed::DEMO_PASSWORD,
+        wrong_pw,
+        stranger_pw,
+        seed::DEMO_EMAIL,
+        "nobody.here",
+        "Nobody.Here",
+        token.as_str(),
+        token_hash.as_str(),
+    ];
+    let stored = serde_json::to_string(&entries).unwrap();
+    for secret in secrets {
+        assert!(!stored.contains(secret), "an entry holds {secret}");
+    }
+    // Nor anywhere in the database: the passwords and the stranger's email were never
+    // stored at all.
+    match backend {
+        Backend::Sqlite => {
+            let dir = f._dir.path();
+            let mut bytes = std::fs::read(dir.join("server.db")).unwrap();
+            bytes.extend(std::fs::read(dir.join("server.db-wal")).unwrap_or_default());
+            for secret in [seed::DEMO_PASSWORD, wrong_pw, stranger_pw, "obody.here"] {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "the database holds {secret}"
+                );
+            }
+        }
+        Backend::Postgres => {
+            let rows = f
+                .pg_client()
+                .await
+                .query("SELECT to_jsonb(t)::text FROM audit_log t", &[])
+                .await
+                .unwrap();
+            assert_eq!(rows.len(), 3);
+            for r in rows {
+                let text: String = r.get(0);
+                for secret in secrets {
+                    assert!(!text.contains(secret), "audit_log holds {secret}");
+                }
+            }
+        }
+    }
+
+    // The verifier, three ways.
+    assert_eq!(
+        store.verify_audit().await.unwrap(),
+        Verdict::Intact { entries: 3 }
+    );
+    let resp = f.verify_endpoint(&token).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({"status": "intact", "entries": 3})
+    );
+    assert_eq!(f.verify_cli().await, (0, "intact (3 entries)".to_owned()));
+    // Only for a live session, and in problem details otherwise.
+    for bad in ["", "garbage"] {
+        let resp = f.verify_endpoint(bad).await;
+        assert_eq!(resp.status(), 401);
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    }
+    f.server.stop().await;
+}
+
+/// While the triggers stand, the database itself refuses to change or remove an entry, to
+/// move the head anywhere but onto a new entry, or to take an entry out of turn.
+async fn the_audit_log_refuses_changes_while_its_triggers_stand(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let store = f.server.store.clone();
+    for n in 0..3 {
+        store.append_audit(filler(n)).await.unwrap();
+    }
+    let before = store.audit_entries(None, 0, 100).await.unwrap();
+    let mut refused = vec![
+        "UPDATE audit_log SET details = '{}' WHERE id = 2",
+        "UPDATE audit_log SET id = 9 WHERE id = 3",
+        "DELETE FROM audit_log WHERE id = 2",
+        "DELETE FROM audit_log",
+        "UPDATE audit_head SET last_id = 0",
+        "DELETE FROM audit_head",
+        // Out of turn, and chained from the wrong entry.
+        "INSERT INTO audit_log (id, occurred_at, kind, details, prev_hash, hash)
+         VALUES (9, 't', 'sign_in', '{}', 'x', 'y')",
+        "INSERT INTO audit_log (id, occurred_at, kind, details, prev_hash, hash)
+         VALUES (4, 't', 'sign_in', '{}', 'x', 'y')",
+    ];
+    if backend == Backend::Postgres {
+        refused.extend(["TRUNCATE audit_log", "TRUNCATE audit_head"]);
+    }
+    for sql in refused {
+        let err = f.raw_sql(sql).await.expect_err(sql);
+        assert!(
+            err.contains("append-only") || err.contains("audit head") || err.contains("follow"),
+            "{sql}: {err}"
+        );
+    }
+    assert_eq!(store.audit_entries(None, 0, 100).await.unwrap(), before);
+    assert_eq!(
+        store.verify_audit().await.unwrap(),
+        Verdict::Intact { entries: 3 }
+    );
+    // The triggers do not stand in the way of the store's own appends.
+    let e = store.append_audit(filler(3)).await.unwrap();
+    assert_eq!((e.id, e.prev_hash.as_str()), (4, before[2].hash.as_str()));
+    f.server.stop().await;
+}
+
+/// Five entries: a real sign-in (whose token is returned) and four more.
+async fn five_entries(f: &Fixture) -> String {
+    let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    for n in 0..4 {
+        f.server.store.append_audit(filler(n)).await.unwrap();
+    }
+    assert_eq!(
+        f.server.store.verify_audit().await.unwrap(),
+        Verdict::Intact { entries: 5 }
+    );
+    token
+}
+
+/// The store, the endpoint and the CLI all report the log broken at `entry_id`.
+async fn assert_broken_at(f: &Fixture, token: &str, entry_id: i64, reason: BrokenReason) {
+    assert_eq!(
+        f.server.store.verify_audit().await.unwrap(),
+        Verdict::Broken { entry_id, reason }
+    );
+    let resp = f.verify_endpoint(token).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (&body["status"], &body["entry_id"], &body["reason"]),
+        (&json!("broken"), &json!(entry_id), &json!(reason.code())),
+        "{body}"
+    );
+    let (code, out) = f.verify_cli().await;
+    assert_eq!(
+        (code, out),
+        (1, format!("broken at entry {entry_id}: {reason}"))
+    );
+}
+
+async fn an_edited_audit_entry_is_found(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = five_entries(&f).await;
+    f.drop_append_only_triggers().await;
+    f.raw_sql(r#"UPDATE audit_log SET details = '{"reason":"forged"}' WHERE id = 3"#)
+        .await
+        .unwrap();
+    let third = &f.server.store.audit_entries(None, 2, 1).await.unwrap()[0];
+    assert_eq!(third.details, r#"{"reason":"forged"}"#, "the edit took");
+    assert_broken_at(&f, &token, 3, BrokenReason::Edited).await;
+    f.server.stop().await;
+}
+
+/// An edit whose author also recomputes the entry's hash breaks the next entry's link.
+async fn a_rehashed_audit_entry_is_found(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = five_entries(&f).await;
+    f.drop_append_only_triggers().await;
+    let e = f.server.store.audit_entries(None, 2, 1).await.unwrap()[0].clone();
+    let forged = r#"{"reason":"forged"}"#;
+    let hash = entry_hash(
+        e.id,
+        &e.occurred_at,
+        e.practice_id.as_deref(),
+        e.actor.as_deref(),
+        &e.kind,
+        forged,
+        &e.prev_hash,
+    );
+    match backend {
+        Backend::Sqlite => {
+            let c = rusqlite::Connection::open(f._dir.path().join("server.db")).unwrap();
+            c.execute(
+                "UPDATE audit_log SET details = ?1, hash = ?2 WHERE id = 3",
+                rusqlite::params![forged, hash],
+            )
+            .unwrap();
+        }
+        Backend::Postgres => {
+            f.pg_client()
+                .await
+                .execute(
+                    "UPDATE audit_log SET details = $1, hash = $2 WHERE id = 3",
+                    &[&forged, &hash],
+                )
+                .await
+                .unwrap();
+        }
+    }
+    assert_broken_at(&f, &token, 4, BrokenReason::WrongPredecessor).await;
+    f.server.stop().await;
+}
+
+async fn a_deleted_audit_entry_is_found(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = five_entries(&f).await;
+    f.drop_append_only_triggers().await;
+    f.raw_sql("DELETE FROM audit_log WHERE id = 3")
+        .await
+        .unwrap();
+    assert_eq!(
+        f.server
+            .store
+            .audit_entries(None, 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_broken_at(&f, &token, 3, BrokenReason::Missing).await;
+    f.server.stop().await;
+}
+
+/// The head still names the last entry, so cutting it off the end is found too.
+async fn a_deleted_last_audit_entry_is_found(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = five_entries(&f).await;
+    f.drop_append_only_triggers().await;
+    f.raw_sql("DELETE FROM audit_log WHERE id = 5")
+        .await
+        .unwrap();
+    assert_eq!(
+        f.server
+            .store
+            .audit_entries(None, 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_broken_at(&f, &token, 5, BrokenReason::Missing).await;
+    f.server.stop().await;
+}
+
+/// Entries 2 and 4 trade ids, so each sits in the other's place.
+async fn swapped_audit_entries_are_found(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = five_entries(&f).await;
+    let before = f.server.store.audit_entries(None, 0, 10).await.unwrap();
+    f.drop_append_only_triggers().await;
+    f.raw_sql(
+        "UPDATE audit_log SET id = -4 WHERE id = 4;
+         UPDATE audit_log SET id = 4 WHERE id = 2;
+         UPDATE audit_log SET id = 2 WHERE id = -4;",
+    )
+    .await
+    .unwrap();
+    let after = f.server.store.audit_entries(None, 0, 10).await.unwrap();
+    assert_eq!((after[1].id, &after[1].hash), (2, &before[3].hash));
+    assert_eq!((after[3].id, &after[3].hash), (4, &before[1].hash));
+    assert_broken_at(&f, &token, 2, BrokenReason::Reordered).await;
+    f.server.stop().await;
+}
+
+/// Appends from two stores on one database (two SQLite connections, two PostgreSQL pools)
+/// and from refused sign-ins, all at once: every append lands, each once, on one chain.
+async fn concurrent_appends_keep_one_intact_chain(backend: Backend) {
+    const TASKS: u32 = 8;
+    const EACH: u32 = 15;
+    const SIGN_INS: usize = 20;
+    let f = Fixture::new(backend).await;
+    let config = match &f.pg {
+        None => StoreConfig::Sqlite,
+        Some(pg) => StoreConfig::Postgres {
+            url: pg.url.clone(),
+        },
+    };
+    let second = strongroom_server::open_existing_store(f._dir.path(), config)
+        .await
+        .unwrap();
+    let stores = [f.server.store.clone(), second];
+    let appenders: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let store = stores[t as usize % 2].clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for i in 0..EACH {
+                    ids.push(store.append_audit(filler(t * 100 + i)).await.unwrap().id);
+                }
+                ids
+            })
+        })
+        .collect();
+    let sign_ins: Vec<_> = (0..SIGN_INS)
+        .map(|_| {
+            let http = f.http.clone();
+            let url = f.url("/v1/auth/sign-in");
+            tokio::spawn(async move {
+                http.post(url)
+                    .json(&json!({"email": seed::DEMO_EMAIL, "password": "a-wrong-guess", "device_name": "x"}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for a in appenders {
+        let mine = a.await.unwrap();
+        assert!(mine.windows(2).all(|w| w[0] < w[1]), "{mine:?}");
+        ids.extend(mine);
+    }
+    let mut refused = 0;
+    for s in sign_ins {
+        match s.await.unwrap() {
+            401 => refused += 1,
+            429 => {}
+            other => panic!("sign-in answered {other}"),
+        }
+    }
+    assert!(refused > 0, "some sign-ins were checked");
+
+    let total = (TASKS * EACH) as usize + refused;
+    let entries = stores[1].audit_entries(None, 0, 1000).await.unwrap();
+    assert_eq!(entries.len(), total);
+    let all_ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+    assert_eq!(
+        all_ids,
+        (1..=total as i64).collect::<Vec<_>>(),
+        "consecutive"
+    );
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        (TASKS * EACH) as usize,
+        "each append got its own id"
+    );
+    let failed_sign_ins = entries
+        .iter()
+        .filter(|e| e.details_json().unwrap()["reason"] == "wrong_password")
+        .count();
+    assert_eq!(failed_sign_ins, refused, "each refusal recorded once");
+    for w in entries.windows(2) {
+        assert_eq!(
+            w[1].prev_hash, w[0].hash,
+            "entry {} chains from {}",
+            w[1].id, w[0].id
+        );
+    }
+    for s in &stores {
+        assert_eq!(
+            s.verify_audit().await.unwrap(),
+            Verdict::Intact {
+                entries: total as u64
+            }
+        );
+    }
+    f.server.stop().await;
+}
+
 /// Tests of the PostgreSQL store alone.
 mod postgres_only {
     use super::*;
@@ -959,7 +1474,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1]);
+        assert_eq!(versions, vec![1, 2]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -975,6 +1490,8 @@ mod postgres_only {
         assert_eq!(
             tables,
             [
+                "audit_head",
+                "audit_log",
                 "matters",
                 "practices",
                 "schema_migrations",

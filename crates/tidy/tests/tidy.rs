@@ -93,6 +93,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/postgres/0001_init.sql",
         "c98d4c78060516d0b1738f7a3e61ccb20d3b004352e970823ead8da4e2f61e10",
     ),
+    (
+        "crates/server/migrations/sqlite/0003_audit_log.sql",
+        "8a58951b442123c9c39739838933ef6d393b7d8fdd356bd0e20e7b10fef00048",
+    ),
+    (
+        "crates/server/migrations/postgres/0002_audit_log.sql",
+        "75fabbc3a2bdc06cbde33ed49ca61d561f6e49721bb0dadf5e67249b59f301cd",
+    ),
 ];
 
 #[test]

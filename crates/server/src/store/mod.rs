@@ -12,6 +12,8 @@ use async_trait::async_trait;
 use strongroom_protocol::{ChangesPage, Matter, PracticeInfo};
 use uuid::Uuid;
 
+use crate::audit::AuditLog;
+
 /// A practice's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PracticeId(pub Uuid);
@@ -71,9 +73,9 @@ impl From<rusqlite::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The hosted service's storage.
+/// The hosted service's storage, the audit log included.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AuditLog + Send + Sync + 'static {
     async fn create_practice(&self, name: &str) -> StoreResult<PracticeId>;
     async fn practice(&self, id: PracticeId) -> StoreResult<PracticeInfo>;
     async fn create_user(

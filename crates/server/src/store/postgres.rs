@@ -10,6 +10,10 @@
 //! only after the previous one is committed and visible: commit order and `seq` order
 //! agree, numbers have no gaps (a rolled-back write gives its number back), and a reader's
 //! cursor never passes a change that is still to commit.
+//!
+//! The audit log is in the `audit` submodule.
+
+mod audit;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -31,7 +35,13 @@ use super::{
 };
 
 /// The migrations, in order: (version, SQL). Landed ones are never edited.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_audit_log.sql"),
+    ),
+];
 
 /// The advisory lock key that lets one server migrate a database at a time ("strongro").
 const MIGRATION_LOCK: i64 = 0x7374_726f_6e67_726f;

@@ -2,7 +2,9 @@
 //!
 //! One connection behind a mutex, used from blocking threads: SQLite serialises writers
 //! anyway, and `BEGIN IMMEDIATE` takes the write lock before the sequence number is read,
-//! so sequence numbers commit in order.
+//! so sequence numbers commit in order. The audit log is in the `audit` submodule.
+
+mod audit;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -21,6 +23,7 @@ use super::{
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_matter_details.sql"),
+    include_str!("../../migrations/sqlite/0003_audit_log.sql"),
 ];
 
 /// SQLite-backed [`Store`].
