@@ -63,6 +63,21 @@ async fn wait_for_connection(c: &fantoccini::Client, want: &str) -> Result<()> {
     .await
 }
 
+/// Calls a command from inside the page, as script in the webview could.
+async fn invoke_from_page(c: &fantoccini::Client, cmd: &str) -> Result<serde_json::Value> {
+    let script = r#"
+        const [cmd, done] = [arguments[0], arguments[arguments.length - 1]];
+        window.__TAURI_INTERNALS__.invoke(cmd, {}).then(
+            (v) => done({ ok: true, value: JSON.stringify(v ?? null).slice(0, 200) }),
+            (e) => done({ ok: false, error: String(e && e.message ? e.message : JSON.stringify(e)) }),
+        );
+    "#;
+    Ok(
+        c.execute_async(script, vec![serde_json::Value::String(cmd.to_owned())])
+            .await?,
+    )
+}
+
 async fn save_screenshot(c: &fantoccini::Client, name: &str) -> Result<()> {
     let png = c.screenshot().await?;
     let dir = screenshot_dir();
@@ -125,6 +140,19 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
     wait_for_matters(&c, &titles).await?;
     wait_for_connection(&c, "Online").await?;
     save_screenshot(&c, "matters.png").await?;
+
+    // The app's commands are an allow-list: an allowed one answers, anything else (a core
+    // command no capability grants, a command that does not exist) is refused.
+    let allowed = invoke_from_page(&c, "app_status").await?;
+    assert_eq!(allowed["ok"], true, "{allowed}");
+    for refused in [
+        "plugin:app|version",
+        "plugin:path|resolve_directory",
+        "wipe_everything",
+    ] {
+        let answer = invoke_from_page(&c, refused).await?;
+        assert_eq!(answer["ok"], false, "{refused} was not refused: {answer}");
+    }
 
     // Search as you type, through the vault's full-text index.
     type_into(&c, "#matter-search", "okaf").await?;

@@ -3,9 +3,10 @@
 use serde::Serialize;
 use strongroom_keystore::KeystoreError;
 use strongroom_vault::VaultError;
+use ts_rs::TS;
 
 /// The codes the UI maps to human messages. Stable: the UI matches on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     KeyringUnavailable,
@@ -34,7 +35,7 @@ pub enum ErrorCode {
 }
 
 /// An error as it crosses to the UI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ErrorDto {
     pub code: ErrorCode,
     pub message: String,

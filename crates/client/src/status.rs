@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 use strongroom_vault::{HitSource, MatterRow, SearchHit};
+use ts_rs::TS;
 
 use crate::ErrorDto;
 
 /// Whether the server answered the last time it was asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Connection {
     #[default]
@@ -16,7 +17,7 @@ pub enum Connection {
 }
 
 /// Where the vault key comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyMode {
     /// 32 random bytes in the OS keyring: unlocks silently.
@@ -26,7 +27,7 @@ pub enum KeyMode {
 }
 
 /// The state shown in the status line and used to pick a screen.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
 pub struct AppStatus {
     /// This device holds a vault.
     pub signed_in: bool,
@@ -50,12 +51,13 @@ pub struct AppStatus {
 }
 
 /// A matter as the list shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct MatterSummary {
     pub id: String,
     pub number: String,
     pub title: String,
     pub matter_type: String,
+    #[ts(type = "\"open\" | \"on_hold\" | \"closed\"")]
     pub status: &'static str,
     pub client_name: String,
     pub responsible: String,
@@ -79,34 +81,40 @@ impl From<MatterRow> for MatterSummary {
 }
 
 /// What one sync did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
 pub struct SyncReport {
     pub pages: usize,
     pub applied: usize,
 }
 
 /// A search as the UI asks for it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
 pub struct SearchRequest {
     pub text: String,
     #[serde(default)]
+    #[ts(optional, type = "\"open\" | \"on_hold\" | \"closed\" | null")]
     pub status: Option<String>,
     #[serde(default)]
+    #[ts(optional)]
     pub matter_type: Option<String>,
     #[serde(default)]
+    #[ts(optional)]
     pub responsible: Option<String>,
     #[serde(default)]
+    #[ts(optional)]
     pub limit: Option<usize>,
 }
 
 /// One search result for the UI.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(rename = "SearchHit")]
 pub struct SearchHitDto {
     pub matter_id: String,
     pub number: String,
     pub title: String,
     pub client_name: String,
     /// `matter` or `file_note`.
+    #[ts(type = "\"matter\" | \"file_note\"")]
     pub found_in: &'static str,
     pub note_id: Option<String>,
 }

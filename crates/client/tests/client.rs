@@ -651,3 +651,18 @@ async fn one_sync_at_a_time_and_the_matters_stay_readable_between_batches() {
     env.cleanup_keyring();
     env.server.stop().await;
 }
+
+#[test]
+fn the_ui_bindings_are_generated_from_these_types() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
+    let want = strongroom_client::typescript_bindings();
+    if std::env::var_os("STRONGROOM_UPDATE_BINDINGS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "ui/src/lib/bindings.ts is stale: run STRONGROOM_UPDATE_BINDINGS=1 cargo nextest run -p strongroom-client bindings"
+    );
+}
