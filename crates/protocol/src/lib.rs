@@ -4,6 +4,9 @@
 //! The protocol is versioned by [`PROTOCOL_VERSION`]; a client sends it in the
 //! [`PROTOCOL_HEADER`] header and the server refuses a version it cannot speak with
 //! [`ProblemCode::IncompatibleProtocol`].
+//!
+//! With the `openapi` feature (the server's), every type also derives `utoipa::ToSchema`,
+//! for the OpenAPI document; the desktop client leaves it off.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +24,7 @@ pub const MAX_PAGE_SIZE: u32 = 5000;
 
 /// `GET /v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     pub protocol_version: u32,
@@ -28,6 +32,7 @@ pub struct Health {
 
 /// `POST /v1/auth/sign-in` request body. Its `Debug` never shows the password.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInRequest {
     pub email: String,
     pub password: String,
@@ -48,6 +53,7 @@ impl std::fmt::Debug for SignInRequest {
 /// `POST /v1/auth/sign-in` answer: an opaque bearer token and who it belongs to. Its
 /// `Debug` never shows the token.
 #[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInResponse {
     pub token: String,
     pub user: UserInfo,
@@ -65,6 +71,7 @@ impl std::fmt::Debug for SignInResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub id: Uuid,
     pub email: String,
@@ -72,6 +79,7 @@ pub struct UserInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PracticeInfo {
     pub id: Uuid,
     pub name: String,
@@ -79,6 +87,7 @@ pub struct PracticeInfo {
 
 /// The status of a matter, as practice tools keep it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MatterStatus {
     Open,
@@ -107,6 +116,7 @@ impl MatterStatus {
 
 /// A matter as the wire carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Matter {
     pub id: Uuid,
     /// The practice's own reference, e.g. `HV-2026-0142`.
@@ -130,6 +140,7 @@ pub struct Matter {
 
 /// Whether a contact is a person or an organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContactKind {
     Person,
@@ -155,6 +166,7 @@ impl ContactKind {
 
 /// A person or organisation the practice deals with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     pub id: Uuid,
     pub kind: ContactKind,
@@ -170,6 +182,7 @@ pub struct Contact {
 /// A contact's role on a matter ("client", "other side", "barrister", ...). One contact
 /// may hold several roles on one matter, each its own participant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Participant {
     pub id: Uuid,
     pub matter_id: Uuid,
@@ -179,6 +192,7 @@ pub struct Participant {
 
 /// A file note: the lawyer's record of a call, a meeting, a thought.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileNote {
     pub id: Uuid,
     pub matter_id: Uuid,
@@ -191,6 +205,7 @@ pub struct FileNote {
 
 /// A task on a matter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     pub id: Uuid,
     pub matter_id: Uuid,
@@ -204,6 +219,7 @@ pub struct Task {
 
 /// Time recorded against a matter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeEntry {
     pub id: Uuid,
     pub matter_id: Uuid,
@@ -218,6 +234,7 @@ pub struct TimeEntry {
 
 /// A document's record (the file itself is not synced here).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Document {
     pub id: Uuid,
     pub matter_id: Uuid,
@@ -230,6 +247,7 @@ pub struct Document {
 
 /// The kinds of record the change feed carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     Matter,
@@ -271,6 +289,7 @@ impl RecordKind {
 
 /// One change in the practice's feed: the record as of server sequence `seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     /// The practice's sequence number, assigned by the server in the write's transaction.
     pub seq: i64,
@@ -283,6 +302,7 @@ pub struct Change {
 /// The record a change carries, by kind. A deletion carries only the kind and id (a
 /// tombstone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeRecord {
     Matter { matter: Matter },
@@ -313,6 +333,7 @@ impl ChangeRecord {
 
 /// `GET /v1/sync/changes?after=N&limit=M` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangesPage {
     pub changes: Vec<Change>,
     /// The cursor to ask after next time: the `seq` of the last change in this page, or
@@ -324,6 +345,7 @@ pub struct ChangesPage {
 
 /// Machine-readable codes carried in problem details (RFC 9457) answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemCode {
     BadRequest,
@@ -337,6 +359,7 @@ pub enum ProblemCode {
 
 /// An RFC 9457 problem details body (`application/problem+json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,

@@ -1,5 +1,9 @@
-//! The REST surface `/v1`: health, sign-in, the practice's change feed, and the audit
-//! log's verifier.
+//! The REST surface `/v1`: health, sign-in, the practice's change feed, the audit log's
+//! verifier, and the OpenAPI document that describes them (`/v1/openapi.json`).
+//!
+//! The router is built from one table, [`routes`], and [`served_routes`] lists it; every
+//! handler carries its OpenAPI description (`#[utoipa::path]`), gathered by [`openapi`].
+//! A test checks that the document and the table name the same routes.
 //!
 //! Invariant: every handler that returns practice data takes a [`Principal`] from a live
 //! session and passes its practice id to the store; no handler takes a practice id from
@@ -14,10 +18,11 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Query, State};
+use axum::handler::Handler;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter};
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,6 +30,7 @@ use strongroom_protocol::{
     ChangesPage, Health, MAX_PAGE_SIZE, PROTOCOL_HEADER, PROTOCOL_VERSION, Problem, ProblemCode,
     SignInRequest, SignInResponse, UserInfo,
 };
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::audit::{Actor, AuditKind, NewAuditEvent, Verdict, email_sha256};
 use crate::auth;
@@ -58,13 +64,71 @@ impl AppState {
     }
 }
 
+/// An HTTP method the API serves a route on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verb {
+    Get,
+    Post,
+}
+
+impl Verb {
+    /// The method's name as OpenAPI keys it: lower case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "get",
+            Verb::Post => "post",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+        }
+    }
+}
+
+/// One route of the router: a method, a path, and the handler that answers it.
+pub struct ApiRoute {
+    pub verb: Verb,
+    pub path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+fn at<H, T>(verb: Verb, path: &'static str, handler: H) -> ApiRoute
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    ApiRoute {
+        verb,
+        path,
+        handler: axum::routing::on(verb.filter(), handler),
+    }
+}
+
+/// Every route the router serves, and nothing else: [`router`] is built from this table.
+/// Each handler here is described by its `#[utoipa::path]` and listed in [`ApiDoc`].
+pub fn routes() -> Vec<ApiRoute> {
+    vec![
+        at(Verb::Get, "/v1/health", health),
+        at(Verb::Post, "/v1/auth/sign-in", sign_in),
+        at(Verb::Get, "/v1/sync/changes", changes),
+        at(Verb::Get, "/v1/audit/verify", verify_audit),
+        at(Verb::Get, "/v1/openapi.json", openapi_json),
+    ]
+}
+
+/// The (method, path) of every route the router serves.
+pub fn served_routes() -> Vec<(Verb, &'static str)> {
+    routes().into_iter().map(|r| (r.verb, r.path)).collect()
+}
+
 /// The `/v1` router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/v1/health", get(health))
-        .route("/v1/auth/sign-in", post(sign_in))
-        .route("/v1/sync/changes", get(changes))
-        .route("/v1/audit/verify", get(verify_audit))
+    routes()
+        .into_iter()
+        .fold(Router::new(), |r, route| r.route(route.path, route.handler))
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -75,6 +139,72 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
+}
+
+/// The OpenAPI document of the routes in [`routes`].
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Strongroom hosted service",
+        description = "Sign-in and the practice's change feed for the Strongroom desktop app. \
+                       Errors are RFC 9457 problem details (`application/problem+json`) with a \
+                       machine-readable `code`. A client may send its protocol version in the \
+                       `strongroom-protocol` header."
+    ),
+    paths(health, sign_in, changes, verify_audit, openapi_json),
+    modifiers(&SessionSecurity),
+    tags(
+        (name = "service", description = "The service itself"),
+        (name = "auth", description = "Sign-in and sessions"),
+        (name = "sync", description = "The practice's change feed"),
+        (name = "audit", description = "The audit log"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The name of the bearer-token security scheme in the document (the handlers' `security`
+/// attributes spell it out: the macro takes only a literal).
+pub const SESSION_SCHEME: &str = "session";
+
+/// Adds the session's bearer-token scheme to the document's components.
+struct SessionSecurity;
+
+impl utoipa::Modify for SessionSecurity {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            SESSION_SCHEME,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The opaque token from `POST /v1/auth/sign-in`, as \
+                         `Authorization: Bearer TOKEN`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document of this service, built once.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(<ApiDoc as utoipa::OpenApi>::openapi)
+}
+
+/// The OpenAPI document of this API.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "service",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document", body = Object,
+         content_type = "application/json"),
+    )
+)]
+async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(openapi())
 }
 
 /// An error answer, rendered as problem details.
@@ -200,6 +330,15 @@ fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Whether the service is up, and the protocol version it speaks.
+#[utoipa::path(
+    get,
+    path = "/v1/health",
+    tag = "service",
+    responses(
+        (status = 200, description = "The service is up", body = Health),
+    )
+)]
 async fn health() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
@@ -207,6 +346,30 @@ async fn health() -> Json<Health> {
     })
 }
 
+/// Signs in with email and password; answers a session's bearer token.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/sign-in",
+    tag = "auth",
+    params(
+        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
+    ),
+    request_body(content = SignInRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in: the session's token, the user and the practice",
+         body = SignInResponse),
+        (status = 400, description = "A malformed request (`bad_request`), or a protocol \
+         version this service does not speak (`incompatible_protocol`)",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The email or password is not right \
+         (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-ins at once (`rate_limited`)",
+         body = Problem, content_type = "application/problem+json",
+         headers(("retry-after" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn sign_in(
     State(state): State<AppState>,
     connection: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -342,13 +505,41 @@ async fn sign_in(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// The change feed's query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ChangesQuery {
+    /// The cursor: changes with a greater `seq` are returned.
     #[serde(default)]
+    #[param(minimum = 0, default = 0)]
     after: i64,
+    /// The most changes to return (at most `MAX_PAGE_SIZE`, 5000).
+    #[param(minimum = 1, maximum = 5000, default = 500)]
     limit: Option<u32>,
 }
 
+/// The practice's changes after a cursor, in `seq` order: a record's latest state, or a
+/// tombstone.
+#[utoipa::path(
+    get,
+    path = "/v1/sync/changes",
+    tag = "sync",
+    params(
+        ChangesQuery,
+        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
+    ),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "A page of changes", body = ChangesPage),
+        (status = 400, description = "A malformed query (`bad_request`), or a protocol \
+         version this service does not speak (`incompatible_protocol`)",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid session (`unauthenticated`)",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn changes(
     principal: Principal,
     State(state): State<AppState>,
@@ -372,7 +563,7 @@ async fn changes(
 }
 
 /// The verifier's answer on the wire.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 enum AuditVerification {
     Intact {
@@ -388,6 +579,28 @@ enum AuditVerification {
 /// Checks the whole audit chain: `intact` with the number of entries, or `broken` at the
 /// first entry that fails. Any member may ask until roles exist; the answer names no
 /// entry's contents.
+#[utoipa::path(
+    get,
+    path = "/v1/audit/verify",
+    tag = "audit",
+    params(
+        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
+    ),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The verdict: `intact`, or `broken` at an entry",
+         body = AuditVerification),
+        (status = 400, description = "A protocol version this service does not speak \
+         (`incompatible_protocol`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid session (`unauthenticated`)",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "A verification is under way already (`rate_limited`)",
+         body = Problem, content_type = "application/problem+json",
+         headers(("retry-after" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn verify_audit(
     _principal: Principal,
     State(state): State<AppState>,

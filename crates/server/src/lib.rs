@@ -3,11 +3,14 @@
 //! [`start`] runs a server in-process (the binary and the tests both use it): it makes the
 //! development certificate on first start, opens the store (the embedded SQLite file by
 //! default, or PostgreSQL, see [`StoreConfig`]), optionally seeds the demo practice, and
-//! serves `/v1` over TLS only.
+//! serves `/v1` over TLS only. The binary's operator commands (create a practice or a member,
+//! seed benchmark data, verify the audit log) open the store with [`open_existing_store`]
+//! and do their work in [`operator`].
 
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod operator;
 pub mod seed;
 pub mod store;
 pub mod tls;
@@ -137,6 +140,27 @@ pub async fn open_existing_store(
     })
 }
 
+/// Opens the store, creating it if it is not there yet: the data directory and `server.db`
+/// (owner-only) for SQLite; PostgreSQL is reached by its URL. Migrations are applied.
+pub async fn open_store(
+    data_dir: &std::path::Path,
+    store: StoreConfig,
+) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match store {
+        StoreConfig::Sqlite => {
+            create_private_dir(data_dir)?;
+            let db = data_dir.join("server.db");
+            create_private_file(&db)?;
+            Arc::new(SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?)
+        }
+        StoreConfig::Postgres { url } => Arc::new(
+            PostgresStore::open(&url)
+                .await
+                .context("opening the PostgreSQL store")?,
+        ),
+    })
+}
+
 /// Starts a server on the SQLite store and returns once it is listening.
 pub async fn start(opts: ServeOptions) -> anyhow::Result<RunningServer> {
     start_with_store(opts, StoreConfig::Sqlite).await
@@ -152,18 +176,7 @@ pub async fn start_with_store(
     let tls_paths = TlsPaths::in_dir(&opts.data_dir);
     tls::ensure_dev_certificate(&tls_paths)?;
     let config = tls::server_config(&tls_paths)?;
-    let store: Arc<dyn Store> = match store {
-        StoreConfig::Sqlite => {
-            let db = opts.data_dir.join("server.db");
-            create_private_file(&db)?;
-            Arc::new(SqliteStore::open(&db)?)
-        }
-        StoreConfig::Postgres { url } => Arc::new(
-            PostgresStore::open(&url)
-                .await
-                .context("opening the PostgreSQL store")?,
-        ),
-    };
+    let store = open_store(&opts.data_dir, store).await?;
     if opts.seed_demo {
         seed::seed_demo(store.as_ref()).await?;
     }

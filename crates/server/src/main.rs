@@ -1,4 +1,5 @@
-//! `strongroom-server`: the hosted service and its operator commands.
+//! `strongroom-server`: the hosted service and its operator commands (create a practice,
+//! create a member, seed benchmark data, verify the audit log).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use strongroom_server::audit::Verdict;
-use strongroom_server::{ServeOptions, StoreConfig, seed};
+use strongroom_server::{ServeOptions, StoreConfig, operator, seed};
+use uuid::Uuid;
 
 #[derive(Parser)]
 #[command(
@@ -41,6 +43,42 @@ enum Command {
         #[arg(long, env = "STRONGROOM_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
     },
+    /// Create a practice; prints its id.
+    CreatePractice {
+        /// The practice's name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Create a member of a practice; prints the member's id. The password is read from
+    /// standard input (one line, 12 to 1024 characters), never from the command line.
+    CreateMember {
+        /// The practice's id.
+        #[arg(long)]
+        practice: Uuid,
+        /// The member's email, which signs them in.
+        #[arg(long)]
+        email: String,
+        /// The member's name as shown.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Create a benchmark practice with a member (prints the email and a generated
+    /// password) and generated matters.
+    Seed {
+        /// How many matters, 1 to 100000.
+        #[arg(long, default_value_t = 1000)]
+        matters: u32,
+        /// Related records (contacts, notes, tasks, ...): not yet, the server stores only
+        /// matters.
+        #[arg(long)]
+        related: Option<u64>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Verify the audit log's hash chain: prints "intact (N entries)" and exits 0, or
     /// "broken at entry ID: reason" and exits 1 (2 if it could not be checked).
     VerifyAudit {
@@ -55,6 +93,107 @@ enum Command {
         #[arg(long, env = "STRONGROOM_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
     },
+}
+
+/// Where an operator command finds the store.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// The server's data directory, which holds `server.db` when the store is SQLite.
+    #[arg(
+        long,
+        env = "STRONGROOM_SERVER_DATA",
+        default_value = ".strongroom-server"
+    )]
+    data_dir: PathBuf,
+    /// The PostgreSQL database the server keeps its data in, if not SQLite.
+    #[arg(long, env = "STRONGROOM_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+/// Reads one line of standard input: the password, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Read};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password (12 to 1024 characters; it will be shown as you type): ");
+    }
+    // Enough for the longest password allowed in four-byte characters, and its line ending.
+    let limit = (operator::MAX_PASSWORD_CHARS as u64 + 1) * 4 + 2;
+    let mut line = Vec::new();
+    stdin
+        .lock()
+        .take(limit)
+        .read_until(b'\n', &mut line)
+        .context("reading the password from standard input")?;
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+    }
+    let password = String::from_utf8(line)
+        .map_err(|_| anyhow::anyhow!("the password on standard input is not UTF-8"))?;
+    if password.is_empty() {
+        anyhow::bail!("no password on standard input (give it as one line)");
+    }
+    Ok(password)
+}
+
+/// Runs an operator command: its error is printed and ends the process with status 1.
+async fn operate(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::CreatePractice { name, store } => {
+            // Refuse a bad name before creating a store.
+            operator::check_practice_name(&name)?;
+            let store =
+                strongroom_server::open_store(&store.data_dir, store_config(store.database_url))
+                    .await?;
+            let id = operator::create_practice(store.as_ref(), &name).await?;
+            println!("{}", id.0);
+        }
+        Command::CreateMember {
+            practice,
+            email,
+            name,
+            store,
+        } => {
+            let password = read_password()?;
+            operator::check_password(&password)?;
+            let store = strongroom_server::open_existing_store(
+                &store.data_dir,
+                store_config(store.database_url),
+            )
+            .await?;
+            let id =
+                operator::create_member(store.as_ref(), practice, &email, &name, password).await?;
+            println!("{}", id.0);
+        }
+        Command::Seed {
+            matters,
+            related,
+            store,
+        } => {
+            if related.is_some_and(|n| n != 0) {
+                anyhow::bail!("--related: only matters can be seeded until the records API exists");
+            }
+            if matters == 0 || matters > operator::MAX_SEED_MATTERS {
+                anyhow::bail!("--matters must be 1 to {}", operator::MAX_SEED_MATTERS);
+            }
+            let store =
+                strongroom_server::open_store(&store.data_dir, store_config(store.database_url))
+                    .await?;
+            let seeded = operator::seed_benchmark(store.as_ref(), matters, |done, total| {
+                eprintln!("seeded {done} of {total} matters");
+            })
+            .await?;
+            println!("practice: {} ({})", seeded.practice_name, seeded.practice.0);
+            println!("email: {}", seeded.email);
+            println!("password: {}", seeded.password);
+            println!("matters: {}", seeded.matters);
+        }
+        Command::Serve { .. } | Command::VerifyAudit { .. } => {}
+    }
+    Ok(())
 }
 
 fn store_config(database_url: Option<String>) -> StoreConfig {
@@ -79,6 +218,14 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
+        command @ (Command::CreatePractice { .. }
+        | Command::CreateMember { .. }
+        | Command::Seed { .. }) => {
+            if let Err(e) = operate(command).await {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
+        }
         Command::Serve {
             data_dir,
             listen,

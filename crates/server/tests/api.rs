@@ -2,7 +2,8 @@
 //! isolation, hostile input and the audit log (what it records, its verifier, tampering
 //! with it past the store, concurrent appends), each against both stores (SQLite and
 //! PostgreSQL), plus the stores' own semantics and PostgreSQL's ordering of concurrent
-//! writers.
+//! writers. Also the operator commands (the built binary, on both stores) and the OpenAPI
+//! document against the router's own table of routes.
 //!
 //! The PostgreSQL variants use the database at `STRONGROOM_TEST_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), each test in a fresh schema of its own that
@@ -64,6 +65,9 @@ on_both_stores!(
     a_deleted_last_audit_entry_is_found,
     swapped_audit_entries_are_found,
     concurrent_appends_keep_one_intact_chain,
+    put_matters_takes_a_block_of_seqs_in_slice_order,
+    operator_commands_create_a_practice_and_a_member_who_can_sign_in,
+    seed_makes_a_practice_whose_feed_has_every_matter_in_order,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1349,6 +1353,428 @@ async fn concurrent_appends_keep_one_intact_chain(backend: Backend) {
             }
         );
     }
+    f.server.stop().await;
+}
+
+// ---- Batch writes and the operator commands ----
+
+/// `put_matters` takes one block of numbers after what the practice had, in slice order,
+/// bumps the version of a matter it rewrites, and writes nothing for an unknown practice.
+async fn put_matters_takes_a_block_of_seqs_in_slice_order(backend: Backend) {
+    use strongroom_server::store::PracticeId;
+    let f = Fixture::new(backend).await;
+    let store = f.server.store.clone();
+    let p = store.create_practice("Batch & Co").await.unwrap();
+    let first = sample_matter("B-0");
+    assert_eq!(store.put_matter(p, &first).await.unwrap(), 1);
+    assert_eq!(store.put_matters(p, &[]).await.unwrap(), Vec::<i64>::new());
+    let mut again = first.clone();
+    again.title = "Renamed".into();
+    let batch = vec![sample_matter("B-1"), again.clone(), sample_matter("B-3")];
+    assert_eq!(store.put_matters(p, &batch).await.unwrap(), vec![2, 3, 4]);
+    let page = store.changes_after(p, 0, 100).await.unwrap();
+    let got: Vec<(i64, i64, String)> = page
+        .changes
+        .iter()
+        .map(|c| match &c.record {
+            ChangeRecord::Matter { matter } => (c.seq, c.version, matter.title.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, 1, "Matter B-1".to_owned()),
+            (3, 2, "Renamed".to_owned()),
+            (4, 1, "Matter B-3".to_owned()),
+        ]
+    );
+    // The next single write follows the block.
+    assert_eq!(store.put_matter(p, &sample_matter("B-5")).await.unwrap(), 5);
+    let nowhere = PracticeId(Uuid::new_v4());
+    assert!(matches!(
+        store.put_matters(nowhere, &batch).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        store
+            .changes_after(nowhere, 0, 10)
+            .await
+            .unwrap()
+            .changes
+            .is_empty()
+    );
+    f.server.stop().await;
+}
+
+/// What a run of the server binary gave: exit code, stdout, stderr.
+struct CliRun {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Fixture {
+    /// Runs `strongroom-server ARGS` on this fixture's store, with `stdin` as its input.
+    async fn cli(&self, args: &[&str], stdin: &str) -> CliRun {
+        use tokio::io::AsyncWriteExt;
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_strongroom-server"));
+        cmd.args(args)
+            .arg("--data-dir")
+            .arg(self._dir.path())
+            .env_remove("STRONGROOM_DATABASE_URL")
+            .env_remove("STRONGROOM_SERVER_DATA")
+            .env("RUST_LOG", "off")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(pg) = &self.pg {
+            cmd.arg("--database-url").arg(&pg.url);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        // The command may refuse before reading; a closed pipe is not this test's failure.
+        let _ = input.write_all(stdin.as_bytes()).await;
+        drop(input);
+        let out = child.wait_with_output().await.unwrap();
+        CliRun {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        }
+    }
+}
+
+/// `create-practice` and `create-member` (password on stdin) make a member who signs in
+/// over TLS; a taken email, a short password and an unknown practice are refused with
+/// exit code 1, a clear message, and nothing written.
+async fn operator_commands_create_a_practice_and_a_member_who_can_sign_in(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let store = f.server.store.clone();
+    let run = f
+        .cli(&["create-practice", "--name", "Quayside Legal"], "")
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let practice: Uuid = run.stdout.parse().unwrap();
+    let practice_id = strongroom_server::store::PracticeId(practice);
+    assert_eq!(
+        store.practice(practice_id).await.unwrap().name,
+        "Quayside Legal"
+    );
+
+    let password = "a long enough passphrase, with spaces ";
+    let member = |email: &'static str| {
+        [
+            "create-member",
+            "--practice",
+            &practice.to_string(),
+            "--email",
+            email,
+            "--name",
+            "Tui Fletcher",
+        ]
+        .map(str::to_owned)
+    };
+    let args = member("tui@quayside.example");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = f.cli(&args, &format!("{password}\r\n")).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let user: Uuid = run.stdout.parse().unwrap();
+    assert!(!run.stdout.contains(password) && !run.stderr.contains(password));
+
+    let resp = f.sign_in("tui@quayside.example", password).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["user"]["id"], user.to_string());
+    assert_eq!(body["practice"]["id"], practice.to_string());
+    assert_eq!(body["practice"]["name"], "Quayside Legal");
+    let stored = store
+        .user_by_email("tui@quayside.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.password_hash.starts_with("$argon2id$"));
+
+    // The same email in other case: refused, and the member keeps their password.
+    let args = member("TUI@quayside.example");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = f.cli(&args, "another long password\n").await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("exists already"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let after = store
+        .user_by_email("tui@quayside.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (after.id, after.password_hash),
+        (stored.id, stored.password_hash)
+    );
+    assert_eq!(
+        f.sign_in("tui@quayside.example", "another long password")
+            .await
+            .status(),
+        401
+    );
+
+    // Too short (11 characters), or none at all: refused, no member.
+    let args = member("new@quayside.example");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    for input in ["eleven-char\n", "", "\n"] {
+        let run = f.cli(&args, input).await;
+        assert_eq!(run.code, 1, "{input:?}");
+        assert!(run.stderr.contains("password"), "{}", run.stderr);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+    assert!(
+        f.cli(&args, "eleven-char\n")
+            .await
+            .stderr
+            .contains("12 to 1024 characters")
+    );
+    assert!(
+        store
+            .user_by_email("new@quayside.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // An unknown practice.
+    let run = f
+        .cli(
+            &[
+                "create-member",
+                "--practice",
+                &Uuid::new_v4().to_string(),
+                "--email",
+                "new@quayside.example",
+                "--name",
+                "N",
+            ],
+            "a long enough passphrase\n",
+        )
+        .await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no practice"), "{}", run.stderr);
+    assert!(
+        store
+            .user_by_email("new@quayside.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    f.server.stop().await;
+}
+
+/// `seed --matters 2500` makes a practice whose member signs in with the printed
+/// password and pulls exactly 2500 matters, numbered 1..=2500 in order; progress is
+/// counted on stderr. `--related` is refused until the records API exists.
+async fn seed_makes_a_practice_whose_feed_has_every_matter_in_order(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let run = f
+        .cli(&["seed", "--matters", "5", "--related", "10"], "")
+        .await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("only matters can be seeded until the records API exists"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    let run = f.cli(&["seed", "--matters", "100001"], "").await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("1 to 100000"), "{}", run.stderr);
+
+    let run = f.cli(&["seed", "--matters", "2500"], "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("seeded 1000 of 2500 matters")
+            && run.stderr.ends_with("seeded 2500 of 2500 matters"),
+        "{}",
+        run.stderr
+    );
+    let field = |name: &str| {
+        run.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} in {}", run.stdout))
+            .trim()
+            .to_owned()
+    };
+    let (email, password) = (field("email:"), field("password:"));
+    assert!(field("practice:").starts_with("Benchmark practice "));
+    let token = f.token(&email, &password).await;
+    let mut seqs = Vec::new();
+    let mut numbers = std::collections::BTreeSet::new();
+    let mut cursor = 0;
+    loop {
+        let page: ChangesPage = f
+            .changes(&token, &format!("?after={cursor}&limit=1000"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        for c in &page.changes {
+            let ChangeRecord::Matter { matter } = &c.record else {
+                panic!("only matters were seeded: {c:?}")
+            };
+            assert!(!matter.title.is_empty() && !matter.client_name.is_empty());
+            numbers.insert(matter.number.clone());
+            seqs.push(c.seq);
+        }
+        cursor = page.cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(seqs.len(), 2500);
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "seqs strictly increase"
+    );
+    assert_eq!(seqs, (1..=2500).collect::<Vec<i64>>());
+    assert_eq!(numbers.len(), 2500, "every matter has its own number");
+    // The demo practice sees none of it.
+    let demo = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let page: ChangesPage = f
+        .changes(&demo, "?after=0&limit=5000")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.changes.len(), seed::demo_matters().len());
+    f.server.stop().await;
+}
+
+// ---- The OpenAPI document ----
+
+/// `/v1/openapi.json` is an OpenAPI 3 document that names exactly the routes the router
+/// serves (from its table, `api::served_routes`); each documented operation is answered
+/// (never 404 or 405), a session is documented exactly where one is demanded, problems are
+/// `application/problem+json`, and the tagged change record has one variant per kind.
+#[tokio::test]
+async fn the_openapi_document_covers_every_route() {
+    use std::collections::BTreeSet;
+    use strongroom_protocol::RecordKind;
+    use strongroom_server::api;
+    let f = Fixture::new(Backend::Sqlite).await;
+    let resp = f.http.get(f.url("/v1/openapi.json")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let doc: Value = resp.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (key, op) in item.as_object().unwrap() {
+            if METHODS.contains(&key.as_str()) {
+                documented.push((key.clone(), path.clone(), op.clone()));
+            }
+        }
+    }
+    let documented_routes: BTreeSet<(String, String)> = documented
+        .iter()
+        .map(|(m, p, _)| (m.clone(), p.clone()))
+        .collect();
+    let served: BTreeSet<(String, String)> = api::served_routes()
+        .into_iter()
+        .map(|(verb, path)| (verb.as_str().to_owned(), path.to_owned()))
+        .collect();
+    assert!(served.len() >= 5, "{served:?}");
+    assert_eq!(documented_routes, served);
+
+    let scheme = &doc["components"]["securitySchemes"]["session"];
+    assert_eq!(
+        (&scheme["type"], &scheme["scheme"]),
+        (&json!("http"), &json!("bearer"))
+    );
+    for (method, path, op) in &documented {
+        let req = match method.as_str() {
+            "get" => f.http.get(f.url(path)),
+            "post" => f
+                .http
+                .post(f.url(path))
+                .header("content-type", "application/json")
+                .body("{}"),
+            other => panic!("no request for {other}"),
+        };
+        let status = req.send().await.unwrap().status().as_u16();
+        assert!(
+            status != 404 && status != 405,
+            "{method} {path} answered {status}"
+        );
+        let secured = op["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|r| r.get("session").is_some()));
+        assert_eq!(
+            status == 401,
+            secured,
+            "{method} {path}: answered {status} without a session, documented secured: {secured}"
+        );
+        let responses = op["responses"].as_object().unwrap();
+        assert!(responses.contains_key("200"), "{method} {path}");
+        for (code, r) in responses {
+            if code.starts_with('4') || code.starts_with('5') {
+                assert_eq!(
+                    r["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{method} {path} {code}"
+                );
+            }
+        }
+    }
+
+    // The internally tagged record: one variant per kind, each requiring its `kind`.
+    let schemas = &doc["components"]["schemas"];
+    let mut kinds = BTreeSet::new();
+    for variant in schemas["ChangeRecord"]["oneOf"].as_array().unwrap() {
+        assert!(
+            variant["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("kind"))
+        );
+        let tag = variant["properties"]["kind"]["enum"].as_array().unwrap();
+        assert_eq!(tag.len(), 1, "{variant}");
+        kinds.insert(tag[0].as_str().unwrap().to_owned());
+    }
+    let expected: BTreeSet<String> = RecordKind::ALL
+        .iter()
+        .map(|k| k.as_str().to_owned())
+        .chain(["deleted".to_owned()])
+        .collect();
+    assert_eq!(kinds, expected);
+    // A change is its numbers and the record, flattened.
+    let change = schemas["Change"]["allOf"].as_array().unwrap();
+    assert!(change.contains(&json!({"$ref": "#/components/schemas/ChangeRecord"})));
+    assert_eq!(
+        schemas["Problem"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<BTreeSet<_>>(),
+        ["code", "detail", "status", "title", "type"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<BTreeSet<_>>()
+            .iter()
+            .collect()
+    );
     f.server.stop().await;
 }
 

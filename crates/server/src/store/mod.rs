@@ -97,6 +97,10 @@ pub trait Store: AuditLog + Send + Sync + 'static {
     ) -> StoreResult<Option<Principal>>;
     /// Creates or replaces a matter; returns the change's sequence number.
     async fn put_matter(&self, practice: PracticeId, matter: &Matter) -> StoreResult<i64>;
+    /// Creates or replaces the given matters in one transaction, taking a block of sequence
+    /// numbers for them in slice order; returns each one's number. An empty slice writes
+    /// nothing.
+    async fn put_matters(&self, practice: PracticeId, matters: &[Matter]) -> StoreResult<Vec<i64>>;
     /// Deletes a matter, leaving a tombstone; returns the change's sequence number.
     async fn delete_matter(&self, practice: PracticeId, id: Uuid) -> StoreResult<i64>;
     /// The practice's changes after `after`, at most `limit`, in `seq` order.

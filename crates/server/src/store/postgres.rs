@@ -200,6 +200,49 @@ async fn migrate(client: &mut Object) -> StoreResult<()> {
     Ok(())
 }
 
+/// Creates or replaces a matter at sequence number `$3`.
+const UPSERT_MATTER: &str = "INSERT INTO matters
+       (practice_id, id, seq, version, deleted, number, title, matter_type, status, client_name,
+        responsible, opened_on, closed_on, description, custom_fields)
+     VALUES ($1, $2, $3, 1, false, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     ON CONFLICT (practice_id, id) DO UPDATE SET
+       seq = excluded.seq, version = matters.version + 1, deleted = false,
+       number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
+       status = excluded.status, client_name = excluded.client_name,
+       responsible = excluded.responsible, opened_on = excluded.opened_on,
+       closed_on = excluded.closed_on, description = excluded.description,
+       custom_fields = excluded.custom_fields";
+
+/// Writes `m` at `seq` inside `tx`.
+async fn upsert_matter(
+    tx: &Transaction<'_>,
+    stmt: &tokio_postgres::Statement,
+    practice: PracticeId,
+    m: &Matter,
+    seq: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        stmt,
+        &[
+            &practice.0,
+            &m.id,
+            &seq,
+            &m.number,
+            &m.title,
+            &m.matter_type,
+            &m.status.as_str(),
+            &m.client_name,
+            &m.responsible,
+            &m.opened_on,
+            &m.closed_on,
+            &m.description,
+            &Json(&m.custom_fields),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Takes the practice's next sequence number inside `tx`; the row lock it takes orders
 /// this practice's writers until `tx` ends.
 async fn next_seq(tx: &Transaction<'_>, practice: PracticeId) -> StoreResult<i64> {
@@ -369,42 +412,39 @@ impl Store for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let seq = next_seq(&tx, practice).await?;
-        let stmt = tx
-            .prepare_cached(
-                "INSERT INTO matters
-                   (practice_id, id, seq, version, deleted, number, title, matter_type, status, client_name,
-                    responsible, opened_on, closed_on, description, custom_fields)
-                 VALUES ($1, $2, $3, 1, false, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                 ON CONFLICT (practice_id, id) DO UPDATE SET
-                   seq = excluded.seq, version = matters.version + 1, deleted = false,
-                   number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
-                   status = excluded.status, client_name = excluded.client_name,
-                   responsible = excluded.responsible, opened_on = excluded.opened_on,
-                   closed_on = excluded.closed_on, description = excluded.description,
-                   custom_fields = excluded.custom_fields",
-            )
-            .await?;
-        tx.execute(
-            &stmt,
-            &[
-                &practice.0,
-                &m.id,
-                &seq,
-                &m.number,
-                &m.title,
-                &m.matter_type,
-                &m.status.as_str(),
-                &m.client_name,
-                &m.responsible,
-                &m.opened_on,
-                &m.closed_on,
-                &m.description,
-                &Json(&m.custom_fields),
-            ],
-        )
-        .await?;
+        let stmt = tx.prepare_cached(UPSERT_MATTER).await?;
+        upsert_matter(&tx, &stmt, practice, m, seq).await?;
         tx.commit().await?;
         Ok(seq)
+    }
+
+    async fn put_matters(&self, practice: PracticeId, matters: &[Matter]) -> StoreResult<Vec<i64>> {
+        if matters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let count = i64::try_from(matters.len())
+            .map_err(|_| StoreError::Database("too many matters in one batch".into()))?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // The block `last + 1 ..= last + count`; the row lock orders this practice's writers
+        // until commit, as for one write.
+        let last: i64 = tx
+            .query_opt(
+                "UPDATE practices SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq",
+                &[&practice.0, &count],
+            )
+            .await?
+            .map(|r| r.get(0))
+            .ok_or(StoreError::NotFound)?;
+        let first = last - count + 1;
+        let stmt = tx.prepare_cached(UPSERT_MATTER).await?;
+        let mut seqs = Vec::with_capacity(matters.len());
+        for (m, seq) in matters.iter().zip(first..) {
+            upsert_matter(&tx, &stmt, practice, m, seq).await?;
+            seqs.push(seq);
+        }
+        tx.commit().await?;
+        Ok(seqs)
     }
 
     async fn delete_matter(&self, practice: PracticeId, id: Uuid) -> StoreResult<i64> {

@@ -87,6 +87,19 @@ fn parse_uuid(s: &str) -> rusqlite::Result<Uuid> {
     })
 }
 
+/// Creates or replaces a matter at sequence number `?3`.
+const UPSERT_MATTER: &str = "INSERT INTO matters
+       (practice_id, id, seq, version, deleted, number, title, matter_type, status, client_name,
+        responsible, opened_on, closed_on, description, custom_fields)
+     VALUES (?1, ?2, ?3, 1, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+     ON CONFLICT (practice_id, id) DO UPDATE SET
+       seq = excluded.seq, version = matters.version + 1, deleted = 0,
+       number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
+       status = excluded.status, client_name = excluded.client_name,
+       responsible = excluded.responsible, opened_on = excluded.opened_on,
+       closed_on = excluded.closed_on, description = excluded.description,
+       custom_fields = excluded.custom_fields";
+
 /// Takes the practice's next sequence number inside `tx`.
 fn next_seq(tx: &rusqlite::Transaction<'_>, practice: PracticeId) -> StoreResult<i64> {
     tx.query_row(
@@ -234,17 +247,7 @@ impl Store for SqliteStore {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let seq = next_seq(&tx, practice)?;
             tx.execute(
-                "INSERT INTO matters
-                   (practice_id, id, seq, version, deleted, number, title, matter_type, status, client_name,
-                    responsible, opened_on, closed_on, description, custom_fields)
-                 VALUES (?1, ?2, ?3, 1, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                 ON CONFLICT (practice_id, id) DO UPDATE SET
-                   seq = excluded.seq, version = matters.version + 1, deleted = 0,
-                   number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
-                   status = excluded.status, client_name = excluded.client_name,
-                   responsible = excluded.responsible, opened_on = excluded.opened_on,
-                   closed_on = excluded.closed_on, description = excluded.description,
-                   custom_fields = excluded.custom_fields",
+                UPSERT_MATTER,
                 params![
                     practice.0.to_string(),
                     m.id.to_string(),
@@ -263,6 +266,60 @@ impl Store for SqliteStore {
             )?;
             tx.commit()?;
             Ok(seq)
+        })
+        .await
+    }
+
+    async fn put_matters(&self, practice: PracticeId, matters: &[Matter]) -> StoreResult<Vec<i64>> {
+        if matters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = matters
+            .iter()
+            .map(|m| {
+                serde_json::to_string(&m.custom_fields)
+                    .map(|custom| (m.clone(), custom))
+                    .map_err(|e| StoreError::Database(e.to_string()))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let count = i64::try_from(rows.len())
+            .map_err(|_| StoreError::Database("too many matters in one batch".into()))?;
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // The block `last + 1 ..= last + count`, taken under the write lock.
+            let last: i64 = tx
+                .query_row(
+                    "UPDATE practices SET last_seq = last_seq + ?2 WHERE id = ?1 RETURNING last_seq",
+                    params![practice.0.to_string(), count],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or(StoreError::NotFound)?;
+            let first = last - count + 1;
+            let mut seqs = Vec::with_capacity(rows.len());
+            {
+                let mut stmt = tx.prepare_cached(UPSERT_MATTER)?;
+                for ((m, custom), seq) in rows.into_iter().zip(first..) {
+                    stmt.execute(params![
+                        practice.0.to_string(),
+                        m.id.to_string(),
+                        seq,
+                        m.number,
+                        m.title,
+                        m.matter_type,
+                        m.status.as_str(),
+                        m.client_name,
+                        m.responsible,
+                        m.opened_on,
+                        m.closed_on,
+                        m.description,
+                        custom
+                    ])?;
+                    seqs.push(seq);
+                }
+            }
+            tx.commit()?;
+            Ok(seqs)
         })
         .await
     }

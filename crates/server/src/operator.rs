@@ -1,0 +1,437 @@
+//! The operator commands' work, apart from the command line: creating a practice, creating
+//! a member, and seeding a benchmark practice with generated matters. `main.rs` reads the
+//! arguments and standard input and prints the answers; every refusal here is an error with
+//! a message meant for the operator, raised before anything is written.
+
+use anyhow::Context;
+use base64::Engine;
+use rand::{Rng, SeedableRng, TryRngCore};
+use strongroom_protocol::{Matter, MatterStatus};
+use uuid::Uuid;
+
+use crate::auth;
+use crate::store::{PracticeId, Store, StoreError, UserId};
+
+/// A member's password, in characters: at least this many ...
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// ... and at most this many (sign-in refuses longer ones).
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+/// The most matters `seed` makes.
+pub const MAX_SEED_MATTERS: u32 = 100_000;
+/// Matters written per transaction by `seed`.
+pub const SEED_BATCH: usize = 1000;
+/// The generator's seed: the same text every run.
+pub const SEED_RNG: u64 = 0x5354_524f_4e47;
+
+/// A practice's or member's name: trimmed, 1 to 200 characters.
+fn checked_name(what: &str, name: &str) -> anyhow::Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        anyhow::bail!("the {what} name must be 1 to 200 characters");
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks a practice's name; answers it trimmed.
+pub fn check_practice_name(name: &str) -> anyhow::Result<String> {
+    checked_name("practice", name)
+}
+
+/// Creates a practice.
+pub async fn create_practice(store: &dyn Store, name: &str) -> anyhow::Result<PracticeId> {
+    let name = check_practice_name(name)?;
+    store
+        .create_practice(&name)
+        .await
+        .context("creating the practice")
+}
+
+/// Checks a new member's password: [`MIN_PASSWORD_CHARS`] to [`MAX_PASSWORD_CHARS`]
+/// characters.
+pub fn check_password(password: &str) -> anyhow::Result<()> {
+    let n = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
+        anyhow::bail!(
+            "the password must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters \
+             (it has {n})"
+        );
+    }
+    Ok(())
+}
+
+/// Creates a member of `practice` with a password hashed by Argon2id. Refuses a bad
+/// email, name or password, an unknown practice, and an email in use (in any practice),
+/// before writing anything.
+pub async fn create_member(
+    store: &dyn Store,
+    practice: Uuid,
+    email: &str,
+    name: &str,
+    password: String,
+) -> anyhow::Result<UserId> {
+    let email = email.trim();
+    if email.is_empty() || email.chars().count() > 254 || !email.contains('@') {
+        anyhow::bail!("the email must be an address of at most 254 characters");
+    }
+    let name = checked_name("member's", name)?;
+    check_password(&password)?;
+    let practice = PracticeId(practice);
+    match store.practice(practice).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => anyhow::bail!("there is no practice {}", practice.0),
+        Err(e) => return Err(e).context("reading the practice"),
+    }
+    let taken = || anyhow::anyhow!("a member with the email {email} exists already");
+    if store
+        .user_by_email(email)
+        .await
+        .context("looking the email up")?
+        .is_some()
+    {
+        return Err(taken());
+    }
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .context("hashing the password")??;
+    match store.create_user(practice, email, &name, &hash).await {
+        Ok(id) => Ok(id),
+        // Someone took the email in the meantime.
+        Err(StoreError::Conflict(_)) => Err(taken()),
+        Err(e) => Err(e).context("creating the member"),
+    }
+}
+
+/// What `seed` made.
+#[derive(Debug, Clone)]
+pub struct BenchmarkSeed {
+    pub practice: PracticeId,
+    pub practice_name: String,
+    pub email: String,
+    pub password: String,
+    pub matters: u32,
+}
+
+/// Creates a practice "Benchmark practice <time>" with one member (a generated password)
+/// and `matters` generated matters, [`SEED_BATCH`] to a transaction; `progress` hears
+/// (done, total) after each batch.
+pub async fn seed_benchmark(
+    store: &dyn Store,
+    matters: u32,
+    mut progress: impl FnMut(u32, u32),
+) -> anyhow::Result<BenchmarkSeed> {
+    if matters == 0 || matters > MAX_SEED_MATTERS {
+        anyhow::bail!("--matters must be 1 to {MAX_SEED_MATTERS}");
+    }
+    let stamp = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    let practice_name = ["Benchmark practice ", &stamp].concat();
+    let practice = store
+        .create_practice(&practice_name)
+        .await
+        .context("creating the practice")?;
+    let simple = practice.0.simple().to_string();
+    let email = [
+        "bench-",
+        simple.get(..12).unwrap_or(&simple),
+        "@benchmark.example",
+    ]
+    .concat();
+    let password = generated_password()?;
+    let for_hash = password.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&for_hash))
+        .await
+        .context("hashing the password")??;
+    store
+        .create_user(practice, &email, "Benchmark User", &hash)
+        .await
+        .context("creating the member")?;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(SEED_RNG);
+    let mut done = 0u32;
+    while done < matters {
+        let n = (matters - done).min(SEED_BATCH as u32);
+        let batch: Vec<Matter> = (done..done + n)
+            .map(|i| benchmark_matter(&mut rng, i))
+            .collect();
+        store
+            .put_matters(practice, &batch)
+            .await
+            .with_context(|| format!("writing matters {} to {}", done + 1, done + n))?;
+        done += n;
+        progress(done, matters);
+    }
+    Ok(BenchmarkSeed {
+        practice,
+        practice_name,
+        email,
+        password,
+        matters,
+    })
+}
+
+/// A password of 24 characters from the OS's randomness (144 bits, base64url).
+fn generated_password() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 18];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut bytes)
+        .context("no randomness available")?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+const GIVEN: &[&str] = &[
+    "Aroha", "Chinedu", "Ingrid", "Sophie", "Hemi", "Elena", "Priya", "Daniel", "Mei-Lin",
+    "Tomasz", "Fatima", "Liam", "Ngaio", "Rahul", "Olivia", "Kwame", "Anneke", "Mateo", "Yuki",
+    "Siobhan", "Arjun", "Leilani", "Henrik", "Amara", "Callum", "Zara", "Nikolai", "Tui",
+];
+const FAMILY: &[&str] = &[
+    "Okafor",
+    "Lindqvist",
+    "Nowak",
+    "Delacroix",
+    "Walker",
+    "Vasquez",
+    "Raman",
+    "Achterberg",
+    "Cho",
+    "Kowalski",
+    "Haddad",
+    "O'Brien",
+    "Te Rangi",
+    "Sharma",
+    "Fletcher",
+    "Mensah",
+    "de Vries",
+    "Rossi",
+    "Tanaka",
+    "Gallagher",
+    "Patel",
+    "Kahananui",
+    "Berg",
+    "Adeyemi",
+];
+const COMPANY: &[&str] = &[
+    "Coastal Freight",
+    "Brightwater Hospitality",
+    "Kestrel Robotics",
+    "Southern Cross Timber",
+    "Harbourside Dental",
+    "Ironbark Civil",
+    "Tidewater Logistics",
+    "Greenfield Organics",
+    "Meridian Software",
+    "Bluegum Aged Care",
+    "Pinnacle Mining Services",
+    "Wattle Creek Wines",
+];
+const STREETS: &[&str] = &[
+    "Wattle Grove",
+    "Harbour Road",
+    "Marine Parade",
+    "Station Street",
+    "Kauri Lane",
+    "Beaufort Street",
+    "Hillcrest Avenue",
+    "Ocean View Drive",
+    "Mill Lane",
+    "Quarry Road",
+];
+const SUBURBS: &[&str] = &[
+    "Fremantle",
+    "Ponsonby",
+    "Newtown",
+    "Subiaco",
+    "Karori",
+    "Fitzroy",
+    "Devonport",
+    "Glebe",
+];
+const LAWYERS: &[&str] = &[
+    "Priya Raman",
+    "Daniel Achterberg",
+    "Mei-Lin Cho",
+    "Tomasz Kowalski",
+    "Fatima Haddad",
+    "Callum Gallagher",
+    "Ngaio Te Rangi",
+];
+const COURTS: &[&str] = &["FCA", "NSWSC", "VSC", "HCNZ", "FCFCOA", "WADC"];
+const SENTENCES: &[&str] = &[
+    "Client instructs that the matter is urgent.",
+    "Initial conference held; costs agreement signed.",
+    "Awaiting documents from the other side.",
+    "Counsel's opinion sought on limitation.",
+    "Settlement conference listed for next month.",
+    "Client prefers a negotiated outcome if possible.",
+    "Searches ordered and received.",
+    "Conflict check completed; no conflicts found.",
+    "Trust money received on account of costs.",
+    "Letter of demand sent; response due in 14 days.",
+    "Mediation proposed by the other side.",
+    "File reviewed by supervising partner.",
+];
+
+/// One generated matter, the `index`th (from 0), with a fresh id and text from `rng`.
+pub fn benchmark_matter(rng: &mut impl Rng, index: u32) -> Matter {
+    let mut pick = |list: &[&'static str]| -> &'static str {
+        list.get(rng.random_range(0..list.len().max(1)))
+            .copied()
+            .unwrap_or("")
+    };
+    let person = |g: &str, f: &str| [g, " ", f].concat();
+    let client_person = person(pick(GIVEN), pick(FAMILY));
+    let other_person = person(pick(GIVEN), pick(FAMILY));
+    let company = [pick(COMPANY), " Pty Ltd"].concat();
+    let street = pick(STREETS);
+    let suburb = pick(SUBURBS);
+    let responsible = pick(LAWYERS).to_owned();
+    let court = pick(COURTS);
+    let year: i32 = rng.random_range(2018..=2026);
+    let month: u32 = rng.random_range(1..=12);
+    let day: u32 = rng.random_range(1..=28);
+    let kind = rng.random_range(0..8u32);
+    let house = rng.random_range(1..=240u32);
+    let (matter_type, title, client) = match kind {
+        0 => (
+            "Probate",
+            format!("Estate of {other_person}: grant of probate"),
+            client_person,
+        ),
+        1 => (
+            "Litigation",
+            format!("{client_person} v {company}"),
+            client_person.clone(),
+        ),
+        2 => (
+            "Conveyancing",
+            format!("Purchase of {house} {street}, {suburb}"),
+            client_person,
+        ),
+        3 => (
+            "Commercial lease",
+            format!("{company} lease renewal, {street}"),
+            company.clone(),
+        ),
+        4 => (
+            "Family",
+            format!("{client_person}: parenting arrangements"),
+            client_person,
+        ),
+        5 => (
+            "Corporate",
+            format!("{company} share sale"),
+            company.clone(),
+        ),
+        6 => (
+            "Employment",
+            format!("{client_person} unfair dismissal claim"),
+            client_person,
+        ),
+        _ => (
+            "Wills and estates",
+            format!("{client_person}: wills and enduring powers of attorney"),
+            client_person,
+        ),
+    };
+    let roll = rng.random_range(0..10u32);
+    let status = match roll {
+        0..=6 => MatterStatus::Open,
+        7 => MatterStatus::OnHold,
+        _ => MatterStatus::Closed,
+    };
+    let closed_on = (status == MatterStatus::Closed).then(|| {
+        let months = (year * 12 + month as i32 - 1) + rng.random_range(1..=18);
+        let d: u32 = rng.random_range(1..=28);
+        format!("{:04}-{:02}-{d:02}", months / 12, months % 12 + 1)
+    });
+    let sentences = rng.random_range(1..=4usize);
+    let description = (0..sentences)
+        .map(|_| {
+            SENTENCES
+                .get(rng.random_range(0..SENTENCES.len()))
+                .copied()
+                .unwrap_or("")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut custom_fields = std::collections::BTreeMap::new();
+    if matches!(kind, 1 | 4 | 6) {
+        custom_fields.insert(
+            "Court file number".to_owned(),
+            format!("{court}-{year}-{:05}", rng.random_range(1..100_000u32)),
+        );
+    }
+    if kind == 2 {
+        custom_fields.insert(
+            "Settlement date".to_owned(),
+            format!("{year:04}-{month:02}-{:02}", rng.random_range(1..=28u32)),
+        );
+    }
+    Matter {
+        id: Uuid::new_v4(),
+        number: format!("BP-{year}-{:06}", index + 1),
+        title,
+        matter_type: matter_type.to_owned(),
+        status,
+        client_name: client,
+        responsible,
+        opened_on: format!("{year:04}-{month:02}-{day:02}"),
+        closed_on,
+        description,
+        custom_fields,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(seed: u64) -> Vec<(String, String, String, String)> {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        (0..200)
+            .map(|i| benchmark_matter(&mut rng, i))
+            .map(|m| (m.number, m.title, m.client_name, m.description))
+            .collect()
+    }
+
+    #[test]
+    fn generated_text_is_deterministic_and_varied() {
+        let a = texts(SEED_RNG);
+        assert_eq!(a, texts(SEED_RNG));
+        assert_ne!(a, texts(SEED_RNG + 1));
+        let titles: std::collections::BTreeSet<_> = a.iter().map(|t| &t.1).collect();
+        assert!(titles.len() > 150, "only {} distinct titles", titles.len());
+        assert_eq!(a[0].0.len(), "BP-2026-000001".len());
+        assert!(a[199].0.ends_with("-000200"), "{}", a[199].0);
+    }
+
+    #[test]
+    fn generated_dates_are_well_formed_and_closing_follows_opening() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(SEED_RNG);
+        let date = time::macros::format_description!("[year]-[month]-[day]");
+        let mut closed = 0;
+        for i in 0..2000 {
+            let m = benchmark_matter(&mut rng, i);
+            let opened = time::Date::parse(&m.opened_on, date).unwrap();
+            assert_eq!(m.closed_on.is_some(), m.status == MatterStatus::Closed);
+            if let Some(c) = &m.closed_on {
+                assert!(time::Date::parse(c, date).unwrap() > opened, "{m:?}");
+                closed += 1;
+            }
+        }
+        assert!(closed > 100, "{closed} closed of 2000");
+    }
+
+    #[test]
+    fn passwords_outside_12_to_1024_characters_are_refused() {
+        assert!(check_password(&"x".repeat(11)).is_err());
+        assert!(check_password(&"x".repeat(12)).is_ok());
+        assert!(check_password(&"é".repeat(1024)).is_ok());
+        assert!(check_password(&"x".repeat(1025)).is_err());
+        assert!(check_password("").is_err());
+    }
+}
