@@ -133,6 +133,7 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
         text_of(&c, "#signin-title").await
     })
     .await?;
+    save_screenshot(&c, "sign-in.png").await?;
     type_into(&c, "#server-url", &url).await?;
     type_into(&c, "#email", seed::DEMO_EMAIL).await?;
     type_into(&c, "#password", seed::DEMO_PASSWORD).await?;
@@ -163,6 +164,16 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
     .await?;
     save_screenshot(&c, "search.png").await?;
     type_into(&c, "#matter-search", "").await?;
+    wait_for_matters(&c, &titles).await?;
+
+    // Lock on demand: the vault closes; unlocking takes the key from the keyring again.
+    click(&c, "#lock").await?;
+    eventually("the lock screen", WAIT, || async {
+        text_of(&c, "#unlock-title").await
+    })
+    .await?;
+    save_screenshot(&c, "locked.png").await?;
+    click(&c, "#unlock").await?;
     wait_for_matters(&c, &titles).await?;
 
     // 2. The server goes away: the list stays and the app says it is offline.
