@@ -79,6 +79,8 @@ async fn invoke_from_page(c: &fantoccini::Client, cmd: &str) -> Result<serde_jso
 }
 
 async fn save_screenshot(c: &fantoccini::Client, name: &str) -> Result<()> {
+    // WebKit paints after the DOM changes: give it a moment so the picture is current.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let png = c.screenshot().await?;
     let dir = screenshot_dir();
     std::fs::create_dir_all(&dir)?;
