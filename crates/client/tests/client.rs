@@ -51,6 +51,21 @@ impl Env {
         p
     }
 
+    /// A core over this environment, started and signed in to the demo practice.
+    async fn signed_in(&self) -> Core {
+        let mut core = Core::new(self.config());
+        core.start().unwrap();
+        core.sign_in(
+            &self.server.url(),
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            None,
+        )
+        .await
+        .unwrap();
+        core
+    }
+
     fn keystore(&self) -> Keystore {
         Keystore::native(self.service.clone())
     }
@@ -189,16 +204,7 @@ async fn wrong_password_creates_no_vault() {
 #[tokio::test]
 async fn server_gone_means_offline_with_the_vault_intact() {
     let env = Env::new().await;
-    let mut core = Core::new(env.config());
-    core.start().unwrap();
-    core.sign_in(
-        &env.server.url(),
-        seed::DEMO_EMAIL,
-        seed::DEMO_PASSWORD,
-        None,
-    )
-    .await
-    .unwrap();
+    let mut core = env.signed_in().await;
     let before = core.matters().unwrap();
     env.server.stop().await;
 
@@ -427,16 +433,7 @@ async fn lock_unlock_idle_lock_and_key_rotation_with_the_keyring() {
 #[tokio::test]
 async fn an_unreadable_vault_is_set_aside_and_a_fresh_sign_in_restores_the_matters() {
     let env = Env::new().await;
-    let mut core = Core::new(env.config());
-    core.start().unwrap();
-    core.sign_in(
-        &env.server.url(),
-        seed::DEMO_EMAIL,
-        seed::DEMO_PASSWORD,
-        None,
-    )
-    .await
-    .unwrap();
+    let mut core = env.signed_in().await;
     core.close().unwrap();
     // Damage the first page: the key in the keyring no longer opens it.
     let path = env.vault_path();
@@ -472,16 +469,7 @@ async fn an_unreadable_vault_is_set_aside_and_a_fresh_sign_in_restores_the_matte
 #[tokio::test]
 async fn the_first_sync_builds_the_search_index_and_wipe_removes_everything() {
     let env = Env::new().await;
-    let mut core = Core::new(env.config());
-    core.start().unwrap();
-    core.sign_in(
-        &env.server.url(),
-        seed::DEMO_EMAIL,
-        seed::DEMO_PASSWORD,
-        None,
-    )
-    .await
-    .unwrap();
+    let mut core = env.signed_in().await;
     let req = |text: &str| SearchRequest {
         text: text.into(),
         ..Default::default()
@@ -624,16 +612,7 @@ async fn a_malformed_page_is_refused_whole() {
 #[tokio::test]
 async fn one_sync_at_a_time_and_the_matters_stay_readable_between_batches() {
     let env = Env::new().await;
-    let mut core = Core::new(env.config());
-    core.start().unwrap();
-    core.sign_in(
-        &env.server.url(),
-        seed::DEMO_EMAIL,
-        seed::DEMO_PASSWORD,
-        None,
-    )
-    .await
-    .unwrap();
+    let mut core = env.signed_in().await;
     let mut session = core.begin_sync().unwrap();
     assert_eq!(
         core.begin_sync().err().map(|e| e.code()),
