@@ -11,6 +11,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod operator;
+pub mod password_policy;
 pub mod seed;
 pub mod store;
 pub mod tls;

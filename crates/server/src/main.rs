@@ -52,7 +52,7 @@ enum Command {
         store: StoreArgs,
     },
     /// Create a member of a practice; prints the member's id. The password is read from
-    /// standard input (one line, 12 to 1024 characters), never from the command line.
+    /// standard input (one line, 12 to 1024 characters, not easily guessed), never from the command line.
     CreateMember {
         /// The practice's id.
         #[arg(long)]
@@ -158,7 +158,7 @@ async fn operate(command: Command) -> anyhow::Result<()> {
             store,
         } => {
             let password = read_password()?;
-            operator::check_password(&password)?;
+            operator::check_password(&password, &email, &name)?;
             let store = strongroom_server::open_existing_store(
                 &store.data_dir,
                 store_config(store.database_url),

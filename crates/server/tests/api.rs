@@ -1498,7 +1498,7 @@ async fn operator_commands_create_a_practice_and_a_member_who_can_sign_in(backen
     // The same email in other case: refused, and the member keeps their password.
     let args = member("TUI@quayside.example");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = f.cli(&args, "another long password\n").await;
+    let run = f.cli(&args, "lantern quibble orchard 58\n").await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("exists already"), "{}", run.stderr);
     assert!(run.stdout.is_empty(), "{}", run.stdout);
@@ -1512,16 +1512,23 @@ async fn operator_commands_create_a_practice_and_a_member_who_can_sign_in(backen
         (stored.id, stored.password_hash)
     );
     assert_eq!(
-        f.sign_in("tui@quayside.example", "another long password")
+        f.sign_in("tui@quayside.example", "lantern quibble orchard 58")
             .await
             .status(),
         401
     );
 
-    // Too short (11 characters), or none at all: refused, no member.
+    // Too short (11 characters), none at all, common, or made of the member's own details:
+    // refused, no member.
     let args = member("new@quayside.example");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    for input in ["eleven-char\n", "", "\n"] {
+    for input in [
+        "eleven-char\n",
+        "",
+        "\n",
+        "password1234\n",
+        "quaysidelegal2026\n",
+    ] {
         let run = f.cli(&args, input).await;
         assert_eq!(run.code, 1, "{input:?}");
         assert!(run.stderr.contains("password"), "{}", run.stderr);
@@ -1531,7 +1538,13 @@ async fn operator_commands_create_a_practice_and_a_member_who_can_sign_in(backen
         f.cli(&args, "eleven-char\n")
             .await
             .stderr
-            .contains("12 to 1024 characters")
+            .contains("at least 12 characters")
+    );
+    assert!(
+        f.cli(&args, "password1234\n")
+            .await
+            .stderr
+            .contains("too easy to guess")
     );
     assert!(
         store
