@@ -113,6 +113,7 @@ pub fn routes() -> Vec<ApiRoute> {
     vec![
         at(Verb::Get, "/v1/health", health),
         at(Verb::Post, "/v1/auth/sign-in", sign_in),
+        at(Verb::Post, "/v1/auth/sign-out", sign_out),
         at(Verb::Get, "/v1/sync/changes", changes),
         at(Verb::Get, "/v1/audit/verify", verify_audit),
         at(Verb::Get, "/v1/openapi.json", openapi_json),
@@ -151,7 +152,7 @@ pub fn router(state: AppState) -> Router {
                        machine-readable `code`. A client may send its protocol version in the \
                        `strongroom-protocol` header."
     ),
-    paths(health, sign_in, changes, verify_audit, openapi_json),
+    paths(health, sign_in, sign_out, changes, verify_audit, openapi_json),
     modifiers(&SessionSecurity),
     tags(
         (name = "service", description = "The service itself"),
@@ -503,6 +504,52 @@ async fn sign_in(
         },
         practice,
     }))
+}
+
+/// Ends the caller's session: its token fails on the very next request. Recorded in the
+/// audit log.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/sign-out",
+    tag = "auth",
+    params(
+        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
+    ),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Signed out; the token no longer works"),
+        (status = 400, description = "A protocol version this service does not speak \
+         (`incompatible_protocol`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid session (`unauthenticated`)",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn sign_out(
+    principal: Principal,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    // The extractor has checked the token; take it again to revoke exactly this session.
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthenticated)?;
+    if state.store.revoke_session(&auth::token_hash(token)).await? {
+        state
+            .store
+            .append_audit(NewAuditEvent {
+                practice: Some(principal.practice_id),
+                actor: Some(Actor::User(principal.user_id)),
+                kind: AuditKind::SignOut,
+                details: json!({}),
+            })
+            .await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The change feed's query.

@@ -41,17 +41,24 @@ pub enum AuditKind {
     /// A sign-in was refused. Details: `reason` (`wrong_password`, `account_disabled`,
     /// `unknown_account`), `device_name`, `ip`, and for an unknown account `email_sha256`.
     SignInFailed,
+    /// A user signed out: the session's token stops working at once. Details: none.
+    SignOut,
 }
 
 impl AuditKind {
     /// Every kind, for parsing.
-    pub const ALL: &'static [AuditKind] = &[AuditKind::SignIn, AuditKind::SignInFailed];
+    pub const ALL: &'static [AuditKind] = &[
+        AuditKind::SignIn,
+        AuditKind::SignInFailed,
+        AuditKind::SignOut,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             AuditKind::SignIn => "sign_in",
             AuditKind::SignInFailed => "sign_in_failed",
+            AuditKind::SignOut => "sign_out",
         }
     }
 

@@ -95,6 +95,8 @@ pub trait Store: AuditLog + Send + Sync + 'static {
         now: i64,
         idle_secs: i64,
     ) -> StoreResult<Option<Principal>>;
+    /// Revokes the session with this token hash, if it is live; answers whether it was.
+    async fn revoke_session(&self, token_hash: &str) -> StoreResult<bool>;
     /// Creates or replaces a matter; returns the change's sequence number.
     async fn put_matter(&self, practice: PracticeId, matter: &Matter) -> StoreResult<i64>;
     /// Creates or replaces the given matters in one transaction, taking a block of sequence

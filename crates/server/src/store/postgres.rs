@@ -408,6 +408,17 @@ impl Store for PostgresStore {
         }))
     }
 
+    async fn revoke_session(&self, token_hash: &str) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE sessions SET revoked = TRUE WHERE token_hash = $1 AND NOT revoked",
+                &[&token_hash],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
     async fn put_matter(&self, practice: PracticeId, m: &Matter) -> StoreResult<i64> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;

@@ -239,6 +239,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn revoke_session(&self, token_hash: &str) -> StoreResult<bool> {
+        let token_hash = token_hash.to_owned();
+        self.with(move |c| {
+            let n = c.execute(
+                "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1 AND revoked = 0",
+                [token_hash],
+            )?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
     async fn put_matter(&self, practice: PracticeId, m: &Matter) -> StoreResult<i64> {
         let m = m.clone();
         let custom = serde_json::to_string(&m.custom_fields)
