@@ -413,6 +413,21 @@ async fn sign_in(
         return Err(busy);
     };
     let ip = connection.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
+    // Back-off per account, kept in the database so every instance agrees. Checked before
+    // the password, the same way for accounts that exist and those that do not.
+    let account_key = email_sha256(email);
+    let now = unix_now();
+    if let Some((failures, last)) = state.store.sign_in_failures(&account_key).await?
+        && let Some(wait) = backoff_remaining(failures, now - last)
+    {
+        let mut slow = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ProblemCode::RateLimited,
+            "too many failed sign-ins for this account; wait before trying again",
+        );
+        slow.retry_after_secs = Some(u32::try_from(wait).unwrap_or(u32::MAX));
+        return Err(slow);
+    }
     let user = state.store.user_by_email(email).await?;
     let password = req.password;
     let Some(user) = user else {
@@ -421,6 +436,10 @@ async fn sign_in(
             .await
             .ok();
         tracing::info!("sign-in failed: unknown account");
+        state
+            .store
+            .record_sign_in_failure(&account_key, now, FAILURE_WINDOW_SECS)
+            .await?;
         // No practice, and the email only as its hash.
         state
             .store
@@ -446,6 +465,10 @@ async fn sign_in(
         tracing::info!(user = %user.id.0, "sign-in failed");
         state
             .store
+            .record_sign_in_failure(&account_key, now, FAILURE_WINDOW_SECS)
+            .await?;
+        state
+            .store
             .append_audit(NewAuditEvent {
                 practice: Some(user.practice_id),
                 actor: Some(Actor::User(user.id)),
@@ -459,6 +482,7 @@ async fn sign_in(
             .await?;
         return Err(invalid());
     }
+    state.store.clear_sign_in_failures(&account_key).await?;
     let token = auth::new_token().map_err(|_| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -466,7 +490,6 @@ async fn sign_in(
             "no randomness available",
         )
     })?;
-    let now = unix_now();
     let device_name = if device_name.is_empty() {
         "unnamed device".to_owned()
     } else {
@@ -504,6 +527,26 @@ async fn sign_in(
         },
         practice,
     }))
+}
+
+/// Failed sign-ins allowed for an account before it must wait.
+pub const FREE_FAILURES: i64 = 5;
+/// A failure this long after the last one starts the count again.
+pub const FAILURE_WINDOW_SECS: i64 = 3600;
+/// The longest wait.
+pub const MAX_BACKOFF_SECS: i64 = 15 * 60;
+
+/// How long an account with `failures` recent failures, the last `since` seconds ago, must
+/// still wait: nothing for the first [`FREE_FAILURES`], then 30 s doubling with each
+/// further failure, at most [`MAX_BACKOFF_SECS`].
+pub fn backoff_remaining(failures: i64, since: i64) -> Option<i64> {
+    if failures < FREE_FAILURES || since > FAILURE_WINDOW_SECS {
+        return None;
+    }
+    let steps = u32::try_from((failures - FREE_FAILURES).min(10)).unwrap_or(10);
+    let wait = (30_i64 << steps).min(MAX_BACKOFF_SECS);
+    let left = wait - since.max(0);
+    (left > 0).then_some(left)
 }
 
 /// Ends the caller's session: its token fails on the very next request. Recorded in the

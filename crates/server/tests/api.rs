@@ -69,6 +69,8 @@ on_both_stores!(
     operator_commands_create_a_practice_and_a_member_who_can_sign_in,
     seed_makes_a_practice_whose_feed_has_every_matter_in_order,
     signing_out_ends_that_session_at_once_and_no_other,
+    repeated_failures_make_that_account_wait_and_no_other,
+    a_successful_sign_in_forgets_the_failures,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1917,7 +1919,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2]);
+        assert_eq!(versions, vec![1, 2, 3]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -1939,6 +1941,7 @@ mod postgres_only {
                 "practices",
                 "schema_migrations",
                 "sessions",
+                "sign_in_failures",
                 "users"
             ]
         );
@@ -2023,4 +2026,95 @@ async fn signing_out_ends_that_session_at_once_and_no_other(backend: Backend) {
         "{kinds:?}"
     );
     f.server.stop().await;
+}
+
+async fn sign_in_status(f: &Fixture, email: &str, password: &str) -> (u16, Option<String>) {
+    let resp = f.sign_in(email, password).await;
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (resp.status().as_u16(), retry)
+}
+
+async fn repeated_failures_make_that_account_wait_and_no_other(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    for i in 0..strongroom_server::api::FREE_FAILURES {
+        let (status, _) = sign_in_status(&f, seed::DEMO_EMAIL, "wrong-password-guess").await;
+        assert_eq!(status, 401, "failure {i} is answered normally");
+    }
+    // Now even the right password must wait, and is told for how long.
+    let (status, retry) = sign_in_status(&f, seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    assert_eq!(status, 429);
+    let secs: u64 = retry.expect("a Retry-After header").parse().unwrap();
+    assert!((1..=30).contains(&secs), "{secs}");
+    // An unknown account is limited the same way (no hint of which exist).
+    for _ in 0..strongroom_server::api::FREE_FAILURES {
+        assert_eq!(
+            sign_in_status(&f, "nobody@example.test", "whatever-guess")
+                .await
+                .0,
+            401
+        );
+    }
+    assert_eq!(
+        sign_in_status(&f, "nobody@example.test", "whatever-guess")
+            .await
+            .0,
+        429
+    );
+    // Another account is untouched.
+    let store = f.server.store.clone();
+    let other = store.create_practice("Other & Partners").await.unwrap();
+    let hash = auth::hash_password("other-practice-password").unwrap();
+    store
+        .create_user(other, "lawyer@other.example", "Other Lawyer", &hash)
+        .await
+        .unwrap();
+    assert_eq!(
+        sign_in_status(&f, "lawyer@other.example", "other-practice-password")
+            .await
+            .0,
+        200
+    );
+    f.server.stop().await;
+}
+
+async fn a_successful_sign_in_forgets_the_failures(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    for _ in 0..2 {
+        for _ in 1..strongroom_server::api::FREE_FAILURES {
+            assert_eq!(
+                sign_in_status(&f, seed::DEMO_EMAIL, "wrong-password-guess")
+                    .await
+                    .0,
+                401
+            );
+        }
+        assert_eq!(
+            sign_in_status(&f, seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+                .await
+                .0,
+            200
+        );
+    }
+    f.server.stop().await;
+}
+
+#[test]
+fn backoff_doubles_from_thirty_seconds_and_is_capped() {
+    use strongroom_server::api::{MAX_BACKOFF_SECS, backoff_remaining};
+    assert_eq!(backoff_remaining(4, 0), None);
+    assert_eq!(backoff_remaining(5, 0), Some(30));
+    assert_eq!(backoff_remaining(5, 10), Some(20));
+    assert_eq!(backoff_remaining(5, 30), None);
+    assert_eq!(backoff_remaining(6, 0), Some(60));
+    assert_eq!(backoff_remaining(50, 0), Some(MAX_BACKOFF_SECS));
+    assert_eq!(backoff_remaining(50, 4000), None, "outside the window");
+    assert_eq!(
+        backoff_remaining(7, -5),
+        Some(120),
+        "a clock step back never lengthens it"
+    );
 }

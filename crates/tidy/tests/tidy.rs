@@ -101,6 +101,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/postgres/0002_audit_log.sql",
         "75fabbc3a2bdc06cbde33ed49ca61d561f6e49721bb0dadf5e67249b59f301cd",
     ),
+    (
+        "crates/server/migrations/sqlite/0004_sign_in_failures.sql",
+        "96480e5fd0d058ebd8521acee0839fb009b9d8799fdc77caff73f47fedd90d6b",
+    ),
+    (
+        "crates/server/migrations/postgres/0003_sign_in_failures.sql",
+        "6fc39c0db7b674023d8ff6712faf9debec8bfb314b3fe9cc869822246b6302be",
+    ),
 ];
 
 #[test]

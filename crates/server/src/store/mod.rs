@@ -95,6 +95,18 @@ pub trait Store: AuditLog + Send + Sync + 'static {
         now: i64,
         idle_secs: i64,
     ) -> StoreResult<Option<Principal>>;
+    /// Failed sign-ins recorded for an account key: (failures, last failure, unix seconds).
+    async fn sign_in_failures(&self, account_key: &str) -> StoreResult<Option<(i64, i64)>>;
+    /// Records a failed sign-in; a failure more than `window_secs` after the last one
+    /// starts the count again. Answers the count.
+    async fn record_sign_in_failure(
+        &self,
+        account_key: &str,
+        now: i64,
+        window_secs: i64,
+    ) -> StoreResult<i64>;
+    /// Forgets an account's failed sign-ins (after a successful one).
+    async fn clear_sign_in_failures(&self, account_key: &str) -> StoreResult<()>;
     /// Revokes the session with this token hash, if it is live; answers whether it was.
     async fn revoke_session(&self, token_hash: &str) -> StoreResult<bool>;
     /// Creates or replaces a matter; returns the change's sequence number.

@@ -41,6 +41,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_audit_log.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_sign_in_failures.sql"),
+    ),
 ];
 
 /// The advisory lock key that lets one server migrate a database at a time ("strongro").
@@ -406,6 +410,52 @@ impl Store for PostgresStore {
             user_id: UserId(r.try_get(0)?),
             practice_id: PracticeId(r.try_get(1)?),
         }))
+    }
+
+    async fn sign_in_failures(&self, account_key: &str) -> StoreResult<Option<(i64, i64)>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT failures, last_failure_at FROM sign_in_failures WHERE account_key = $1",
+                &[&account_key],
+            )
+            .await?;
+        Ok(match row {
+            Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+            None => None,
+        })
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        account_key: &str,
+        now: i64,
+        window_secs: i64,
+    ) -> StoreResult<i64> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "INSERT INTO sign_in_failures (account_key, failures, last_failure_at) VALUES ($1, 1, $2)
+                 ON CONFLICT (account_key) DO UPDATE SET
+                   failures = CASE WHEN $2 - sign_in_failures.last_failure_at > $3 THEN 1
+                                   ELSE sign_in_failures.failures + 1 END,
+                   last_failure_at = $2
+                 RETURNING failures",
+                &[&account_key, &now, &window_secs],
+            )
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn clear_sign_in_failures(&self, account_key: &str) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM sign_in_failures WHERE account_key = $1",
+                &[&account_key],
+            )
+            .await?;
+        Ok(())
     }
 
     async fn revoke_session(&self, token_hash: &str) -> StoreResult<bool> {

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_matter_details.sql"),
     include_str!("../../migrations/sqlite/0003_audit_log.sql"),
+    include_str!("../../migrations/sqlite/0004_sign_in_failures.sql"),
 ];
 
 /// SQLite-backed [`Store`].
@@ -235,6 +236,50 @@ impl Store for SqliteStore {
                 )?;
             }
             Ok(found)
+        })
+        .await
+    }
+
+    async fn sign_in_failures(&self, account_key: &str) -> StoreResult<Option<(i64, i64)>> {
+        let key = account_key.to_owned();
+        self.with(move |c| {
+            Ok(c.query_row(
+                "SELECT failures, last_failure_at FROM sign_in_failures WHERE account_key = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn record_sign_in_failure(
+        &self,
+        account_key: &str,
+        now: i64,
+        window_secs: i64,
+    ) -> StoreResult<i64> {
+        let key = account_key.to_owned();
+        self.with(move |c| {
+            Ok(c.query_row(
+                "INSERT INTO sign_in_failures (account_key, failures, last_failure_at) VALUES (?1, 1, ?2)
+                 ON CONFLICT (account_key) DO UPDATE SET
+                   failures = CASE WHEN ?2 - sign_in_failures.last_failure_at > ?3 THEN 1
+                                   ELSE sign_in_failures.failures + 1 END,
+                   last_failure_at = ?2
+                 RETURNING failures",
+                params![key, now, window_secs],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
+    async fn clear_sign_in_failures(&self, account_key: &str) -> StoreResult<()> {
+        let key = account_key.to_owned();
+        self.with(move |c| {
+            c.execute("DELETE FROM sign_in_failures WHERE account_key = ?1", [key])?;
+            Ok(())
         })
         .await
     }
