@@ -310,14 +310,7 @@ impl FromRequestParts<AppState> for Principal {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         check_protocol(&parts.headers)?;
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 256)
-            .ok_or_else(ApiError::unauthenticated)?;
+        let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let now = unix_now();
         state
             .store
@@ -325,6 +318,16 @@ impl FromRequestParts<AppState> for Principal {
             .await?
             .ok_or_else(ApiError::unauthenticated)
     }
+}
+
+/// The session token of an `Authorization: Bearer` header, if there is a plausible one.
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 256)
 }
 
 fn unix_now() -> i64 {
@@ -575,12 +578,7 @@ async fn sign_out(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     // The extractor has checked the token; take it again to revoke exactly this session.
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(ApiError::unauthenticated)?;
+    let token = bearer_token(&headers).ok_or_else(ApiError::unauthenticated)?;
     if state.store.revoke_session(&auth::token_hash(token)).await? {
         state
             .store

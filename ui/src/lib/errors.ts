@@ -45,6 +45,11 @@ export function toBackendError(e: ErrorDto | string | unknown): BackendError {
   return new BackendError("internal", typeof e === "string" ? e : String(e));
 }
 
+/** Any thrown value as a BackendError (what a component catches may be anything). */
+export function asBackendError(e: unknown): BackendError {
+  return e instanceof BackendError ? e : new BackendError("internal", String(e));
+}
+
 /** A message for a person: what happened and what to do. */
 export function humanMessage(code: ErrorCode, detail = ""): string {
   switch (code) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { relativeTime, statusLabel } from "./format";
-import { humanMessage, toBackendError } from "./errors";
+import { BackendError, asBackendError, humanMessage, toBackendError } from "./errors";
 
 describe("relativeTime", () => {
   const now = new Date("2026-11-27T12:00:00Z");
@@ -30,4 +30,10 @@ describe("errors", () => {
     expect(humanMessage("certificate_refused", "x").toLowerCase()).not.toContain("accept");
   });
   it("status labels", () => expect(statusLabel("on_hold")).toBe("On hold"));
+  it("anything thrown becomes a BackendError; a BackendError stays itself", () => {
+    const kept = new BackendError("wrong_passphrase", "");
+    expect(asBackendError(kept)).toBe(kept);
+    expect(asBackendError(new Error("boom")).code).toBe("internal");
+    expect(asBackendError(undefined).detail).toBe("undefined");
+  });
 });
