@@ -297,34 +297,11 @@ impl Store for SqliteStore {
     }
 
     async fn put_matter(&self, practice: PracticeId, m: &Matter) -> StoreResult<i64> {
-        let m = m.clone();
-        let custom = serde_json::to_string(&m.custom_fields)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
-        self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let seq = next_seq(&tx, practice)?;
-            tx.execute(
-                UPSERT_MATTER,
-                params![
-                    practice.0.to_string(),
-                    m.id.to_string(),
-                    seq,
-                    m.number,
-                    m.title,
-                    m.matter_type,
-                    m.status.as_str(),
-                    m.client_name,
-                    m.responsible,
-                    m.opened_on,
-                    m.closed_on,
-                    m.description,
-                    custom
-                ],
-            )?;
-            tx.commit()?;
-            Ok(seq)
-        })
-        .await
+        // A batch of one: the same statement, the same sequence rules.
+        self.put_matters(practice, std::slice::from_ref(m))
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Database("no sequence number was taken".into()))
     }
 
     async fn put_matters(&self, practice: PracticeId, matters: &[Matter]) -> StoreResult<Vec<i64>> {
