@@ -76,6 +76,51 @@ pub struct UserInfo {
     pub id: Uuid,
     pub email: String,
     pub display_name: String,
+    /// What the member may do in the practice.
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// A member's role in the practice.
+///
+/// - `admin`: everything a lawyer may, and manages members, invitations, matter access and
+///   the practice's settings;
+/// - `lawyer`: reads and writes the matters open to them;
+/// - `read_only`: reads the matters open to them, writes nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    #[default]
+    Lawyer,
+    ReadOnly,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Lawyer, Role::ReadOnly];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Lawyer => "lawyer",
+            Role::ReadOnly => "read_only",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether the role may create, change and delete records.
+    pub fn may_write(self) -> bool {
+        matches!(self, Role::Admin | Role::Lawyer)
+    }
+
+    /// Whether the role may manage members, access and settings.
+    pub fn is_admin(self) -> bool {
+        self == Role::Admin
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -31,6 +31,7 @@ use strongroom_protocol::{
     SignInRequest, SignInResponse, UserInfo,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use uuid::Uuid;
 
 use crate::audit::{Actor, AuditKind, NewAuditEvent, Verdict, email_sha256};
 use crate::auth;
@@ -502,9 +503,13 @@ async fn sign_in(
         .store
         .create_session(NewSession {
             token_hash: auth::token_hash(&token),
+            public_id: Uuid::new_v4(),
             user_id: user.id,
             practice_id: user.practice_id,
             device_name: device_name.clone(),
+            platform: String::new(),
+            app_version: String::new(),
+            ip: ip.clone(),
             created_at: now,
             expires_at: now + SESSION_ABSOLUTE_SECS,
         })
@@ -527,6 +532,7 @@ async fn sign_in(
             id: user.id.0,
             email: user.email,
             display_name: user.display_name,
+            role: user.role,
         },
         practice,
     }))

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use strongroom_protocol::Role;
 use strongroom_server::audit::Verdict;
 use strongroom_server::{ServeOptions, StoreConfig, operator, seed};
 use uuid::Uuid;
@@ -63,6 +64,9 @@ enum Command {
         /// The member's name as shown.
         #[arg(long)]
         name: String,
+        /// What the member may do: admin, lawyer or read_only.
+        #[arg(long, default_value = "lawyer", value_parser = parse_role)]
+        role: Role,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -155,6 +159,7 @@ async fn operate(command: Command) -> anyhow::Result<()> {
             practice,
             email,
             name,
+            role,
             store,
         } => {
             let password = read_password()?;
@@ -165,7 +170,8 @@ async fn operate(command: Command) -> anyhow::Result<()> {
             )
             .await?;
             let id =
-                operator::create_member(store.as_ref(), practice, &email, &name, password).await?;
+                operator::create_member(store.as_ref(), practice, &email, &name, password, role)
+                    .await?;
             println!("{}", id.0);
         }
         Command::Seed {
@@ -274,4 +280,8 @@ async fn main() -> anyhow::Result<()> {
         },
     }
     Ok(())
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("{s:?} is not a role: admin, lawyer or read_only"))
 }

@@ -6,7 +6,7 @@
 use anyhow::Context;
 use base64::Engine;
 use rand::{Rng, SeedableRng, TryRngCore};
-use strongroom_protocol::{Matter, MatterStatus};
+use strongroom_protocol::{Matter, MatterStatus, Role};
 use uuid::Uuid;
 
 use crate::auth;
@@ -61,6 +61,7 @@ pub async fn create_member(
     email: &str,
     name: &str,
     password: String,
+    role: Role,
 ) -> anyhow::Result<UserId> {
     let email = email.trim();
     if email.is_empty() || email.chars().count() > 254 || !email.contains('@') {
@@ -87,7 +88,7 @@ pub async fn create_member(
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
         .await
         .context("hashing the password")??;
-    match store.create_user(practice, email, &name, &hash).await {
+    match store.create_user(practice, email, &name, &hash, role).await {
         Ok(id) => Ok(id),
         // Someone took the email in the meantime.
         Err(StoreError::Conflict(_)) => Err(taken()),
@@ -142,7 +143,7 @@ pub async fn seed_benchmark(
         .await
         .context("hashing the password")??;
     store
-        .create_user(practice, &email, "Benchmark User", &hash)
+        .create_user(practice, &email, "Benchmark User", &hash, Role::Lawyer)
         .await
         .context("creating the member")?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(SEED_RNG);

@@ -1,6 +1,6 @@
 //! The demo practice: a handful of realistic matters for trying the product and for tests.
 
-use strongroom_protocol::{Matter, MatterStatus};
+use strongroom_protocol::{Matter, MatterStatus, Role};
 use uuid::Uuid;
 
 use crate::auth;
@@ -118,7 +118,7 @@ pub async fn seed_demo(store: &dyn Store) -> anyhow::Result<Option<PracticeId>> 
     let practice = store.create_practice(DEMO_PRACTICE).await?;
     let hash = tokio::task::spawn_blocking(|| auth::hash_password(DEMO_PASSWORD)).await??;
     store
-        .create_user(practice, DEMO_EMAIL, DEMO_NAME, &hash)
+        .create_user(practice, DEMO_EMAIL, DEMO_NAME, &hash, Role::Admin)
         .await?;
     for matter in demo_matters() {
         store.put_matter(practice, &matter).await?;

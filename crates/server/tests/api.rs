@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use strongroom_protocol::{ChangeRecord, ChangesPage, Matter, MatterStatus};
+use strongroom_protocol::{ChangeRecord, ChangesPage, Matter, MatterStatus, Role};
 use strongroom_server::audit::{
     Actor, AuditKind, BrokenReason, NewAuditEvent, Verdict, email_sha256, entry_hash,
 };
@@ -404,7 +404,13 @@ async fn another_practice_sees_nothing_of_this_one(backend: Backend) {
     let other = store.create_practice("Other & Partners").await.unwrap();
     let hash = auth::hash_password("other-practice-password").unwrap();
     store
-        .create_user(other, "lawyer@other.example", "Other Lawyer", &hash)
+        .create_user(
+            other,
+            "lawyer@other.example",
+            "Other Lawyer",
+            &hash,
+            Role::Lawyer,
+        )
         .await
         .unwrap();
     let theirs = Matter {
@@ -712,12 +718,18 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
 
     // Emails are unique and found whatever their case.
     let user = store
-        .create_user(p, "Case@Example.test", "Case Person", "phc-hash")
+        .create_user(
+            p,
+            "Case@Example.test",
+            "Case Person",
+            "phc-hash",
+            Role::Lawyer,
+        )
         .await
         .unwrap();
     assert!(matches!(
         store
-            .create_user(p, "case@example.TEST", "Again", "phc-hash")
+            .create_user(p, "case@example.TEST", "Again", "phc-hash", Role::Lawyer)
             .await,
         Err(StoreError::Conflict(_))
     ));
@@ -825,11 +837,20 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
 
     // Sessions: live within both limits, and each use moves the idle limit on.
     let now = 1_900_000_000;
+    let public_id = Uuid::new_v4();
     let session = |token_hash: &str| NewSession {
         token_hash: token_hash.into(),
+        public_id: if token_hash == "live" {
+            public_id
+        } else {
+            Uuid::new_v4()
+        },
         user_id: user,
         practice_id: p,
         device_name: "test".into(),
+        platform: "linux x86_64".into(),
+        app_version: "0.1.0".into(),
+        ip: Some("127.0.0.1".into()),
         created_at: now,
         expires_at: now + 100,
     };
@@ -842,6 +863,8 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
     let principal = Principal {
         user_id: user,
         practice_id: p,
+        role: Role::Lawyer,
+        session_id: public_id,
     };
     assert_eq!(
         store.session("live", now + 40, 50).await.unwrap(),
@@ -1919,7 +1942,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3]);
+        assert_eq!(versions, vec![1, 2, 3, 4]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -1937,8 +1960,10 @@ mod postgres_only {
             [
                 "audit_head",
                 "audit_log",
+                "invitations",
                 "matters",
                 "practices",
+                "recovery_codes",
                 "schema_migrations",
                 "sessions",
                 "sign_in_failures",
@@ -2069,7 +2094,13 @@ async fn repeated_failures_make_that_account_wait_and_no_other(backend: Backend)
     let other = store.create_practice("Other & Partners").await.unwrap();
     let hash = auth::hash_password("other-practice-password").unwrap();
     store
-        .create_user(other, "lawyer@other.example", "Other Lawyer", &hash)
+        .create_user(
+            other,
+            "lawyer@other.example",
+            "Other Lawyer",
+            &hash,
+            Role::Lawyer,
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -109,6 +109,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/postgres/0003_sign_in_failures.sql",
         "6fc39c0db7b674023d8ff6712faf9debec8bfb314b3fe9cc869822246b6302be",
     ),
+    (
+        "crates/server/migrations/sqlite/0005_members.sql",
+        "cc36a546b01f80003f7e0afdedcc03c2ae91977914096c9f2eed18ce4dcac1e2",
+    ),
+    (
+        "crates/server/migrations/postgres/0004_members.sql",
+        "bc3770aa7d14af9bd9289df3955951b380ac7bbd07e3b73e8b9432a8bd77e792",
+    ),
 ];
 
 #[test]

@@ -9,7 +9,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use strongroom_protocol::{ChangesPage, Matter, PracticeInfo};
+use strongroom_protocol::{ChangesPage, Matter, PracticeInfo, Role};
 use uuid::Uuid;
 
 use crate::audit::AuditLog;
@@ -31,15 +31,23 @@ pub struct UserRecord {
     pub display_name: String,
     pub password_hash: String,
     pub disabled: bool,
+    pub role: Role,
 }
 
 /// A new session to store. Only the token's hash is ever stored.
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub token_hash: String,
+    /// The session's name in lists; never the token or its hash.
+    pub public_id: Uuid,
     pub user_id: UserId,
     pub practice_id: PracticeId,
     pub device_name: String,
+    /// What the device says it runs, e.g. `linux x86_64`.
+    pub platform: String,
+    pub app_version: String,
+    /// The address the session was created from.
+    pub ip: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -49,6 +57,9 @@ pub struct NewSession {
 pub struct Principal {
     pub user_id: UserId,
     pub practice_id: PracticeId,
+    pub role: Role,
+    /// The session's public id.
+    pub session_id: Uuid,
 }
 
 /// What can go wrong in storage.
@@ -84,6 +95,7 @@ pub trait Store: AuditLog + Send + Sync + 'static {
         email: &str,
         display_name: &str,
         password_hash: &str,
+        role: Role,
     ) -> StoreResult<UserId>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
     async fn create_session(&self, session: NewSession) -> StoreResult<()>;

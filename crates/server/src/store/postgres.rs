@@ -23,7 +23,7 @@ use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, Transaction,
 };
 use strongroom_protocol::{
-    Change, ChangeRecord, ChangesPage, Matter, MatterStatus, PracticeInfo, RecordKind,
+    Change, ChangeRecord, ChangesPage, Matter, MatterStatus, PracticeInfo, RecordKind, Role,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Json;
@@ -44,6 +44,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         3,
         include_str!("../../migrations/postgres/0003_sign_in_failures.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_members.sql"),
     ),
 ];
 
@@ -261,6 +265,10 @@ async fn next_seq(tx: &Transaction<'_>, practice: PracticeId) -> StoreResult<i64
         .ok_or(StoreError::NotFound)
 }
 
+fn parse_role(s: &str) -> StoreResult<Role> {
+    Role::parse(s).ok_or_else(|| StoreError::Database(format!("unknown role {s:?}")))
+}
+
 fn change_from_row(r: &Row) -> StoreResult<Change> {
     let seq: i64 = r.try_get(0)?;
     let version: i64 = r.try_get(1)?;
@@ -329,14 +337,22 @@ impl Store for PostgresStore {
         email: &str,
         display_name: &str,
         password_hash: &str,
+        role: Role,
     ) -> StoreResult<UserId> {
         let id = Uuid::new_v4();
         self.client()
             .await?
             .execute(
-                "INSERT INTO users (id, practice_id, email, display_name, password_hash)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[&id, &practice.0, &email, &display_name, &password_hash],
+                "INSERT INTO users (id, practice_id, email, display_name, password_hash, role)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &id,
+                    &practice.0,
+                    &email,
+                    &display_name,
+                    &password_hash,
+                    &role.as_str(),
+                ],
             )
             .await?;
         Ok(UserId(id))
@@ -346,7 +362,7 @@ impl Store for PostgresStore {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(
-                "SELECT id, practice_id, email, display_name, password_hash, disabled
+                "SELECT id, practice_id, email, display_name, password_hash, disabled, role
                  FROM users WHERE lower(email) = lower($1)",
             )
             .await?;
@@ -360,6 +376,7 @@ impl Store for PostgresStore {
             display_name: r.try_get(3)?,
             password_hash: r.try_get(4)?,
             disabled: r.try_get(5)?,
+            role: parse_role(r.try_get(6)?)?,
         }))
     }
 
@@ -368,8 +385,9 @@ impl Store for PostgresStore {
             .await?
             .execute(
                 "INSERT INTO sessions
-                   (token_hash, user_id, practice_id, device_name, created_at, last_seen_at, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $5, $6)",
+                   (token_hash, user_id, practice_id, device_name, created_at, last_seen_at,
+                    expires_at, public_id, platform, app_version, ip, last_ip)
+                 VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $10)",
                 &[
                     &s.token_hash,
                     &s.user_id.0,
@@ -377,6 +395,10 @@ impl Store for PostgresStore {
                     &s.device_name,
                     &s.created_at,
                     &s.expires_at,
+                    &s.public_id.to_string(),
+                    &s.platform,
+                    &s.app_version,
+                    &s.ip,
                 ],
             )
             .await?;
@@ -397,7 +419,7 @@ impl Store for PostgresStore {
                  FROM users u
                  WHERE u.id = s.user_id AND s.token_hash = $1 AND NOT s.revoked AND NOT u.disabled
                    AND s.expires_at > $2 AND s.last_seen_at > $2::bigint - $3::bigint
-                 RETURNING s.user_id, s.practice_id",
+                 RETURNING s.user_id, s.practice_id, u.role, s.public_id",
             )
             .await?;
         let Some(r) = client
@@ -406,9 +428,14 @@ impl Store for PostgresStore {
         else {
             return Ok(None);
         };
+        let public_id: String = r.try_get(3)?;
         Ok(Some(Principal {
             user_id: UserId(r.try_get(0)?),
             practice_id: PracticeId(r.try_get(1)?),
+            role: parse_role(r.try_get(2)?)?,
+            session_id: public_id
+                .parse()
+                .map_err(|_| StoreError::Database("a session's public id is not a UUID".into()))?,
         }))
     }
 

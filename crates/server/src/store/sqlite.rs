@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use strongroom_protocol::{
-    Change, ChangeRecord, ChangesPage, Matter, MatterStatus, PracticeInfo, RecordKind,
+    Change, ChangeRecord, ChangesPage, Matter, MatterStatus, PracticeInfo, RecordKind, Role,
 };
 use uuid::Uuid;
 
@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_matter_details.sql"),
     include_str!("../../migrations/sqlite/0003_audit_log.sql"),
     include_str!("../../migrations/sqlite/0004_sign_in_failures.sql"),
+    include_str!("../../migrations/sqlite/0005_members.sql"),
 ];
 
 /// SQLite-backed [`Store`].
@@ -80,6 +81,16 @@ fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+fn parse_role(s: &str) -> rusqlite::Result<Role> {
+    Role::parse(s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown role {s:?}").into(),
+        )
+    })
 }
 
 fn parse_uuid(s: &str) -> rusqlite::Result<Uuid> {
@@ -147,6 +158,7 @@ impl Store for SqliteStore {
         email: &str,
         display_name: &str,
         password_hash: &str,
+        role: Role,
     ) -> StoreResult<UserId> {
         let (email, display_name, password_hash) = (
             email.to_owned(),
@@ -156,9 +168,9 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let id = Uuid::new_v4();
             c.execute(
-                "INSERT INTO users (id, practice_id, email, display_name, password_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id.to_string(), practice.0.to_string(), email, display_name, password_hash, now_rfc3339()],
+                "INSERT INTO users (id, practice_id, email, display_name, password_hash, created_at, role)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![id.to_string(), practice.0.to_string(), email, display_name, password_hash, now_rfc3339(), role.as_str()],
             )?;
             Ok(UserId(id))
         })
@@ -169,7 +181,7 @@ impl Store for SqliteStore {
         let email = email.to_owned();
         self.with(move |c| {
             Ok(c.query_row(
-                "SELECT id, practice_id, email, display_name, password_hash, disabled
+                "SELECT id, practice_id, email, display_name, password_hash, disabled, role
                  FROM users WHERE email = ?1",
                 [email],
                 |r| {
@@ -180,6 +192,7 @@ impl Store for SqliteStore {
                         display_name: r.get(3)?,
                         password_hash: r.get(4)?,
                         disabled: r.get(5)?,
+                        role: parse_role(&r.get::<_, String>(6)?)?,
                     })
                 },
             )
@@ -191,15 +204,20 @@ impl Store for SqliteStore {
     async fn create_session(&self, s: NewSession) -> StoreResult<()> {
         self.with(move |c| {
             c.execute(
-                "INSERT INTO sessions (token_hash, user_id, practice_id, device_name, created_at, last_seen_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                "INSERT INTO sessions (token_hash, user_id, practice_id, device_name, created_at,
+                   last_seen_at, expires_at, public_id, platform, app_version, ip, last_ip)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
                 params![
                     s.token_hash,
                     s.user_id.0.to_string(),
                     s.practice_id.0.to_string(),
                     s.device_name,
                     s.created_at,
-                    s.expires_at
+                    s.expires_at,
+                    s.public_id.to_string(),
+                    s.platform,
+                    s.app_version,
+                    s.ip,
                 ],
             )?;
             Ok(())
@@ -217,7 +235,8 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let found = c
                 .query_row(
-                    "SELECT s.user_id, s.practice_id FROM sessions s JOIN users u ON u.id = s.user_id
+                    "SELECT s.user_id, s.practice_id, u.role, s.public_id
+                     FROM sessions s JOIN users u ON u.id = s.user_id
                      WHERE s.token_hash = ?1 AND s.revoked = 0 AND u.disabled = 0
                        AND s.expires_at > ?2 AND s.last_seen_at > ?2 - ?3",
                     params![token_hash, now, idle_secs],
@@ -225,6 +244,8 @@ impl Store for SqliteStore {
                         Ok(Principal {
                             user_id: UserId(parse_uuid(&r.get::<_, String>(0)?)?),
                             practice_id: PracticeId(parse_uuid(&r.get::<_, String>(1)?)?),
+                            role: parse_role(&r.get::<_, String>(2)?)?,
+                            session_id: parse_uuid(&r.get::<_, String>(3)?)?,
                         })
                     },
                 )
