@@ -8,6 +8,8 @@
 //! With the `openapi` feature (the server's), every type also derives `utoipa::ToSchema`,
 //! for the OpenAPI document; the desktop client leaves it off.
 
+pub mod validate;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -376,6 +378,66 @@ impl ChangeRecord {
     }
 }
 
+impl ChangeRecord {
+    /// The matter this record belongs to: a matter's own id, the `matter_id` of a record
+    /// on a matter, none for a contact or a tombstone.
+    pub fn matter_id(&self) -> Option<Uuid> {
+        match self {
+            ChangeRecord::Matter { matter } => Some(matter.id),
+            ChangeRecord::Contact { .. } | ChangeRecord::Deleted { .. } => None,
+            ChangeRecord::Participant { participant } => Some(participant.matter_id),
+            ChangeRecord::FileNote { file_note } => Some(file_note.matter_id),
+            ChangeRecord::Task { task } => Some(task.matter_id),
+            ChangeRecord::TimeEntry { time_entry } => Some(time_entry.matter_id),
+            ChangeRecord::Document { document } => Some(document.matter_id),
+        }
+    }
+
+    /// The record alone (a `Matter`, a `Contact`, ...) as JSON, as stored and as the
+    /// records API takes it; none for a tombstone.
+    pub fn body_json(&self) -> Option<String> {
+        let value = match self {
+            ChangeRecord::Matter { matter } => serde_json::to_string(matter),
+            ChangeRecord::Contact { contact } => serde_json::to_string(contact),
+            ChangeRecord::Participant { participant } => serde_json::to_string(participant),
+            ChangeRecord::FileNote { file_note } => serde_json::to_string(file_note),
+            ChangeRecord::Task { task } => serde_json::to_string(task),
+            ChangeRecord::TimeEntry { time_entry } => serde_json::to_string(time_entry),
+            ChangeRecord::Document { document } => serde_json::to_string(document),
+            ChangeRecord::Deleted { .. } => return None,
+        };
+        // Serialising these plain structs cannot fail.
+        value.ok()
+    }
+
+    /// A record of `kind` from its JSON alone (the inverse of [`ChangeRecord::body_json`]).
+    pub fn from_body(kind: RecordKind, body: &str) -> Result<Self, serde_json::Error> {
+        Ok(match kind {
+            RecordKind::Matter => ChangeRecord::Matter {
+                matter: serde_json::from_str(body)?,
+            },
+            RecordKind::Contact => ChangeRecord::Contact {
+                contact: serde_json::from_str(body)?,
+            },
+            RecordKind::Participant => ChangeRecord::Participant {
+                participant: serde_json::from_str(body)?,
+            },
+            RecordKind::FileNote => ChangeRecord::FileNote {
+                file_note: serde_json::from_str(body)?,
+            },
+            RecordKind::Task => ChangeRecord::Task {
+                task: serde_json::from_str(body)?,
+            },
+            RecordKind::TimeEntry => ChangeRecord::TimeEntry {
+                time_entry: serde_json::from_str(body)?,
+            },
+            RecordKind::Document => ChangeRecord::Document {
+                document: serde_json::from_str(body)?,
+            },
+        })
+    }
+}
+
 /// `GET /v1/sync/changes?after=N&limit=M` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -400,6 +462,125 @@ pub enum ProblemCode {
     IncompatibleProtocol,
     RateLimited,
     Internal,
+    /// The member's role does not allow this.
+    Forbidden,
+    /// The record does not pass validation; `detail` names the field.
+    InvalidRecord,
+    /// The record was changed since the version the request names (`If-Match`), or exists
+    /// when the request said it must not (`If-None-Match: *`).
+    VersionConflict,
+    /// The request conflicts with the practice's state (e.g. a contact still on a matter,
+    /// an email already a member, the last admin).
+    Conflict,
+}
+
+/// A member of the practice, as an admin sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Member {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// Whether the member has a second factor.
+    pub mfa_enabled: bool,
+}
+
+/// `PATCH /v1/members/{id}`: what to change; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemberUpdate {
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// Disabling a member ends all of their sessions at once.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
+/// Who may open a matter: everyone in the practice, or only the named members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MatterAccess {
+    pub restricted: bool,
+    /// When restricted, the members who may open it (ignored otherwise).
+    #[serde(default)]
+    pub members: Vec<Uuid>,
+}
+
+/// `POST /v1/invitations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewInvitation {
+    pub email: String,
+    pub role: Role,
+}
+
+/// Where an invitation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+    Expired,
+    Revoked,
+}
+
+/// An invitation as an admin sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: Uuid,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; after this the invitation cannot be accepted.
+    pub expires_at: i64,
+    pub status: InvitationStatus,
+}
+
+/// `POST /v1/invitations` answer: the invitation, and the one-time token that accepts it
+/// (sent to the invitee; the service keeps only its hash). Its `Debug` hides the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvitationCreated {
+    pub invitation: Invitation,
+    pub token: String,
+}
+
+impl std::fmt::Debug for InvitationCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InvitationCreated")
+            .field("invitation", &self.invitation)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `POST /v1/invitations/accept`: becomes a member and signs in. Its `Debug` hides the
+/// token and password.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcceptInvitation {
+    pub token: String,
+    pub display_name: String,
+    pub password: String,
+    #[serde(default)]
+    pub device_name: String,
+}
+
+impl std::fmt::Debug for AcceptInvitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcceptInvitation")
+            .field("token", &"<redacted>")
+            .field("display_name", &self.display_name)
+            .field("password", &"<redacted>")
+            .field("device_name", &self.device_name)
+            .finish()
+    }
 }
 
 /// An RFC 9457 problem details body (`application/problem+json`).
@@ -458,6 +639,7 @@ mod tests {
                 id: Uuid::nil(),
                 email: "a@b".into(),
                 display_name: "A".into(),
+                role: Role::Lawyer,
             },
             practice: PracticeInfo {
                 id: Uuid::nil(),

@@ -35,7 +35,9 @@ use uuid::Uuid;
 
 use crate::audit::{Actor, AuditKind, NewAuditEvent, Verdict, email_sha256};
 use crate::auth;
+use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
+use crate::{members, records};
 
 /// Session lifetimes.
 pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
@@ -70,6 +72,9 @@ impl AppState {
 pub enum Verb {
     Get,
     Post,
+    Put,
+    Patch,
+    Delete,
 }
 
 impl Verb {
@@ -78,6 +83,9 @@ impl Verb {
         match self {
             Verb::Get => "get",
             Verb::Post => "post",
+            Verb::Put => "put",
+            Verb::Patch => "patch",
+            Verb::Delete => "delete",
         }
     }
 
@@ -85,6 +93,9 @@ impl Verb {
         match self {
             Verb::Get => MethodFilter::GET,
             Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Patch => MethodFilter::PATCH,
+            Verb::Delete => MethodFilter::DELETE,
         }
     }
 }
@@ -118,7 +129,40 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Verb::Get, "/v1/sync/changes", changes),
         at(Verb::Get, "/v1/audit/verify", verify_audit),
         at(Verb::Get, "/v1/openapi.json", openapi_json),
+        at(Verb::Get, "/v1/records/{kind}", records::list),
+        at(Verb::Get, "/v1/records/{kind}/{id}", records::get_one),
+        at(Verb::Put, "/v1/records/{kind}/{id}", records::put)
+            .with_body_limit(records::MAX_RECORD_BYTES),
+        at(Verb::Delete, "/v1/records/{kind}/{id}", records::delete),
+        at(Verb::Get, "/v1/members", members::list_members),
+        at(Verb::Patch, "/v1/members/{id}", members::update_member),
+        at(Verb::Get, "/v1/matters/{id}/access", members::matter_access),
+        at(
+            Verb::Put,
+            "/v1/matters/{id}/access",
+            members::set_matter_access,
+        ),
+        at(Verb::Post, "/v1/invitations", members::invite),
+        at(Verb::Get, "/v1/invitations", members::list_invitations),
+        at(
+            Verb::Delete,
+            "/v1/invitations/{id}",
+            members::revoke_invitation,
+        ),
+        at(
+            Verb::Post,
+            "/v1/invitations/accept",
+            members::accept_invitation,
+        ),
     ]
+}
+
+impl ApiRoute {
+    /// Lets this route take bodies up to `bytes` (the router's default is 64 KiB).
+    fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.handler = self.handler.layer(DefaultBodyLimit::max(bytes));
+        self
+    }
 }
 
 /// The (method, path) of every route the router serves.
@@ -126,11 +170,20 @@ pub fn served_routes() -> Vec<(Verb, &'static str)> {
     routes().into_iter().map(|r| (r.verb, r.path)).collect()
 }
 
-/// The `/v1` router.
+/// The `/v1` router. Routes that share a path are merged into one method router.
 pub fn router(state: AppState) -> Router {
-    routes()
+    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for route in routes() {
+        match by_path.iter_mut().find(|(p, _)| *p == route.path) {
+            Some((_, handler)) => {
+                *handler = std::mem::take(handler).merge(route.handler);
+            }
+            None => by_path.push((route.path, route.handler)),
+        }
+    }
+    by_path
         .into_iter()
-        .fold(Router::new(), |r, route| r.route(route.path, route.handler))
+        .fold(Router::new(), |r, (path, handler)| r.route(path, handler))
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -153,13 +206,21 @@ pub fn router(state: AppState) -> Router {
                        machine-readable `code`. A client may send its protocol version in the \
                        `strongroom-protocol` header."
     ),
-    paths(health, sign_in, sign_out, changes, verify_audit, openapi_json),
+    paths(
+        health, sign_in, sign_out, changes, verify_audit, openapi_json,
+        records::list, records::get_one, records::put, records::delete,
+        members::list_members, members::update_member, members::matter_access,
+        members::set_matter_access, members::invite, members::list_invitations,
+        members::revoke_invitation, members::accept_invitation,
+    ),
     modifiers(&SessionSecurity),
     tags(
         (name = "service", description = "The service itself"),
         (name = "auth", description = "Sign-in and sessions"),
         (name = "sync", description = "The practice's change feed"),
         (name = "audit", description = "The audit log"),
+        (name = "records", description = "The practice's records, of every kind"),
+        (name = "members", description = "Members, invitations and matter access"),
     )
 )]
 pub struct ApiDoc;
@@ -219,7 +280,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -228,32 +289,61 @@ impl ApiError {
         }
     }
 
-    fn bad_request(detail: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, ProblemCode::BadRequest, detail)
     }
 
-    fn unauthenticated() -> Self {
+    pub(crate) fn unauthenticated() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             ProblemCode::Unauthenticated,
             "a valid session is required",
         )
     }
+
+    /// The caller's role does not allow this.
+    pub(crate) fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, ProblemCode::Forbidden, detail)
+    }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        // The store's message may quote a value; log it, answer generically.
-        tracing::error!(error = %e, "store failure");
         match e {
             StoreError::NotFound => {
                 Self::new(StatusCode::NOT_FOUND, ProblemCode::NotFound, "not found")
             }
-            _ => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ProblemCode::Internal,
-                "the service could not complete the request; try again",
+            // These messages are the service's own words, naming fields, never values.
+            StoreError::VersionMismatch { current } => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                ProblemCode::VersionConflict,
+                match current {
+                    Some(v) => format!("the record is at version {v}"),
+                    None => "the record does not exist".to_owned(),
+                },
             ),
+            StoreError::Invalid(detail) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ProblemCode::InvalidRecord,
+                detail,
+            ),
+            StoreError::InUse(detail) => {
+                Self::new(StatusCode::CONFLICT, ProblemCode::Conflict, detail)
+            }
+            StoreError::Conflict(_) => Self::new(
+                StatusCode::CONFLICT,
+                ProblemCode::Conflict,
+                "that exists already",
+            ),
+            StoreError::Database(message) => {
+                // The store's message may quote a value; log it, answer generically.
+                tracing::error!(error = %message, "store failure");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ProblemCode::Internal,
+                    "the service could not complete the request; try again",
+                )
+            }
         }
     }
 }
@@ -651,7 +741,12 @@ async fn changes(
     }
     let page = state
         .store
-        .changes_after(principal.practice_id, q.after, limit)
+        .changes_after(
+            principal.practice_id,
+            Viewer::Member(principal.user_id),
+            q.after,
+            limit,
+        )
         .await?;
     Ok(Json(page))
 }

@@ -43,6 +43,22 @@ pub enum AuditKind {
     SignInFailed,
     /// A user signed out: the session's token stops working at once. Details: none.
     SignOut,
+    /// An admin changed a member's role. Details: `member`, `role`.
+    MemberRoleChanged,
+    /// An admin disabled a member, ending their sessions. Details: `member`.
+    MemberDisabled,
+    /// An admin enabled a disabled member. Details: `member`.
+    MemberEnabled,
+    /// An admin opened a matter to the practice or restricted it. Details: `matter`,
+    /// `restricted`, `members`.
+    MatterAccessChanged,
+    /// An admin invited someone. Details: `invitation`, `email_sha256`, `role`.
+    MemberInvited,
+    /// An admin withdrew an invitation. Details: `invitation`.
+    InvitationRevoked,
+    /// Someone accepted an invitation and became a member (the actor). Details: `role`,
+    /// `device_name`, `ip`.
+    InvitationAccepted,
 }
 
 impl AuditKind {
@@ -51,6 +67,13 @@ impl AuditKind {
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::SignOut,
+        AuditKind::MemberRoleChanged,
+        AuditKind::MemberDisabled,
+        AuditKind::MemberEnabled,
+        AuditKind::MatterAccessChanged,
+        AuditKind::MemberInvited,
+        AuditKind::InvitationRevoked,
+        AuditKind::InvitationAccepted,
     ];
 
     /// The stored name.
@@ -59,6 +82,13 @@ impl AuditKind {
             AuditKind::SignIn => "sign_in",
             AuditKind::SignInFailed => "sign_in_failed",
             AuditKind::SignOut => "sign_out",
+            AuditKind::MemberRoleChanged => "member_role_changed",
+            AuditKind::MemberDisabled => "member_disabled",
+            AuditKind::MemberEnabled => "member_enabled",
+            AuditKind::MatterAccessChanged => "matter_access_changed",
+            AuditKind::MemberInvited => "member_invited",
+            AuditKind::InvitationRevoked => "invitation_revoked",
+            AuditKind::InvitationAccepted => "invitation_accepted",
         }
     }
 

@@ -10,8 +10,10 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod members;
 pub mod operator;
 pub mod password_policy;
+pub mod records;
 pub mod seed;
 pub mod store;
 pub mod tls;

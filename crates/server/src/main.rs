@@ -76,10 +76,10 @@ enum Command {
         /// How many matters, 1 to 100000.
         #[arg(long, default_value_t = 1000)]
         matters: u32,
-        /// Related records (contacts, notes, tasks, ...): not yet, the server stores only
-        /// matters.
-        #[arg(long)]
-        related: Option<u64>,
+        /// Records on those matters (contacts, participants, file notes, tasks, time
+        /// entries, documents), spread evenly, 0 to 1000000.
+        #[arg(long, default_value_t = 0)]
+        related: u64,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -179,8 +179,8 @@ async fn operate(command: Command) -> anyhow::Result<()> {
             related,
             store,
         } => {
-            if related.is_some_and(|n| n != 0) {
-                anyhow::bail!("--related: only matters can be seeded until the records API exists");
+            if related > operator::MAX_SEED_RELATED {
+                anyhow::bail!("--related must be at most {}", operator::MAX_SEED_RELATED);
             }
             if matters == 0 || matters > operator::MAX_SEED_MATTERS {
                 anyhow::bail!("--matters must be 1 to {}", operator::MAX_SEED_MATTERS);
@@ -188,14 +188,16 @@ async fn operate(command: Command) -> anyhow::Result<()> {
             let store =
                 strongroom_server::open_store(&store.data_dir, store_config(store.database_url))
                     .await?;
-            let seeded = operator::seed_benchmark(store.as_ref(), matters, |done, total| {
-                eprintln!("seeded {done} of {total} matters");
-            })
-            .await?;
+            let seeded =
+                operator::seed_benchmark(store.as_ref(), matters, related, |done, total| {
+                    eprintln!("seeded {done} of {total} records");
+                })
+                .await?;
             println!("practice: {} ({})", seeded.practice_name, seeded.practice.0);
             println!("email: {}", seeded.email);
             println!("password: {}", seeded.password);
             println!("matters: {}", seeded.matters);
+            println!("related records: {}", seeded.related);
         }
         Command::Serve { .. } | Command::VerifyAudit { .. } => {}
     }

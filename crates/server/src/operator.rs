@@ -6,7 +6,10 @@
 use anyhow::Context;
 use base64::Engine;
 use rand::{Rng, SeedableRng, TryRngCore};
-use strongroom_protocol::{Matter, MatterStatus, Role};
+use strongroom_protocol::{
+    ChangeRecord, Contact, ContactKind, Document, FileNote, Matter, MatterStatus, Participant,
+    Role, Task, TimeEntry,
+};
 use uuid::Uuid;
 
 use crate::auth;
@@ -104,18 +107,29 @@ pub struct BenchmarkSeed {
     pub email: String,
     pub password: String,
     pub matters: u32,
+    /// Records on those matters (contacts, participants, notes, tasks, time, documents).
+    pub related: u64,
 }
 
-/// Creates a practice "Benchmark practice <time>" with one member (a generated password)
-/// and `matters` generated matters, [`SEED_BATCH`] to a transaction; `progress` hears
-/// (done, total) after each batch.
+/// The most related records `seed` makes.
+pub const MAX_SEED_RELATED: u64 = 1_000_000;
+
+/// Creates a practice "Benchmark practice <time>" with one member (a generated password),
+/// `matters` generated matters and `related` records spread evenly over them (each
+/// matter's first is a contact, the rest cycle through participants, file notes, tasks,
+/// time entries and documents), about [`SEED_BATCH`] records to a transaction; `progress`
+/// hears (records done, records in all) after each batch.
 pub async fn seed_benchmark(
     store: &dyn Store,
     matters: u32,
-    mut progress: impl FnMut(u32, u32),
+    related: u64,
+    mut progress: impl FnMut(u64, u64),
 ) -> anyhow::Result<BenchmarkSeed> {
     if matters == 0 || matters > MAX_SEED_MATTERS {
         anyhow::bail!("--matters must be 1 to {MAX_SEED_MATTERS}");
+    }
+    if related > MAX_SEED_RELATED {
+        anyhow::bail!("--related must be at most {MAX_SEED_RELATED}");
     }
     let stamp = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -147,18 +161,26 @@ pub async fn seed_benchmark(
         .await
         .context("creating the member")?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(SEED_RNG);
-    let mut done = 0u32;
-    while done < matters {
-        let n = (matters - done).min(SEED_BATCH as u32);
-        let batch: Vec<Matter> = (done..done + n)
-            .map(|i| benchmark_matter(&mut rng, i))
-            .collect();
-        store
-            .put_matters(practice, &batch)
-            .await
-            .with_context(|| format!("writing matters {} to {}", done + 1, done + n))?;
-        done += n;
-        progress(done, matters);
+    let total = u64::from(matters) + related;
+    let (per_matter, extra) = (related / u64::from(matters), related % u64::from(matters));
+    let mut done = 0u64;
+    let mut batch: Vec<ChangeRecord> = Vec::with_capacity(SEED_BATCH * 2);
+    for i in 0..matters {
+        let matter = benchmark_matter(&mut rng, i);
+        let n = per_matter + u64::from(u64::from(i) < extra);
+        let records = benchmark_related(&mut rng, &matter, n);
+        batch.push(ChangeRecord::Matter { matter });
+        batch.extend(records);
+        if batch.len() >= SEED_BATCH || i + 1 == matters {
+            let n = batch.len() as u64;
+            store
+                .bulk_put(practice, &batch)
+                .await
+                .with_context(|| format!("writing records {} to {}", done + 1, done + n))?;
+            batch.clear();
+            done += n;
+            progress(done, total);
+        }
     }
     Ok(BenchmarkSeed {
         practice,
@@ -166,7 +188,107 @@ pub async fn seed_benchmark(
         email,
         password,
         matters,
+        related,
     })
+}
+
+/// `n` records on `matter`: a contact first (the client), then participants, file notes,
+/// tasks, time entries and documents in turn.
+pub fn benchmark_related(rng: &mut impl Rng, matter: &Matter, n: u64) -> Vec<ChangeRecord> {
+    let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    if n == 0 {
+        return out;
+    }
+    let contact = Contact {
+        id: Uuid::from_u128(rng.random()),
+        kind: ContactKind::Person,
+        name: matter.client_name.clone(),
+        email: Some(format!(
+            "client{}@example.com",
+            rng.random_range(1..100_000u32)
+        )),
+        phone: Some(format!("+61 4{:08}", rng.random_range(0..100_000_000u32))),
+        address: None,
+    };
+    let contact_id = contact.id;
+    out.push(ChangeRecord::Contact { contact });
+    const ROLES: &[&str] = &["Client", "Other side", "Barrister", "Witness", "Executor"];
+    for k in 1..n {
+        let id = Uuid::from_u128(rng.random());
+        let day = rng.random_range(1..=28u32);
+        let month = rng.random_range(1..=12u32);
+        let date = format!("2026-{month:02}-{day:02}");
+        let sentence = |rng: &mut dyn rand::RngCore| {
+            SENTENCES
+                .get(rng.random_range(0..SENTENCES.len()))
+                .copied()
+                .unwrap_or("")
+        };
+        let record = match k % 6 {
+            1 => ChangeRecord::Participant {
+                participant: Participant {
+                    id,
+                    matter_id: matter.id,
+                    contact_id,
+                    role: ROLES[rng.random_range(0..ROLES.len())].to_owned(),
+                },
+            },
+            2 | 5 => ChangeRecord::FileNote {
+                file_note: FileNote {
+                    id,
+                    matter_id: matter.id,
+                    author: matter.responsible.clone(),
+                    written_at: format!("{date}T09:{:02}:00Z", rng.random_range(0..60u32)),
+                    subject: sentence(rng).to_owned(),
+                    body: (0..rng.random_range(2..6))
+                        .map(|_| sentence(rng))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                },
+            },
+            3 => ChangeRecord::Task {
+                task: Task {
+                    id,
+                    matter_id: matter.id,
+                    title: sentence(rng).to_owned(),
+                    due_on: Some(date),
+                    assignee: Some(matter.responsible.clone()),
+                    done: rng.random_bool(0.3),
+                },
+            },
+            4 => ChangeRecord::TimeEntry {
+                time_entry: TimeEntry {
+                    id,
+                    matter_id: matter.id,
+                    worked_on: date,
+                    minutes: 6 * rng.random_range(1..=20u32),
+                    rate_cents: 45_000,
+                    billable: rng.random_bool(0.8),
+                    narrative: sentence(rng).to_owned(),
+                    author: matter.responsible.clone(),
+                },
+            },
+            _ => ChangeRecord::Document {
+                document: Document {
+                    id,
+                    matter_id: matter.id,
+                    name: format!("Document {k}.pdf"),
+                    folder: "Correspondence".into(),
+                    size_bytes: rng.random_range(10_000..5_000_000),
+                    content_hash: format!(
+                        "{:032x}{:032x}",
+                        rng.random::<u128>() >> 1,
+                        rng.random::<u128>() >> 1
+                    )
+                    .chars()
+                    .take(64)
+                    .collect(),
+                },
+            },
+        };
+        out.push(record);
+    }
+    out
 }
 
 /// A password of 24 characters from the OS's randomness (144 bits, base64url).

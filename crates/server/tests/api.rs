@@ -19,6 +19,7 @@ use strongroom_protocol::{ChangeRecord, ChangesPage, Matter, MatterStatus, Role}
 use strongroom_server::audit::{
     Actor, AuditKind, BrokenReason, NewAuditEvent, Verdict, email_sha256, entry_hash,
 };
+use strongroom_server::store::records::Viewer;
 use strongroom_server::store::{NewSession, Store, StoreError};
 use strongroom_server::{RunningServer, ServeOptions, StoreConfig, auth, seed};
 use tokio_postgres::NoTls;
@@ -65,7 +66,7 @@ on_both_stores!(
     a_deleted_last_audit_entry_is_found,
     swapped_audit_entries_are_found,
     concurrent_appends_keep_one_intact_chain,
-    put_matters_takes_a_block_of_seqs_in_slice_order,
+    bulk_put_takes_a_block_of_seqs_in_slice_order,
     operator_commands_create_a_practice_and_a_member_who_can_sign_in,
     seed_makes_a_practice_whose_feed_has_every_matter_in_order,
     signing_out_ends_that_session_at_once_and_no_other,
@@ -503,7 +504,7 @@ async fn tokens_are_stored_only_as_hashes(backend: Backend) {
                 ("practices", "SELECT to_jsonb(t)::text FROM practices t"),
                 ("users", "SELECT to_jsonb(t)::text FROM users t"),
                 ("sessions", "SELECT to_jsonb(t)::text FROM sessions t"),
-                ("matters", "SELECT to_jsonb(t)::text FROM matters t"),
+                ("records", "SELECT to_jsonb(t)::text FROM records t"),
                 ("audit_log", "SELECT to_jsonb(t)::text FROM audit_log t"),
             ] {
                 let rows = c.query(sql, &[]).await.unwrap();
@@ -774,7 +775,10 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
     m.custom_fields
         .insert("Court file number".into(), "NSD 123/2026".into());
     assert_eq!(store.put_matter(p, &m).await.unwrap(), 2);
-    let page = store.changes_after(p, 0, 10).await.unwrap();
+    let page = store
+        .changes_after(p, Viewer::Service, 0, 10)
+        .await
+        .unwrap();
     assert_eq!(page.changes.len(), 1);
     assert_eq!((page.changes[0].seq, page.changes[0].version), (2, 2));
     assert_eq!(
@@ -792,7 +796,10 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
         store.delete_matter(p, m.id).await,
         Err(StoreError::NotFound)
     ));
-    let page = store.changes_after(p, 2, 10).await.unwrap();
+    let page = store
+        .changes_after(p, Viewer::Service, 2, 10)
+        .await
+        .unwrap();
     assert_eq!(page.changes.len(), 1);
     assert_eq!((page.changes[0].seq, page.changes[0].version), (3, 3));
     assert_eq!(
@@ -807,7 +814,7 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
     assert_eq!(store.put_matter(p, &m).await.unwrap(), 4);
     let other = sample_matter("S-2");
     assert_eq!(store.put_matter(p, &other).await.unwrap(), 5);
-    let page = store.changes_after(p, 0, 1).await.unwrap();
+    let page = store.changes_after(p, Viewer::Service, 0, 1).await.unwrap();
     assert_eq!(
         (page.changes.len(), page.cursor, page.has_more),
         (1, 4, true)
@@ -817,7 +824,7 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
         page.changes[0].record,
         ChangeRecord::Matter { matter: m.clone() }
     );
-    let page = store.changes_after(p, 4, 1).await.unwrap();
+    let page = store.changes_after(p, Viewer::Service, 4, 1).await.unwrap();
     assert_eq!(
         (page.changes.len(), page.cursor, page.has_more),
         (1, 5, false)
@@ -832,7 +839,10 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
         store.delete_matter(nowhere, other.id).await,
         Err(StoreError::NotFound)
     ));
-    let page = store.changes_after(nowhere, 0, 10).await.unwrap();
+    let page = store
+        .changes_after(nowhere, Viewer::Service, 0, 10)
+        .await
+        .unwrap();
     assert!(page.changes.is_empty());
 
     // Sessions: live within both limits, and each use moves the idle limit on.
@@ -1384,21 +1394,27 @@ async fn concurrent_appends_keep_one_intact_chain(backend: Backend) {
 
 // ---- Batch writes and the operator commands ----
 
-/// `put_matters` takes one block of numbers after what the practice had, in slice order,
+/// `bulk_put` takes one block of numbers after what the practice had, in slice order,
 /// bumps the version of a matter it rewrites, and writes nothing for an unknown practice.
-async fn put_matters_takes_a_block_of_seqs_in_slice_order(backend: Backend) {
+async fn bulk_put_takes_a_block_of_seqs_in_slice_order(backend: Backend) {
     use strongroom_server::store::PracticeId;
     let f = Fixture::new(backend).await;
     let store = f.server.store.clone();
     let p = store.create_practice("Batch & Co").await.unwrap();
     let first = sample_matter("B-0");
     assert_eq!(store.put_matter(p, &first).await.unwrap(), 1);
-    assert_eq!(store.put_matters(p, &[]).await.unwrap(), Vec::<i64>::new());
+    assert_eq!(store.bulk_put(p, &[]).await.unwrap(), Vec::<i64>::new());
     let mut again = first.clone();
     again.title = "Renamed".into();
-    let batch = vec![sample_matter("B-1"), again.clone(), sample_matter("B-3")];
-    assert_eq!(store.put_matters(p, &batch).await.unwrap(), vec![2, 3, 4]);
-    let page = store.changes_after(p, 0, 100).await.unwrap();
+    let batch: Vec<ChangeRecord> = [sample_matter("B-1"), again.clone(), sample_matter("B-3")]
+        .into_iter()
+        .map(|matter| ChangeRecord::Matter { matter })
+        .collect();
+    assert_eq!(store.bulk_put(p, &batch).await.unwrap(), vec![2, 3, 4]);
+    let page = store
+        .changes_after(p, Viewer::Service, 0, 100)
+        .await
+        .unwrap();
     let got: Vec<(i64, i64, String)> = page
         .changes
         .iter()
@@ -1419,12 +1435,12 @@ async fn put_matters_takes_a_block_of_seqs_in_slice_order(backend: Backend) {
     assert_eq!(store.put_matter(p, &sample_matter("B-5")).await.unwrap(), 5);
     let nowhere = PracticeId(Uuid::new_v4());
     assert!(matches!(
-        store.put_matters(nowhere, &batch).await,
+        store.bulk_put(nowhere, &batch).await,
         Err(StoreError::NotFound)
     ));
     assert!(
         store
-            .changes_after(nowhere, 0, 10)
+            .changes_after(nowhere, Viewer::Service, 0, 10)
             .await
             .unwrap()
             .changes
@@ -1607,31 +1623,28 @@ async fn operator_commands_create_a_practice_and_a_member_who_can_sign_in(backen
     f.server.stop().await;
 }
 
-/// `seed --matters 2500` makes a practice whose member signs in with the printed
-/// password and pulls exactly 2500 matters, numbered 1..=2500 in order; progress is
-/// counted on stderr. `--related` is refused until the records API exists.
+/// `seed --matters 2500 --related 5000` makes a practice whose member signs in with the
+/// printed password and pulls exactly 2500 matters and 5000 records on them, numbered
+/// 1..=7500 in order, every record on a matter of the feed; progress is counted on stderr.
 async fn seed_makes_a_practice_whose_feed_has_every_matter_in_order(backend: Backend) {
     let f = Fixture::new(backend).await;
     let run = f
-        .cli(&["seed", "--matters", "5", "--related", "10"], "")
+        .cli(&["seed", "--matters", "5", "--related", "1000001"], "")
         .await;
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("only matters can be seeded until the records API exists"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("at most 1000000"), "{}", run.stderr);
     assert!(run.stdout.is_empty());
     let run = f.cli(&["seed", "--matters", "100001"], "").await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("1 to 100000"), "{}", run.stderr);
 
-    let run = f.cli(&["seed", "--matters", "2500"], "").await;
+    let run = f
+        .cli(&["seed", "--matters", "2500", "--related", "5000"], "")
+        .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr.contains("seeded 1000 of 2500 matters")
-            && run.stderr.ends_with("seeded 2500 of 2500 matters"),
+        run.stderr.contains(" of 7500 records")
+            && run.stderr.ends_with("seeded 7500 of 7500 records"),
         "{}",
         run.stderr
     );
@@ -1648,6 +1661,8 @@ async fn seed_makes_a_practice_whose_feed_has_every_matter_in_order(backend: Bac
     let token = f.token(&email, &password).await;
     let mut seqs = Vec::new();
     let mut numbers = std::collections::BTreeSet::new();
+    let mut matter_ids = std::collections::BTreeSet::new();
+    let mut on_matters = Vec::new();
     let mut cursor = 0;
     loop {
         let page: ChangesPage = f
@@ -1657,11 +1672,20 @@ async fn seed_makes_a_practice_whose_feed_has_every_matter_in_order(backend: Bac
             .await
             .unwrap();
         for c in &page.changes {
-            let ChangeRecord::Matter { matter } = &c.record else {
-                panic!("only matters were seeded: {c:?}")
-            };
-            assert!(!matter.title.is_empty() && !matter.client_name.is_empty());
-            numbers.insert(matter.number.clone());
+            match &c.record {
+                ChangeRecord::Matter { matter } => {
+                    assert!(!matter.title.is_empty() && !matter.client_name.is_empty());
+                    numbers.insert(matter.number.clone());
+                    matter_ids.insert(matter.id);
+                }
+                ChangeRecord::Deleted { .. } => panic!("a tombstone in a fresh seed: {c:?}"),
+                other => {
+                    strongroom_protocol::validate::record(other).unwrap();
+                    if let Some(m) = other.matter_id() {
+                        on_matters.push(m);
+                    }
+                }
+            }
             seqs.push(c.seq);
         }
         cursor = page.cursor;
@@ -1669,13 +1693,10 @@ async fn seed_makes_a_practice_whose_feed_has_every_matter_in_order(backend: Bac
             break;
         }
     }
-    assert_eq!(seqs.len(), 2500);
-    assert!(
-        seqs.windows(2).all(|w| w[0] < w[1]),
-        "seqs strictly increase"
-    );
-    assert_eq!(seqs, (1..=2500).collect::<Vec<i64>>());
+    assert_eq!(seqs.len(), 7500);
+    assert_eq!(seqs, (1..=7500).collect::<Vec<i64>>());
     assert_eq!(numbers.len(), 2500, "every matter has its own number");
+    assert!(on_matters.iter().all(|m| matter_ids.contains(m)));
     // The demo practice sees none of it.
     let demo = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
     let page: ChangesPage = f
@@ -1745,11 +1766,12 @@ async fn the_openapi_document_covers_every_route() {
     for (method, path, op) in &documented {
         let req = match method.as_str() {
             "get" => f.http.get(f.url(path)),
-            "post" => f
+            "post" | "put" | "patch" => f
                 .http
-                .post(f.url(path))
+                .request(method.to_uppercase().parse().unwrap(), f.url(path))
                 .header("content-type", "application/json")
                 .body("{}"),
+            "delete" => f.http.delete(f.url(path)),
             other => panic!("no request for {other}"),
         };
         let status = req.send().await.unwrap().status().as_u16();
@@ -1845,7 +1867,10 @@ mod postgres_only {
                 let mut pages_while_writing = 0;
                 loop {
                     let finished = done.load(Ordering::SeqCst);
-                    let page = store.changes_after(practice, cursor, 7).await.unwrap();
+                    let page = store
+                        .changes_after(practice, Viewer::Service, cursor, 7)
+                        .await
+                        .unwrap();
                     for c in &page.changes {
                         let ChangeRecord::Matter { matter } = &c.record else {
                             panic!("no deletes were written: {c:?}")
@@ -1942,7 +1967,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -1961,8 +1986,10 @@ mod postgres_only {
                 "audit_head",
                 "audit_log",
                 "invitations",
-                "matters",
+                "matter_access",
+                "matter_restrictions",
                 "practices",
+                "records",
                 "recovery_codes",
                 "schema_migrations",
                 "sessions",

@@ -117,6 +117,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/postgres/0004_members.sql",
         "bc3770aa7d14af9bd9289df3955951b380ac7bbd07e3b73e8b9432a8bd77e792",
     ),
+    (
+        "crates/server/migrations/sqlite/0006_records.sql",
+        "f165fd3723bb7f1023a12a949f57731721ccac429bd5d96b9d6a42df6bd6df63",
+    ),
+    (
+        "crates/server/migrations/postgres/0005_records.sql",
+        "abcb724f29ec5caf11adf429d5b47c00e1b4a08af26ee6b8587dc3d4d7f434f6",
+    ),
 ];
 
 #[test]

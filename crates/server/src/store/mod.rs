@@ -5,14 +5,18 @@
 //! Invariant: a write takes the practice's next sequence number in its own transaction,
 //! under a lock that orders writers, so commit order and `seq` order agree.
 
+pub mod members;
 pub mod postgres;
+pub mod records;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use strongroom_protocol::{ChangesPage, Matter, PracticeInfo, Role};
+use strongroom_protocol::{PracticeInfo, Role};
 use uuid::Uuid;
 
 use crate::audit::AuditLog;
+use members::MemberStore;
+use records::RecordStore;
 
 /// A practice's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,6 +75,15 @@ pub enum StoreError {
     NotFound,
     #[error("database error: {0}")]
     Database(String),
+    /// The write expected another version: `current` is the live one, if any.
+    #[error("the record is at version {current:?}, not the one expected")]
+    VersionMismatch { current: Option<i64> },
+    /// The write breaks a reference: a missing matter or contact, a stranger as member.
+    #[error("{0}")]
+    Invalid(String),
+    /// The record is still referred to (a contact on a matter).
+    #[error("{0}")]
+    InUse(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -86,7 +99,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The hosted service's storage, the audit log included.
 #[async_trait]
-pub trait Store: AuditLog + Send + Sync + 'static {
+pub trait Store: AuditLog + MemberStore + RecordStore + Send + Sync + 'static {
     async fn create_practice(&self, name: &str) -> StoreResult<PracticeId>;
     async fn practice(&self, id: PracticeId) -> StoreResult<PracticeInfo>;
     async fn create_user(
@@ -121,19 +134,4 @@ pub trait Store: AuditLog + Send + Sync + 'static {
     async fn clear_sign_in_failures(&self, account_key: &str) -> StoreResult<()>;
     /// Revokes the session with this token hash, if it is live; answers whether it was.
     async fn revoke_session(&self, token_hash: &str) -> StoreResult<bool>;
-    /// Creates or replaces a matter; returns the change's sequence number.
-    async fn put_matter(&self, practice: PracticeId, matter: &Matter) -> StoreResult<i64>;
-    /// Creates or replaces the given matters in one transaction, taking a block of sequence
-    /// numbers for them in slice order; returns each one's number. An empty slice writes
-    /// nothing.
-    async fn put_matters(&self, practice: PracticeId, matters: &[Matter]) -> StoreResult<Vec<i64>>;
-    /// Deletes a matter, leaving a tombstone; returns the change's sequence number.
-    async fn delete_matter(&self, practice: PracticeId, id: Uuid) -> StoreResult<i64>;
-    /// The practice's changes after `after`, at most `limit`, in `seq` order.
-    async fn changes_after(
-        &self,
-        practice: PracticeId,
-        after: i64,
-        limit: u32,
-    ) -> StoreResult<ChangesPage>;
 }

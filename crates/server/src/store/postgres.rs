@@ -14,20 +14,18 @@
 //! The audit log is in the `audit` submodule.
 
 mod audit;
+mod members;
+mod records;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, Transaction,
 };
-use strongroom_protocol::{
-    Change, ChangeRecord, ChangesPage, Matter, MatterStatus, PracticeInfo, RecordKind, Role,
-};
+use strongroom_protocol::{PracticeInfo, Role};
+use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::Json;
-use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
 use super::{
@@ -48,6 +46,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         4,
         include_str!("../../migrations/postgres/0004_members.sql"),
+    ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_records.sql"),
     ),
 ];
 
@@ -208,49 +210,6 @@ async fn migrate(client: &mut Object) -> StoreResult<()> {
     Ok(())
 }
 
-/// Creates or replaces a matter at sequence number `$3`.
-const UPSERT_MATTER: &str = "INSERT INTO matters
-       (practice_id, id, seq, version, deleted, number, title, matter_type, status, client_name,
-        responsible, opened_on, closed_on, description, custom_fields)
-     VALUES ($1, $2, $3, 1, false, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     ON CONFLICT (practice_id, id) DO UPDATE SET
-       seq = excluded.seq, version = matters.version + 1, deleted = false,
-       number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
-       status = excluded.status, client_name = excluded.client_name,
-       responsible = excluded.responsible, opened_on = excluded.opened_on,
-       closed_on = excluded.closed_on, description = excluded.description,
-       custom_fields = excluded.custom_fields";
-
-/// Writes `m` at `seq` inside `tx`.
-async fn upsert_matter(
-    tx: &Transaction<'_>,
-    stmt: &tokio_postgres::Statement,
-    practice: PracticeId,
-    m: &Matter,
-    seq: i64,
-) -> StoreResult<()> {
-    tx.execute(
-        stmt,
-        &[
-            &practice.0,
-            &m.id,
-            &seq,
-            &m.number,
-            &m.title,
-            &m.matter_type,
-            &m.status.as_str(),
-            &m.client_name,
-            &m.responsible,
-            &m.opened_on,
-            &m.closed_on,
-            &m.description,
-            &Json(&m.custom_fields),
-        ],
-    )
-    .await?;
-    Ok(())
-}
-
 /// Takes the practice's next sequence number inside `tx`; the row lock it takes orders
 /// this practice's writers until `tx` ends.
 async fn next_seq(tx: &Transaction<'_>, practice: PracticeId) -> StoreResult<i64> {
@@ -267,42 +226,6 @@ async fn next_seq(tx: &Transaction<'_>, practice: PracticeId) -> StoreResult<i64
 
 fn parse_role(s: &str) -> StoreResult<Role> {
     Role::parse(s).ok_or_else(|| StoreError::Database(format!("unknown role {s:?}")))
-}
-
-fn change_from_row(r: &Row) -> StoreResult<Change> {
-    let seq: i64 = r.try_get(0)?;
-    let version: i64 = r.try_get(1)?;
-    let deleted: bool = r.try_get(2)?;
-    let id: Uuid = r.try_get(3)?;
-    let record = if deleted {
-        ChangeRecord::Deleted {
-            record_kind: RecordKind::Matter,
-            id,
-        }
-    } else {
-        let status: String = r.try_get(7)?;
-        let Json(custom_fields): Json<BTreeMap<String, String>> = r.try_get(13)?;
-        ChangeRecord::Matter {
-            matter: Matter {
-                id,
-                number: r.try_get(4)?,
-                title: r.try_get(5)?,
-                matter_type: r.try_get(6)?,
-                status: MatterStatus::parse(&status).unwrap_or(MatterStatus::Open),
-                client_name: r.try_get(8)?,
-                responsible: r.try_get(9)?,
-                opened_on: r.try_get(10)?,
-                closed_on: r.try_get(11)?,
-                description: r.try_get(12)?,
-                custom_fields,
-            },
-        }
-    };
-    Ok(Change {
-        seq,
-        version,
-        record,
-    })
 }
 
 #[async_trait]
@@ -494,96 +417,5 @@ impl Store for PostgresStore {
             )
             .await?;
         Ok(n > 0)
-    }
-
-    async fn put_matter(&self, practice: PracticeId, m: &Matter) -> StoreResult<i64> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let seq = next_seq(&tx, practice).await?;
-        let stmt = tx.prepare_cached(UPSERT_MATTER).await?;
-        upsert_matter(&tx, &stmt, practice, m, seq).await?;
-        tx.commit().await?;
-        Ok(seq)
-    }
-
-    async fn put_matters(&self, practice: PracticeId, matters: &[Matter]) -> StoreResult<Vec<i64>> {
-        if matters.is_empty() {
-            return Ok(Vec::new());
-        }
-        let count = i64::try_from(matters.len())
-            .map_err(|_| StoreError::Database("too many matters in one batch".into()))?;
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        // The block `last + 1 ..= last + count`; the row lock orders this practice's writers
-        // until commit, as for one write.
-        let last: i64 = tx
-            .query_opt(
-                "UPDATE practices SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq",
-                &[&practice.0, &count],
-            )
-            .await?
-            .map(|r| r.get(0))
-            .ok_or(StoreError::NotFound)?;
-        let first = last - count + 1;
-        let stmt = tx.prepare_cached(UPSERT_MATTER).await?;
-        let mut seqs = Vec::with_capacity(matters.len());
-        for (m, seq) in matters.iter().zip(first..) {
-            upsert_matter(&tx, &stmt, practice, m, seq).await?;
-            seqs.push(seq);
-        }
-        tx.commit().await?;
-        Ok(seqs)
-    }
-
-    async fn delete_matter(&self, practice: PracticeId, id: Uuid) -> StoreResult<i64> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let seq = next_seq(&tx, practice).await?;
-        // The tombstone keeps the id and the sequence number, and forgets the content.
-        let stmt = tx
-            .prepare_cached(
-                "UPDATE matters SET seq = $3, version = version + 1, deleted = true,
-                   number = '', title = '', matter_type = '', client_name = '', responsible = '',
-                   opened_on = '', closed_on = NULL, description = '', custom_fields = '{}'::jsonb
-                 WHERE practice_id = $1 AND id = $2 AND NOT deleted",
-            )
-            .await?;
-        let n = tx.execute(&stmt, &[&practice.0, &id, &seq]).await?;
-        if n == 0 {
-            // Dropping the transaction rolls it back, and the sequence number with it.
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await?;
-        Ok(seq)
-    }
-
-    async fn changes_after(
-        &self,
-        practice: PracticeId,
-        after: i64,
-        limit: u32,
-    ) -> StoreResult<ChangesPage> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
-                "SELECT seq, version, deleted, id, number, title, matter_type, status, client_name,
-                        responsible, opened_on, closed_on, description, custom_fields
-                 FROM matters WHERE practice_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-            )
-            .await?;
-        let fetch = i64::from(limit) + 1;
-        let rows = client.query(&stmt, &[&practice.0, &after, &fetch]).await?;
-        let mut changes = rows
-            .iter()
-            .map(change_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let has_more = changes.len() as i64 > i64::from(limit);
-        changes.truncate(limit as usize);
-        let cursor = changes.last().map_or(after, |c| c.seq);
-        Ok(ChangesPage {
-            changes,
-            cursor,
-            has_more,
-        })
     }
 }

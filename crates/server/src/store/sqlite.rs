@@ -5,15 +5,15 @@
 //! so sequence numbers commit in order. The audit log is in the `audit` submodule.
 
 mod audit;
+mod members;
+mod records;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use strongroom_protocol::{
-    Change, ChangeRecord, ChangesPage, Matter, MatterStatus, PracticeInfo, RecordKind, Role,
-};
+use rusqlite::{Connection, OptionalExtension, params};
+use strongroom_protocol::{PracticeInfo, Role};
 use uuid::Uuid;
 
 use super::{
@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_audit_log.sql"),
     include_str!("../../migrations/sqlite/0004_sign_in_failures.sql"),
     include_str!("../../migrations/sqlite/0005_members.sql"),
+    include_str!("../../migrations/sqlite/0006_records.sql"),
 ];
 
 /// SQLite-backed [`Store`].
@@ -98,19 +99,6 @@ fn parse_uuid(s: &str) -> rusqlite::Result<Uuid> {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
 }
-
-/// Creates or replaces a matter at sequence number `?3`.
-const UPSERT_MATTER: &str = "INSERT INTO matters
-       (practice_id, id, seq, version, deleted, number, title, matter_type, status, client_name,
-        responsible, opened_on, closed_on, description, custom_fields)
-     VALUES (?1, ?2, ?3, 1, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-     ON CONFLICT (practice_id, id) DO UPDATE SET
-       seq = excluded.seq, version = matters.version + 1, deleted = 0,
-       number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
-       status = excluded.status, client_name = excluded.client_name,
-       responsible = excluded.responsible, opened_on = excluded.opened_on,
-       closed_on = excluded.closed_on, description = excluded.description,
-       custom_fields = excluded.custom_fields";
 
 /// Takes the practice's next sequence number inside `tx`.
 fn next_seq(tx: &rusqlite::Transaction<'_>, practice: PracticeId) -> StoreResult<i64> {
@@ -313,141 +301,6 @@ impl Store for SqliteStore {
                 [token_hash],
             )?;
             Ok(n > 0)
-        })
-        .await
-    }
-
-    async fn put_matter(&self, practice: PracticeId, m: &Matter) -> StoreResult<i64> {
-        // A batch of one: the same statement, the same sequence rules.
-        self.put_matters(practice, std::slice::from_ref(m))
-            .await?
-            .pop()
-            .ok_or_else(|| StoreError::Database("no sequence number was taken".into()))
-    }
-
-    async fn put_matters(&self, practice: PracticeId, matters: &[Matter]) -> StoreResult<Vec<i64>> {
-        if matters.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = matters
-            .iter()
-            .map(|m| {
-                serde_json::to_string(&m.custom_fields)
-                    .map(|custom| (m.clone(), custom))
-                    .map_err(|e| StoreError::Database(e.to_string()))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        let count = i64::try_from(rows.len())
-            .map_err(|_| StoreError::Database("too many matters in one batch".into()))?;
-        self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            // The block `last + 1 ..= last + count`, taken under the write lock.
-            let last: i64 = tx
-                .query_row(
-                    "UPDATE practices SET last_seq = last_seq + ?2 WHERE id = ?1 RETURNING last_seq",
-                    params![practice.0.to_string(), count],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .ok_or(StoreError::NotFound)?;
-            let first = last - count + 1;
-            let mut seqs = Vec::with_capacity(rows.len());
-            {
-                let mut stmt = tx.prepare_cached(UPSERT_MATTER)?;
-                for ((m, custom), seq) in rows.into_iter().zip(first..) {
-                    stmt.execute(params![
-                        practice.0.to_string(),
-                        m.id.to_string(),
-                        seq,
-                        m.number,
-                        m.title,
-                        m.matter_type,
-                        m.status.as_str(),
-                        m.client_name,
-                        m.responsible,
-                        m.opened_on,
-                        m.closed_on,
-                        m.description,
-                        custom
-                    ])?;
-                    seqs.push(seq);
-                }
-            }
-            tx.commit()?;
-            Ok(seqs)
-        })
-        .await
-    }
-
-    async fn delete_matter(&self, practice: PracticeId, id: Uuid) -> StoreResult<i64> {
-        self.with(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let seq = next_seq(&tx, practice)?;
-            // The tombstone keeps the id and the sequence number, and forgets the content.
-            let n = tx.execute(
-                "UPDATE matters SET seq = ?3, version = version + 1, deleted = 1,
-                   number = '', title = '', matter_type = '', client_name = '', responsible = '', opened_on = '',
-                   closed_on = NULL, description = '', custom_fields = '{}'
-                 WHERE practice_id = ?1 AND id = ?2 AND deleted = 0",
-                params![practice.0.to_string(), id.to_string(), seq],
-            )?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-            tx.commit()?;
-            Ok(seq)
-        })
-        .await
-    }
-
-    async fn changes_after(
-        &self,
-        practice: PracticeId,
-        after: i64,
-        limit: u32,
-    ) -> StoreResult<ChangesPage> {
-        self.with(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, version, deleted, id, number, title, matter_type, status, client_name, responsible, opened_on,
-                        closed_on, description, custom_fields
-                 FROM matters WHERE practice_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-            )?;
-            let fetch = i64::from(limit) + 1;
-            let rows = stmt.query_map(params![practice.0.to_string(), after, fetch], |r| {
-                let seq: i64 = r.get(0)?;
-                let version: i64 = r.get(1)?;
-                let deleted: bool = r.get(2)?;
-                let id = parse_uuid(&r.get::<_, String>(3)?)?;
-                let record = if deleted {
-                    ChangeRecord::Deleted { record_kind: RecordKind::Matter, id }
-                } else {
-                    let status: String = r.get(7)?;
-                    let custom: String = r.get(13)?;
-                    ChangeRecord::Matter {
-                        matter: Matter {
-                            id,
-                            number: r.get(4)?,
-                            title: r.get(5)?,
-                            matter_type: r.get(6)?,
-                            status: MatterStatus::parse(&status).unwrap_or(MatterStatus::Open),
-                            client_name: r.get(8)?,
-                            responsible: r.get(9)?,
-                            opened_on: r.get(10)?,
-                            closed_on: r.get(11)?,
-                            description: r.get(12)?,
-                            custom_fields: serde_json::from_str(&custom).map_err(|e| {
-                                rusqlite::Error::FromSqlConversionFailure(13, rusqlite::types::Type::Text, Box::new(e))
-                            })?,
-                        },
-                    }
-                };
-                Ok(Change { seq, version, record })
-            })?;
-            let mut changes = rows.collect::<Result<Vec<_>, _>>()?;
-            let has_more = changes.len() as i64 > i64::from(limit);
-            changes.truncate(limit as usize);
-            let cursor = changes.last().map_or(after, |c| c.seq);
-            Ok(ChangesPage { changes, cursor, has_more })
         })
         .await
     }

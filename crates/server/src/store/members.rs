@@ -1,0 +1,70 @@
+//! Members of a practice as admins manage them, and invitations to join.
+//!
+//! Invariant: a practice always keeps at least one admin who is not disabled: a change
+//! that would leave none is refused inside the transaction that would make it.
+//! Invariant: disabling a member revokes every session of theirs in the same transaction;
+//! the session check also refuses a disabled member's tokens.
+//! Invariant: an invitation's token is stored only as its SHA-256; it is accepted once,
+//! before it expires, unless revoked.
+
+use async_trait::async_trait;
+use strongroom_protocol::{Invitation, Member, Role};
+use uuid::Uuid;
+
+use super::{PracticeId, StoreResult, UserId, UserRecord};
+
+/// A new invitation to store.
+#[derive(Debug, Clone)]
+pub struct NewInvitationRow {
+    pub id: Uuid,
+    pub practice_id: PracticeId,
+    pub email: String,
+    pub role: Role,
+    pub token_hash: String,
+    pub invited_by: UserId,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// What accepting an invitation makes.
+#[derive(Debug, Clone)]
+pub struct Acceptance {
+    pub token_hash: String,
+    pub now: i64,
+    pub display_name: String,
+    pub password_hash: String,
+}
+
+/// Why a member change was refused.
+pub const LAST_ADMIN: &str = "the practice must keep at least one admin who is not disabled";
+
+#[async_trait]
+pub trait MemberStore: Send + Sync {
+    /// The practice's members, by email.
+    async fn members(&self, practice: PracticeId) -> StoreResult<Vec<Member>>;
+
+    /// Changes a member's role and/or disabled flag; disabling revokes all their
+    /// sessions. `NotFound` for a member of another practice; `InUse(LAST_ADMIN)` when no
+    /// enabled admin would be left. Answers the member as changed.
+    async fn update_member(
+        &self,
+        practice: PracticeId,
+        member: UserId,
+        role: Option<Role>,
+        disabled: Option<bool>,
+    ) -> StoreResult<Member>;
+
+    async fn create_invitation(&self, invitation: NewInvitationRow) -> StoreResult<()>;
+
+    /// The practice's invitations, newest first, with their status as of `now`.
+    async fn invitations(&self, practice: PracticeId, now: i64) -> StoreResult<Vec<Invitation>>;
+
+    /// Revokes a pending invitation; `NotFound` if there is none of that id pending in the
+    /// practice.
+    async fn revoke_invitation(&self, practice: PracticeId, id: Uuid) -> StoreResult<()>;
+
+    /// Accepts a pending, unexpired invitation: makes the member with the invited role and
+    /// marks it accepted, in one transaction. `NotFound` for an unknown, used, revoked or
+    /// expired token; `Conflict` when the email is a member already.
+    async fn accept_invitation(&self, acceptance: Acceptance) -> StoreResult<UserRecord>;
+}
