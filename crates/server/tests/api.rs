@@ -25,6 +25,14 @@ use strongroom_server::{RunningServer, ServeOptions, StoreConfig, auth, seed};
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
+#[path = "api/access.rs"]
+mod access;
+use access::{
+    invitations_work_once_and_expire, records_of_every_kind_round_trip_with_versions,
+    restricted_matters_are_invisible_to_everyone_not_named, roles_and_disabling_members,
+    the_route_matrix_lets_no_stranger_through,
+};
+
 /// Generates each named test once per store: `sqlite::NAME` and `postgres::NAME`.
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
@@ -67,6 +75,11 @@ on_both_stores!(
     swapped_audit_entries_are_found,
     concurrent_appends_keep_one_intact_chain,
     bulk_put_takes_a_block_of_seqs_in_slice_order,
+    records_of_every_kind_round_trip_with_versions,
+    restricted_matters_are_invisible_to_everyone_not_named,
+    roles_and_disabling_members,
+    invitations_work_once_and_expire,
+    the_route_matrix_lets_no_stranger_through,
     operator_commands_create_a_practice_and_a_member_who_can_sign_in,
     seed_makes_a_practice_whose_feed_has_every_matter_in_order,
     signing_out_ends_that_session_at_once_and_no_other,
