@@ -865,6 +865,9 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
         practice_id: p,
         role: Role::Lawyer,
         session_id: public_id,
+        // Signing in counts as proving who one is.
+        reauth_at: Some(now),
+        mfa_enrollment_required: false,
     };
     assert_eq!(
         store.session("live", now + 40, 50).await.unwrap(),
