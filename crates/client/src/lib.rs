@@ -306,6 +306,8 @@ impl Core {
                 email: email.trim().to_owned(),
                 password: password.to_owned(),
                 device_name: self.cfg.device_name.clone(),
+                totp_code: None,
+                recovery_code: None,
             })
             .await?;
         let token = Zeroizing::new(answer.token.clone());

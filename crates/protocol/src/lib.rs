@@ -32,7 +32,7 @@ pub struct Health {
     pub protocol_version: u32,
 }
 
-/// `POST /v1/auth/sign-in` request body. Its `Debug` never shows the password.
+/// `POST /v1/auth/sign-in` request body. Its `Debug` never shows the password or a code.
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInRequest {
@@ -40,6 +40,13 @@ pub struct SignInRequest {
     pub password: String,
     /// A human name of the device, shown in the sessions list.
     pub device_name: String,
+    /// The current code of the member's authenticator app (6 digits), when they have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_code: Option<String>,
+    /// One of the member's recovery codes (`xxxx-xxxx-xxxx`), instead of `totp_code`; each
+    /// works once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 impl std::fmt::Debug for SignInRequest {
@@ -48,6 +55,11 @@ impl std::fmt::Debug for SignInRequest {
             .field("email", &self.email)
             .field("password", &"<redacted>")
             .field("device_name", &self.device_name)
+            .field("totp_code", &self.totp_code.as_ref().map(|_| "<redacted>"))
+            .field(
+                "recovery_code",
+                &self.recovery_code.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -472,6 +484,24 @@ pub enum ProblemCode {
     /// The request conflicts with the practice's state (e.g. a contact still on a matter,
     /// an email already a member, the last admin).
     Conflict,
+    /// The password was right, and the member has a second factor: sign in again with
+    /// `totp_code` or `recovery_code`.
+    MfaRequired,
+    /// The practice requires a second factor and this member has none yet: the session may
+    /// only set one up (`/v1/auth/mfa/totp/setup`, `/confirm`), re-authenticate and sign out.
+    MfaEnrollmentRequired,
+    /// A sensitive action wants the member to have proved who they are within the last
+    /// few minutes: `POST /v1/auth/reauth`, then try again.
+    ReauthRequired,
+    /// The practice requires a second factor, so the member cannot remove theirs.
+    MfaMandatory,
+    /// The member has no second factor to act on.
+    MfaNotEnrolled,
+    /// There is no authenticator being set up to confirm: `POST /v1/auth/mfa/totp/setup`
+    /// first.
+    NoPendingFactor,
+    /// The authenticator code is not right (or was used already).
+    WrongCode,
 }
 
 /// A member of the practice, as an admin sees them.
@@ -583,6 +613,91 @@ impl std::fmt::Debug for AcceptInvitation {
     }
 }
 
+/// `POST /v1/auth/mfa/totp/setup` answer: a new authenticator secret awaiting
+/// confirmation. Its `Debug` never shows the secret.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TotpSetup {
+    /// The shared secret, base32 (RFC 4648, no padding), to type into an authenticator app.
+    pub secret: String,
+    /// The same as an `otpauth://totp/...` URI, for a QR code.
+    pub otpauth_uri: String,
+}
+
+impl std::fmt::Debug for TotpSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpSetup")
+            .field("secret", &"<redacted>")
+            .field("otpauth_uri", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `POST /v1/auth/mfa/totp/confirm` request body. Its `Debug` never shows the code.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TotpConfirmRequest {
+    /// The authenticator's current code for the secret from setup.
+    pub code: String,
+}
+
+impl std::fmt::Debug for TotpConfirmRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpConfirmRequest")
+            .field("code", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A new set of recovery codes, shown once: each works once, instead of an authenticator
+/// code. Its `Debug` never shows the codes.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
+}
+
+impl std::fmt::Debug for RecoveryCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecoveryCodes")
+            .field("codes", &format_args!("<{} redacted>", self.codes.len()))
+            .finish()
+    }
+}
+
+/// `POST /v1/auth/reauth` request body: the member proves who they are again, as at
+/// sign-in. Its `Debug` never shows the password or a code.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReauthRequest {
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
+}
+
+impl std::fmt::Debug for ReauthRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReauthRequest")
+            .field("password", &"<redacted>")
+            .field("totp_code", &self.totp_code.as_ref().map(|_| "<redacted>"))
+            .field(
+                "recovery_code",
+                &self.recovery_code.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// The practice's settings (`GET` and `PUT /v1/practice/settings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PracticeSettings {
+    /// Whether every member must have a second factor to use the service.
+    pub mfa_required: bool,
+}
+
 /// An RFC 9457 problem details body (`application/problem+json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -631,8 +746,35 @@ mod tests {
             email: "a@b".into(),
             password: "hunter2-secret".into(),
             device_name: "d".into(),
+            totp_code: Some("123456".into()),
+            recovery_code: Some("abcd-efgh-jkmn".into()),
         };
-        assert!(!format!("{req:?}").contains("hunter2-secret"));
+        let shown = format!("{req:?}");
+        for secret in ["hunter2-secret", "123456", "abcd-efgh-jkmn"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let reauth = ReauthRequest {
+            password: "hunter2-secret".into(),
+            totp_code: Some("123456".into()),
+            recovery_code: Some("abcd-efgh-jkmn".into()),
+        };
+        let shown = format!("{reauth:?}");
+        for secret in ["hunter2-secret", "123456", "abcd-efgh-jkmn"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let setup = TotpSetup {
+            secret: "JBSWY3DPEHPK3PXP".into(),
+            otpauth_uri: "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP".into(),
+        };
+        assert!(!format!("{setup:?}").contains("JBSWY3DPEHPK3PXP"));
+        let confirm = TotpConfirmRequest {
+            code: "654321".into(),
+        };
+        assert!(!format!("{confirm:?}").contains("654321"));
+        let codes = RecoveryCodes {
+            codes: vec!["abcd-efgh-jkmn".into()],
+        };
+        assert!(!format!("{codes:?}").contains("abcd"));
         let resp = SignInResponse {
             token: "tok-secret-123".into(),
             user: UserInfo {

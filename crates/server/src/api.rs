@@ -1,5 +1,6 @@
 //! The REST surface `/v1`: health, sign-in, the practice's change feed, the audit log's
-//! verifier, and the OpenAPI document that describes them (`/v1/openapi.json`).
+//! verifier, and the OpenAPI document that describes them (`/v1/openapi.json`). Second
+//! factors, re-authentication and the practice's settings are in [`crate::mfa`].
 //!
 //! The router is built from one table, [`routes`], and [`served_routes`] lists it; every
 //! handler carries its OpenAPI description (`#[utoipa::path]`), gathered by [`openapi`].
@@ -35,6 +36,7 @@ use uuid::Uuid;
 
 use crate::audit::{Actor, AuditKind, NewAuditEvent, Verdict, email_sha256};
 use crate::auth;
+use crate::mfa;
 use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
 use crate::{members, records};
@@ -52,6 +54,9 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// One audit verification at a time: each reads the whole log.
     pub audit_checks: Arc<tokio::sync::Semaphore>,
+    /// Seals members' TOTP secrets at rest; without it authenticator codes are refused
+    /// (503). See [`crate::mfa`].
+    pub totp_key: Option<Arc<crate::mfa::TotpKey>>,
 }
 
 impl AppState {
@@ -63,7 +68,14 @@ impl AppState {
             store,
             password_checks: Arc::new(tokio::sync::Semaphore::new(cores * 2)),
             audit_checks: Arc::new(tokio::sync::Semaphore::new(1)),
+            totp_key: None,
         }
+    }
+
+    /// With the key that seals TOTP secrets.
+    pub fn with_totp_key(mut self, key: crate::mfa::TotpKey) -> Self {
+        self.totp_key = Some(Arc::new(key));
+        self
     }
 }
 
@@ -154,6 +166,21 @@ pub fn routes() -> Vec<ApiRoute> {
             "/v1/invitations/accept",
             members::accept_invitation,
         ),
+        at(Verb::Post, "/v1/auth/mfa/totp/setup", mfa::totp_setup),
+        at(Verb::Post, "/v1/auth/mfa/totp/confirm", mfa::totp_confirm),
+        at(Verb::Post, "/v1/auth/mfa/totp/disable", mfa::totp_disable),
+        at(
+            Verb::Post,
+            "/v1/auth/mfa/recovery-codes",
+            mfa::regenerate_recovery_codes,
+        ),
+        at(Verb::Post, "/v1/auth/reauth", mfa::reauth),
+        at(Verb::Get, "/v1/practice/settings", mfa::practice_settings),
+        at(
+            Verb::Put,
+            "/v1/practice/settings",
+            mfa::put_practice_settings,
+        ),
     ]
 }
 
@@ -212,6 +239,8 @@ pub fn router(state: AppState) -> Router {
         members::list_members, members::update_member, members::matter_access,
         members::set_matter_access, members::invite, members::list_invitations,
         members::revoke_invitation, members::accept_invitation,
+        mfa::totp_setup, mfa::totp_confirm, mfa::totp_disable, mfa::regenerate_recovery_codes,
+        mfa::reauth, mfa::practice_settings, mfa::put_practice_settings,
     ),
     modifiers(&SessionSecurity),
     tags(
@@ -221,6 +250,7 @@ pub fn router(state: AppState) -> Router {
         (name = "audit", description = "The audit log"),
         (name = "records", description = "The practice's records, of every kind"),
         (name = "members", description = "Members, invitations and matter access"),
+        (name = "practice", description = "The practice's settings"),
     )
 )]
 pub struct ApiDoc;
@@ -291,6 +321,17 @@ impl ApiError {
 
     pub(crate) fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, ProblemCode::BadRequest, detail)
+    }
+
+    /// 429 `rate_limited`, to try again after `secs`.
+    pub(crate) fn rate_limited(detail: impl Into<String>, secs: u32) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ProblemCode::RateLimited,
+            detail,
+        );
+        e.retry_after_secs = Some(secs);
+        e
     }
 
     pub(crate) fn unauthenticated() -> Self {
@@ -393,6 +434,24 @@ fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// The principal of the request's live session, whether or not it must still enroll a
+/// second factor (see [`mfa::Enrolling`]).
+pub(crate) async fn session_principal(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Principal, ApiError> {
+    check_protocol(&parts.headers)?;
+    let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+    let now = unix_now();
+    state
+        .store
+        .session(&auth::token_hash(token), now, SESSION_IDLE_SECS)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)
+}
+
+/// A live session, refused (403 `mfa_enrollment_required`) while its practice requires a
+/// second factor that its member has not set up.
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
@@ -400,14 +459,11 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        check_protocol(&parts.headers)?;
-        let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
-        let now = unix_now();
-        state
-            .store
-            .session(&auth::token_hash(token), now, SESSION_IDLE_SECS)
-            .await?
-            .ok_or_else(ApiError::unauthenticated)
+        let principal = session_principal(parts, state).await?;
+        if principal.mfa_enrollment_required {
+            return Err(mfa::enrollment_required());
+        }
+        Ok(principal)
     }
 }
 
@@ -421,7 +477,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty() && t.len() <= 256)
 }
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
@@ -441,7 +497,8 @@ async fn health() -> Json<Health> {
     })
 }
 
-/// Signs in with email and password; answers a session's bearer token.
+/// Signs in with email and password, and the second factor when the member has one;
+/// answers a session's bearer token.
 #[utoipa::path(
     post,
     path = "/v1/auth/sign-in",
@@ -456,8 +513,9 @@ async fn health() -> Json<Health> {
         (status = 400, description = "A malformed request (`bad_request`), or a protocol \
          version this service does not speak (`incompatible_protocol`)",
          body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The email or password is not right \
-         (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The email, password or second factor is not right \
+         (`invalid_credentials`), or the member has a second factor and none was given \
+         (`mfa_required`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many sign-ins at once (`rate_limited`)",
          body = Problem, content_type = "application/problem+json",
          headers(("retry-after" = u32, description = "Seconds to wait"))),
@@ -490,6 +548,7 @@ async fn sign_in(
         ));
     }
     let device_name: String = req.device_name.trim().chars().take(100).collect();
+    let second_factor = mfa::second_factor_input(req.totp_code, req.recovery_code)?;
     let invalid = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -576,6 +635,16 @@ async fn sign_in(
             .await?;
         return Err(invalid());
     }
+    let factor = mfa::sign_in_second_factor(
+        &state,
+        &user,
+        second_factor.as_ref(),
+        &account_key,
+        &device_name,
+        ip.as_deref(),
+        now,
+    )
+    .await?;
     state.store.clear_sign_in_failures(&account_key).await?;
     let token = auth::new_token().map_err(|_| {
         ApiError::new(
@@ -611,7 +680,12 @@ async fn sign_in(
             practice: Some(user.practice_id),
             actor: Some(Actor::User(user.id)),
             kind: AuditKind::SignIn,
-            details: json!({ "device_name": device_name, "ip": ip }),
+            details: match factor {
+                None => json!({ "device_name": device_name, "ip": ip }),
+                Some(f) => {
+                    json!({ "device_name": device_name, "ip": ip, "second_factor": f.as_str() })
+                }
+            },
         })
         .await?;
     let practice = state.store.practice(user.practice_id).await?;
@@ -669,7 +743,7 @@ pub fn backoff_remaining(failures: i64, since: i64) -> Option<i64> {
     )
 )]
 async fn sign_out(
-    principal: Principal,
+    mfa::Enrolling(principal): mfa::Enrolling,
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {

@@ -36,10 +36,12 @@ const VERIFY_PAGE: u32 = 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditKind {
-    /// A user signed in and a session was made. Details: `device_name`, `ip`.
+    /// A user signed in and a session was made. Details: `device_name`, `ip`, and
+    /// `second_factor` (`totp` or `recovery_code`) when one was given.
     SignIn,
     /// A sign-in was refused. Details: `reason` (`wrong_password`, `account_disabled`,
-    /// `unknown_account`), `device_name`, `ip`, and for an unknown account `email_sha256`.
+    /// `unknown_account`, `wrong_second_factor`, `second_factor_missing`), `device_name`,
+    /// `ip`, and for an unknown account `email_sha256`.
     SignInFailed,
     /// A user signed out: the session's token stops working at once. Details: none.
     SignOut,
@@ -59,6 +61,25 @@ pub enum AuditKind {
     /// Someone accepted an invitation and became a member (the actor). Details: `role`,
     /// `device_name`, `ip`.
     InvitationAccepted,
+    /// A member confirmed an authenticator app as their second factor (and got new
+    /// recovery codes). Details: `factor` (`totp`), `replaced` (whether one was there).
+    MfaEnabled,
+    /// A member removed their second factor and its recovery codes. Details: `factor`.
+    MfaDisabled,
+    /// A member made a new set of recovery codes; the old ones stopped working. Details:
+    /// `count`.
+    RecoveryCodesRegenerated,
+    /// A recovery code was used, and cannot be again. Details: `during` (`sign_in`,
+    /// `reauth`), `remaining`.
+    RecoveryCodeUsed,
+    /// A member proved who they are again within their session. Details: `session_id`,
+    /// `ip`, and `second_factor` when one was given.
+    Reauthenticated,
+    /// A re-authentication was refused. Details: `reason` (`wrong_password`,
+    /// `wrong_second_factor`, `second_factor_missing`), `session_id`, `ip`.
+    ReauthFailed,
+    /// An admin changed the practice's settings. Details: `mfa_required` (`from`, `to`).
+    PracticeSettingsChanged,
 }
 
 impl AuditKind {
@@ -74,6 +95,13 @@ impl AuditKind {
         AuditKind::MemberInvited,
         AuditKind::InvitationRevoked,
         AuditKind::InvitationAccepted,
+        AuditKind::MfaEnabled,
+        AuditKind::MfaDisabled,
+        AuditKind::RecoveryCodesRegenerated,
+        AuditKind::RecoveryCodeUsed,
+        AuditKind::Reauthenticated,
+        AuditKind::ReauthFailed,
+        AuditKind::PracticeSettingsChanged,
     ];
 
     /// The stored name.
@@ -89,6 +117,13 @@ impl AuditKind {
             AuditKind::MemberInvited => "member_invited",
             AuditKind::InvitationRevoked => "invitation_revoked",
             AuditKind::InvitationAccepted => "invitation_accepted",
+            AuditKind::MfaEnabled => "mfa_enabled",
+            AuditKind::MfaDisabled => "mfa_disabled",
+            AuditKind::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            AuditKind::RecoveryCodeUsed => "recovery_code_used",
+            AuditKind::Reauthenticated => "reauthenticated",
+            AuditKind::ReauthFailed => "reauth_failed",
+            AuditKind::PracticeSettingsChanged => "practice_settings_changed",
         }
     }
 

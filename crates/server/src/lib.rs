@@ -11,6 +11,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod members;
+pub mod mfa;
 pub mod operator;
 pub mod password_policy;
 pub mod records;
@@ -183,7 +184,8 @@ pub async fn start_with_store(
     if opts.seed_demo {
         seed::seed_demo(store.as_ref()).await?;
     }
-    let app = api::router(api::AppState::new(store.clone()));
+    let totp_key = mfa::TotpKey::load_or_create(&opts.data_dir)?;
+    let app = api::router(api::AppState::new(store.clone()).with_totp_key(totp_key));
     let handle = axum_server::Handle::new();
     let listener = std::net::TcpListener::bind(opts.listen)
         .with_context(|| format!("binding {}", opts.listen))?;

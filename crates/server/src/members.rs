@@ -3,7 +3,8 @@
 //! named members (`/v1/matters/{id}/access`).
 //!
 //! Invariant: only admins list or change members, invitations and matter access; each
-//! change is in the audit log before the answer goes out.
+//! change is in the audit log before the answer goes out, and needs a recent sign-in or
+//! re-authentication (`Principal::require_recent_auth`).
 //! Invariant: an invitation's token is shown once, to the admin who made it, to send to
 //! the invitee; the service keeps its SHA-256 only.
 
@@ -135,6 +136,7 @@ pub async fn update_member(
     id: Result<Path<Uuid>, PathRejection>,
     body: Result<Json<MemberUpdate>, JsonRejection>,
 ) -> Result<Json<Member>, ApiError> {
+    principal.require_recent_auth(unix_now())?;
     let Path(id) = id.map_err(path_not_found)?;
     let Json(update) = body.map_err(json_error)?;
     if update.role.is_none() && update.disabled.is_none() {
@@ -240,6 +242,7 @@ pub async fn set_matter_access(
     id: Result<Path<Uuid>, PathRejection>,
     body: Result<Json<MatterAccess>, JsonRejection>,
 ) -> Result<Json<MatterAccess>, ApiError> {
+    principal.require_recent_auth(unix_now())?;
     let Path(id) = id.map_err(path_not_found)?;
     let Json(mut access) = body.map_err(json_error)?;
     if access.members.len() > 1000 {
@@ -292,6 +295,7 @@ pub async fn invite(
     State(state): State<AppState>,
     body: Result<Json<NewInvitation>, JsonRejection>,
 ) -> Result<(StatusCode, Json<InvitationCreated>), ApiError> {
+    principal.require_recent_auth(unix_now())?;
     let Json(req) = body.map_err(json_error)?;
     let email = req.email.trim().to_owned();
     strongroom_protocol::validate::email_address(&email)

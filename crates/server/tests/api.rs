@@ -2,8 +2,9 @@
 //! isolation, hostile input and the audit log (what it records, its verifier, tampering
 //! with it past the store, concurrent appends), each against both stores (SQLite and
 //! PostgreSQL), plus the stores' own semantics and PostgreSQL's ordering of concurrent
-//! writers. Also the operator commands (the built binary, on both stores) and the OpenAPI
-//! document against the router's own table of routes.
+//! writers. Also second factors (TOTP and recovery codes), re-authentication and the
+//! practice's MFA setting, the operator commands (the built binary, on both stores) and the
+//! OpenAPI document against the router's own table of routes.
 //!
 //! The PostgreSQL variants use the database at `STRONGROOM_TEST_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), each test in a fresh schema of its own that
@@ -85,6 +86,14 @@ on_both_stores!(
     signing_out_ends_that_session_at_once_and_no_other,
     repeated_failures_make_that_account_wait_and_no_other,
     a_successful_sign_in_forgets_the_failures,
+    enrolling_an_authenticator_makes_sign_in_ask_for_its_code,
+    a_wrong_second_factor_is_refused_counted_and_audited,
+    an_authenticator_code_is_never_accepted_twice,
+    a_recovery_code_works_once_and_regenerating_retires_the_old_ones,
+    a_practice_requiring_mfa_admits_only_enrollment_until_enrolled,
+    sensitive_routes_need_a_recent_reauthentication,
+    only_an_admin_changes_the_practice_settings,
+    a_mandatory_second_factor_cannot_be_disabled,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -888,6 +897,9 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
         practice_id: p,
         role: Role::Lawyer,
         session_id: public_id,
+        // Signing in counts as proving who one is.
+        reauth_at: Some(now),
+        mfa_enrollment_required: false,
     };
     assert_eq!(
         store.session("live", now + 40, 50).await.unwrap(),
@@ -2188,4 +2200,855 @@ fn backoff_doubles_from_thirty_seconds_and_is_capped() {
         Some(120),
         "a clock step back never lengthens it"
     );
+}
+
+// ---- Second factors and re-authentication ----
+
+impl Fixture {
+    /// A JSON request to `path` with `token`'s session (none when empty).
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut req = self.http.request(method, self.url(path));
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> reqwest::Response {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    /// Signs in with `extra` fields (a code) added to the request.
+    async fn sign_in_with(&self, email: &str, password: &str, extra: Value) -> reqwest::Response {
+        let mut body = json!({"email": email, "password": password, "device_name": "test"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        self.post("/v1/auth/sign-in", "", body).await
+    }
+
+    /// Every value of a one-column text query, past the store.
+    async fn texts(&self, sql: &str) -> Vec<String> {
+        match &self.pg {
+            None => {
+                let c = rusqlite::Connection::open(self._dir.path().join("server.db")).unwrap();
+                let mut stmt = c.prepare(sql).unwrap();
+                stmt.query_map([], |r| r.get::<_, Option<String>>(0))
+                    .unwrap()
+                    .map(|r| r.unwrap().unwrap_or_default())
+                    .collect()
+            }
+            Some(_) => self
+                .pg_client()
+                .await
+                .query(sql, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default())
+                .collect(),
+        }
+    }
+
+    /// A new member of the demo practice, and their password.
+    async fn demo_member(&self, email: &str, role: Role) -> &'static str {
+        const PASSWORD: &str = "a member's own passphrase 2026";
+        let store = &self.server.store;
+        let demo = store
+            .user_by_email(seed::DEMO_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        let hash = auth::hash_password(PASSWORD).unwrap();
+        store
+            .create_user(demo.practice_id, email, "A Member", &hash, role)
+            .await
+            .unwrap();
+        PASSWORD
+    }
+}
+
+/// The problem code of an answer.
+async fn problem_code(resp: reqwest::Response) -> (u16, String) {
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    (status, body["code"].as_str().unwrap_or_default().to_owned())
+}
+
+/// An authenticator app for the base32 secret from setup.
+fn authenticator(secret: &str) -> totp_rs::Totp {
+    totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_skew(1)
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The app's code `steps` steps from now. Now and the next step stay acceptable even if
+/// a step boundary passes before the server checks.
+fn code(app: &totp_rs::Totp, steps: u64) -> String {
+    app.generate(unix_now() + 30 * steps).to_string()
+}
+
+/// A six-digit code that is none of the app's for two steps either side of now.
+fn wrong_code(app: &totp_rs::Totp) -> String {
+    let now = unix_now();
+    let near: Vec<String> = (0..5)
+        .map(|i| app.generate(now + i * 30 - 60).to_string())
+        .collect();
+    (0..)
+        .map(|n| format!("{:06}", 123_456 + n))
+        .find(|c| !near.contains(c))
+        .unwrap()
+}
+
+/// Sets up and confirms an authenticator for `token`'s member: the app, the code the
+/// confirmation used, and the recovery codes.
+async fn enroll(f: &Fixture, token: &str) -> (totp_rs::Totp, String, Vec<String>) {
+    let resp = f.post("/v1/auth/mfa/totp/setup", token, json!({})).await;
+    assert_eq!(resp.status(), 200);
+    let setup: Value = resp.json().await.unwrap();
+    let app = authenticator(setup["secret"].as_str().unwrap());
+    let used = code(&app, 0);
+    let resp = f
+        .post("/v1/auth/mfa/totp/confirm", token, json!({ "code": used }))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let codes: Vec<String> =
+        serde_json::from_value(resp.json::<Value>().await.unwrap()["codes"].clone()).unwrap();
+    (app, used, codes)
+}
+
+/// The kinds and details of every audit entry.
+async fn audit_trail(f: &Fixture) -> Vec<(Option<AuditKind>, Value)> {
+    f.server
+        .store
+        .audit_entries(None, 0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| (e.kind(), e.details_json().unwrap()))
+        .collect()
+}
+
+/// Setup gives a secret and its otpauth URI, kept pending (sign-in still needs only the
+/// password) until a right code confirms it; then sign-in answers `mfa_required` without
+/// a code and a session with one. The secret is sealed at rest, the recovery codes hashed.
+async fn enrolling_an_authenticator_makes_sign_in_ask_for_its_code(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let resp = f.post("/v1/auth/mfa/totp/setup", &token, json!({})).await;
+    assert_eq!(resp.status(), 200);
+    let setup: Value = resp.json().await.unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 32, "160 bits, base32");
+    let uri = setup["otpauth_uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with("otpauth://totp/Strongroom:demo%40harbourvine.example?"),
+        "{uri}"
+    );
+    assert!(uri.contains(&format!("secret={secret}")) && uri.contains("issuer=Strongroom"));
+    let app = authenticator(&secret);
+
+    // Pending only: the password alone still signs in, and nothing is confirmed yet.
+    assert_eq!(
+        f.sign_in(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    let resp = f
+        .post(
+            "/v1/auth/mfa/totp/confirm",
+            &token,
+            json!({ "code": wrong_code(&app) }),
+        )
+        .await;
+    assert_eq!(problem_code(resp).await, (400, "wrong_code".into()));
+    assert_eq!(
+        f.sign_in(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+
+    let resp = f
+        .post(
+            "/v1/auth/mfa/totp/confirm",
+            &token,
+            json!({ "code": code(&app, 0) }),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let codes: Vec<String> =
+        serde_json::from_value(resp.json::<Value>().await.unwrap()["codes"].clone()).unwrap();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(
+        codes
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        10
+    );
+    for c in &codes {
+        let groups: Vec<&str> = c.split('-').collect();
+        assert_eq!(groups.len(), 3, "{c}");
+        assert!(groups.iter().all(|g| {
+            g.len() == 4
+                && g.chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit())
+        }));
+    }
+    // Nothing left to confirm.
+    let resp = f
+        .post(
+            "/v1/auth/mfa/totp/confirm",
+            &token,
+            json!({ "code": code(&app, 1) }),
+        )
+        .await;
+    assert_eq!(problem_code(resp).await, (409, "no_pending_factor".into()));
+
+    // Without the code: no token, and the client is told to ask for it.
+    let resp = f.sign_in(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "mfa_required");
+    assert!(body.get("token").is_none());
+    let resp = f
+        .sign_in_with(
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            json!({ "totp_code": code(&app, 1) }),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let signed_in: Value = resp.json().await.unwrap();
+    assert!(!signed_in["token"].as_str().unwrap().is_empty());
+    // The wrong password with a right code is still the wrong password.
+    let resp = f
+        .sign_in_with(
+            seed::DEMO_EMAIL,
+            "wrong-password",
+            json!({ "totp_code": code(&app, 1) }),
+        )
+        .await;
+    assert_eq!(
+        problem_code(resp).await,
+        (401, "invalid_credentials".into())
+    );
+
+    // At rest: the secret sealed, no pending one, the codes as hashes only.
+    let sealed = f
+        .texts("SELECT totp_secret FROM users WHERE totp_secret IS NOT NULL")
+        .await;
+    assert_eq!(sealed.len(), 1);
+    assert!(
+        sealed[0].starts_with("v1.") && !sealed[0].contains(&secret),
+        "{}",
+        sealed[0]
+    );
+    assert!(
+        f.texts("SELECT totp_pending FROM users WHERE totp_pending IS NOT NULL")
+            .await
+            .is_empty()
+    );
+    let hashes = f.texts("SELECT code_hash FROM recovery_codes").await;
+    assert_eq!(hashes.len(), 10);
+    for c in &codes {
+        let bare = c.replace('-', "");
+        assert!(
+            hashes
+                .iter()
+                .all(|h| !h.contains(&bare) && !h.contains(c.as_str()))
+        );
+    }
+
+    // Audited, without the secret or a code.
+    let trail = audit_trail(&f).await;
+    let enabled: Vec<&Value> = trail
+        .iter()
+        .filter(|(k, _)| *k == Some(AuditKind::MfaEnabled))
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(enabled, [&json!({"factor": "totp", "replaced": false})]);
+    assert_eq!(
+        trail.last().unwrap(),
+        &(
+            Some(AuditKind::SignInFailed),
+            json!({"reason": "wrong_password", "device_name": "test", "ip": "127.0.0.1"})
+        )
+    );
+    assert!(
+        trail
+            .iter()
+            .any(|(k, d)| *k == Some(AuditKind::SignIn) && d["second_factor"] == "totp")
+    );
+    // The password alone got as far as the second factor: recorded, so someone knowing the
+    // password shows.
+    assert!(trail.contains(&(
+        Some(AuditKind::SignInFailed),
+        json!({"reason": "second_factor_missing", "device_name": "test", "ip": "127.0.0.1"})
+    )));
+    let all = serde_json::to_string(&trail).unwrap();
+    assert!(!all.contains(&secret));
+    for c in &codes {
+        assert!(!all.contains(c.as_str()));
+    }
+    f.server.stop().await;
+}
+
+/// A wrong code with the right password is refused like a wrong password: counted toward
+/// the account's back-off (so even the right code must then wait) and audited as
+/// `wrong_second_factor`.
+async fn a_wrong_second_factor_is_refused_counted_and_audited(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let (app, _, _) = enroll(&f, &token).await;
+    let wrong = wrong_code(&app);
+    for (i, extra) in [
+        json!({ "totp_code": wrong }),
+        json!({ "recovery_code": "aaaa-bbbb-cccc" }),
+        json!({ "totp_code": "12" }),
+    ]
+    .into_iter()
+    .cycle()
+    .take(strongroom_server::api::FREE_FAILURES as usize)
+    .enumerate()
+    {
+        let resp = f
+            .sign_in_with(seed::DEMO_EMAIL, seed::DEMO_PASSWORD, extra)
+            .await;
+        assert_eq!(
+            problem_code(resp).await,
+            (401, "invalid_credentials".into()),
+            "attempt {i}"
+        );
+    }
+    let resp = f
+        .sign_in_with(
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            json!({ "totp_code": code(&app, 1) }),
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        429,
+        "the account must wait, right code or not"
+    );
+    assert!(resp.headers().get("retry-after").is_some());
+    let refusals: Vec<Value> = audit_trail(&f)
+        .await
+        .into_iter()
+        .filter(|(k, _)| *k == Some(AuditKind::SignInFailed))
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(
+        refusals,
+        vec![
+            json!({"reason": "wrong_second_factor", "device_name": "test", "ip": "127.0.0.1"});
+            strongroom_server::api::FREE_FAILURES as usize
+        ]
+    );
+    // Both codes at once is a malformed request, turned away before any check.
+    let resp = f
+        .sign_in_with(
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            json!({ "totp_code": "123456", "recovery_code": "aaaa-bbbb-cccc" }),
+        )
+        .await;
+    assert_eq!(problem_code(resp).await, (400, "bad_request".into()));
+    f.server.stop().await;
+}
+
+/// The code that confirmed the app, and every code once accepted, is refused afterwards,
+/// at sign-in and at re-authentication alike; the store accepts a time step once even
+/// under concurrent attempts.
+async fn an_authenticator_code_is_never_accepted_twice(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let (app, confirmed_with, _) = enroll(&f, &token).await;
+    let with_code = |c: &str| json!({ "totp_code": c });
+    let resp = f
+        .sign_in_with(
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            with_code(&confirmed_with),
+        )
+        .await;
+    assert_eq!(
+        problem_code(resp).await,
+        (401, "invalid_credentials".into())
+    );
+    let next = code(&app, 1);
+    let resp = f
+        .sign_in_with(seed::DEMO_EMAIL, seed::DEMO_PASSWORD, with_code(&next))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let resp = f
+        .sign_in_with(seed::DEMO_EMAIL, seed::DEMO_PASSWORD, with_code(&next))
+        .await;
+    assert_eq!(
+        problem_code(resp).await,
+        (401, "invalid_credentials".into())
+    );
+    // Re-authentication wants the factor too, and the same code will not do.
+    let resp = f
+        .post(
+            "/v1/auth/reauth",
+            &token,
+            json!({ "password": seed::DEMO_PASSWORD }),
+        )
+        .await;
+    assert_eq!(problem_code(resp).await, (401, "mfa_required".into()));
+    let resp = f
+        .post(
+            "/v1/auth/reauth",
+            &token,
+            json!({ "password": seed::DEMO_PASSWORD, "totp_code": next }),
+        )
+        .await;
+    assert_eq!(
+        problem_code(resp).await,
+        (401, "invalid_credentials".into())
+    );
+
+    // The store's own rule: a step once, only forward, one winner in a race.
+    let store = f.server.store.clone();
+    let demo = store
+        .user_by_email(seed::DEMO_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let far = 4_000_000_000;
+    assert!(store.accept_totp_step(demo.id, far).await.unwrap());
+    assert!(!store.accept_totp_step(demo.id, far).await.unwrap());
+    assert!(!store.accept_totp_step(demo.id, far - 1).await.unwrap());
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.accept_totp_step(demo.id, far + 1).await.unwrap() })
+        })
+        .collect();
+    let mut winners = 0;
+    for r in racers {
+        winners += usize::from(r.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+    f.server.stop().await;
+}
+
+/// A recovery code signs in once, typed in any case; then it is refused. New codes retire
+/// every old one. Each use is audited with the count left.
+async fn a_recovery_code_works_once_and_regenerating_retires_the_old_ones(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let (_, _, codes) = enroll(&f, &token).await;
+    let with = |c: &str| json!({ "recovery_code": c });
+    let resp = f
+        .sign_in_with(
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            with(&codes[0].to_uppercase()),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let resp = f
+        .sign_in_with(seed::DEMO_EMAIL, seed::DEMO_PASSWORD, with(&codes[0]))
+        .await;
+    assert_eq!(
+        problem_code(resp).await,
+        (401, "invalid_credentials".into())
+    );
+    let resp = f
+        .sign_in_with(seed::DEMO_EMAIL, seed::DEMO_PASSWORD, with(&codes[1]))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let session: Value = resp.json().await.unwrap();
+    let fresh = session["token"].as_str().unwrap();
+
+    let resp = f
+        .post("/v1/auth/mfa/recovery-codes", fresh, json!({}))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let new: Vec<String> =
+        serde_json::from_value(resp.json::<Value>().await.unwrap()["codes"].clone()).unwrap();
+    assert_eq!(new.len(), 10);
+    assert!(new.iter().all(|c| !codes.contains(c)));
+    let resp = f
+        .sign_in_with(seed::DEMO_EMAIL, seed::DEMO_PASSWORD, with(&codes[2]))
+        .await;
+    assert_eq!(
+        problem_code(resp).await,
+        (401, "invalid_credentials".into())
+    );
+    let resp = f
+        .sign_in_with(seed::DEMO_EMAIL, seed::DEMO_PASSWORD, with(&new[0]))
+        .await;
+    assert_eq!(resp.status(), 200);
+
+    let trail = audit_trail(&f).await;
+    let used: Vec<&Value> = trail
+        .iter()
+        .filter(|(k, _)| *k == Some(AuditKind::RecoveryCodeUsed))
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(
+        used,
+        [
+            &json!({"during": "sign_in", "remaining": 9}),
+            &json!({"during": "sign_in", "remaining": 8}),
+            &json!({"during": "sign_in", "remaining": 9}),
+        ]
+    );
+    assert!(trail.contains(&(
+        Some(AuditKind::RecoveryCodesRegenerated),
+        json!({"count": 10})
+    )));
+    let all = serde_json::to_string(&trail).unwrap();
+    for c in codes.iter().chain(&new) {
+        assert!(!all.contains(c.as_str()));
+    }
+    f.server.stop().await;
+}
+
+/// Once the practice requires a second factor, a member without one still signs in, but
+/// the session reaches nothing except setting one up, re-authenticating and signing out;
+/// enrolling frees that very session.
+async fn a_practice_requiring_mfa_admits_only_enrollment_until_enrolled(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let admin = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let password = f
+        .demo_member("lawyer@harbourvine.example", Role::Lawyer)
+        .await;
+    let lawyer = f.token("lawyer@harbourvine.example", password).await;
+    assert_eq!(f.changes(&lawyer, "").await.status(), 200);
+
+    enroll(&f, &admin).await;
+    let resp = f
+        .call(
+            reqwest::Method::PUT,
+            "/v1/practice/settings",
+            &admin,
+            Some(json!({ "mfa_required": true })),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({ "mfa_required": true })
+    );
+    // The enrolled admin goes on as before.
+    assert_eq!(f.changes(&admin, "").await.status(), 200);
+
+    // The lawyer's session, and a new one, reach nothing else.
+    let later = f.token("lawyer@harbourvine.example", password).await;
+    for token in [&lawyer, &later] {
+        assert_eq!(
+            problem_code(f.changes(token, "").await).await,
+            (403, "mfa_enrollment_required".into())
+        );
+        for (method, path) in [
+            (reqwest::Method::GET, "/v1/audit/verify"),
+            (reqwest::Method::GET, "/v1/practice/settings"),
+            (reqwest::Method::POST, "/v1/auth/mfa/recovery-codes"),
+            (reqwest::Method::POST, "/v1/auth/mfa/totp/disable"),
+        ] {
+            let resp = f.call(method.clone(), path, token, Some(json!({}))).await;
+            assert_eq!(
+                problem_code(resp).await,
+                (403, "mfa_enrollment_required".into()),
+                "{method} {path}"
+            );
+        }
+    }
+    // Re-authenticating and signing out are open to it.
+    let resp = f
+        .post("/v1/auth/reauth", &lawyer, json!({ "password": password }))
+        .await;
+    assert_eq!(resp.status(), 204);
+    assert_eq!(
+        f.post("/v1/auth/sign-out", &lawyer, json!({}))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(f.changes(&lawyer, "").await.status(), 401);
+
+    // Enrolling frees the session at once.
+    enroll(&f, &later).await;
+    assert_eq!(f.changes(&later, "").await.status(), 200);
+    let resp = f
+        .call(reqwest::Method::GET, "/v1/practice/settings", &later, None)
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({ "mfa_required": true })
+    );
+    f.server.stop().await;
+}
+
+/// A sensitive action wants a sign-in or re-authentication within five minutes: refused
+/// (`reauth_required`) on an older session, allowed after `POST /v1/auth/reauth`. A wrong
+/// password there is refused, audited, and counts toward the same back-off as sign-in.
+async fn sensitive_routes_need_a_recent_reauthentication(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let store = f.server.store.clone();
+    let demo = store
+        .user_by_email(seed::DEMO_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    // Six minutes on.
+    f.raw_sql("UPDATE sessions SET reauth_at = reauth_at - 360")
+        .await
+        .unwrap();
+    let put = |on: bool| {
+        f.call(
+            reqwest::Method::PUT,
+            "/v1/practice/settings",
+            &token,
+            Some(json!({ "mfa_required": on })),
+        )
+    };
+    assert_eq!(
+        problem_code(put(true).await).await,
+        (403, "reauth_required".into())
+    );
+    assert!(!store.mfa_required(demo.practice_id).await.unwrap());
+    for path in ["/v1/auth/mfa/totp/setup", "/v1/auth/mfa/totp/disable"] {
+        assert_eq!(
+            problem_code(f.post(path, &token, json!({})).await).await,
+            (403, "reauth_required".into()),
+            "{path}"
+        );
+    }
+    // Everyday routes do not care.
+    assert_eq!(f.changes(&token, "").await.status(), 200);
+
+    let resp = f
+        .post(
+            "/v1/auth/reauth",
+            &token,
+            json!({ "password": "not-the-password" }),
+        )
+        .await;
+    assert_eq!(
+        problem_code(resp).await,
+        (401, "invalid_credentials".into())
+    );
+    assert_eq!(
+        problem_code(put(true).await).await,
+        (403, "reauth_required".into())
+    );
+    let resp = f
+        .post(
+            "/v1/auth/reauth",
+            &token,
+            json!({ "password": seed::DEMO_PASSWORD }),
+        )
+        .await;
+    assert_eq!(resp.status(), 204);
+    let resp = put(true).await;
+    assert_eq!(resp.status(), 200);
+    assert!(store.mfa_required(demo.practice_id).await.unwrap());
+    // Put back past the API: the admin, without a factor, may now only enroll.
+    store
+        .set_mfa_required(demo.practice_id, false)
+        .await
+        .unwrap();
+
+    let trail = audit_trail(&f).await;
+    let session_id = f.texts("SELECT public_id FROM sessions").await;
+    assert_eq!(session_id.len(), 1);
+    let kinds: Vec<(Option<AuditKind>, Value)> = trail
+        .into_iter()
+        .filter(|(k, _)| *k != Some(AuditKind::SignIn))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                Some(AuditKind::ReauthFailed),
+                json!({"reason": "wrong_password", "session_id": session_id[0], "ip": "127.0.0.1"})
+            ),
+            (
+                Some(AuditKind::Reauthenticated),
+                json!({"session_id": session_id[0], "ip": "127.0.0.1"})
+            ),
+            (
+                Some(AuditKind::PracticeSettingsChanged),
+                json!({"mfa_required": {"from": false, "to": true}})
+            ),
+        ]
+    );
+
+    // Wrong passwords at re-authentication make the account wait, for sign-in too.
+    for _ in 0..strongroom_server::api::FREE_FAILURES {
+        let resp = f
+            .post(
+                "/v1/auth/reauth",
+                &token,
+                json!({ "password": "not-the-password" }),
+            )
+            .await;
+        assert_eq!(resp.status(), 401);
+    }
+    let resp = f
+        .post(
+            "/v1/auth/reauth",
+            &token,
+            json!({ "password": seed::DEMO_PASSWORD }),
+        )
+        .await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(
+        f.sign_in(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    f.server.stop().await;
+}
+
+/// Any member reads the settings; only an admin changes them.
+async fn only_an_admin_changes_the_practice_settings(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    for (email, role) in [
+        ("lawyer@harbourvine.example", Role::Lawyer),
+        ("reader@harbourvine.example", Role::ReadOnly),
+    ] {
+        let password = f.demo_member(email, role).await;
+        let token = f.token(email, password).await;
+        let resp = f
+            .call(
+                reqwest::Method::PUT,
+                "/v1/practice/settings",
+                &token,
+                Some(json!({ "mfa_required": true })),
+            )
+            .await;
+        assert_eq!(
+            problem_code(resp).await,
+            (403, "forbidden".into()),
+            "{role:?}"
+        );
+        let resp = f
+            .call(reqwest::Method::GET, "/v1/practice/settings", &token, None)
+            .await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(
+            resp.json::<Value>().await.unwrap(),
+            json!({ "mfa_required": false })
+        );
+    }
+    assert!(
+        !audit_trail(&f)
+            .await
+            .iter()
+            .any(|(k, _)| *k == Some(AuditKind::PracticeSettingsChanged))
+    );
+    let admin = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let resp = f
+        .call(
+            reqwest::Method::PUT,
+            "/v1/practice/settings",
+            &admin,
+            Some(json!({ "mfa_required": true })),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        json!({ "mfa_required": true })
+    );
+    // The admin has no factor either, and must now enroll like everyone else.
+    let resp = f
+        .call(reqwest::Method::GET, "/v1/practice/settings", &admin, None)
+        .await;
+    assert_eq!(
+        problem_code(resp).await,
+        (403, "mfa_enrollment_required".into())
+    );
+    f.server.stop().await;
+}
+
+/// While the practice requires a second factor, a member cannot remove theirs; once it
+/// does not, they can, and the password alone signs in again.
+async fn a_mandatory_second_factor_cannot_be_disabled(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let (app, _, _) = enroll(&f, &token).await;
+    let settings = |on: bool| {
+        f.call(
+            reqwest::Method::PUT,
+            "/v1/practice/settings",
+            &token,
+            Some(json!({ "mfa_required": on })),
+        )
+    };
+    assert_eq!(settings(true).await.status(), 200);
+    let resp = f.post("/v1/auth/mfa/totp/disable", &token, json!({})).await;
+    assert_eq!(problem_code(resp).await, (409, "mfa_mandatory".into()));
+    let resp = f.sign_in(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    assert_eq!(problem_code(resp).await, (401, "mfa_required".into()));
+
+    assert_eq!(settings(false).await.status(), 200);
+    let resp = f.post("/v1/auth/mfa/totp/disable", &token, json!({})).await;
+    assert_eq!(resp.status(), 204);
+    assert_eq!(
+        f.sign_in(seed::DEMO_EMAIL, seed::DEMO_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    let resp = f
+        .sign_in_with(
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            json!({ "totp_code": code(&app, 1) }),
+        )
+        .await;
+    assert_eq!(
+        resp.status(),
+        200,
+        "a code for no factor is simply not needed"
+    );
+    assert!(
+        f.texts("SELECT code_hash FROM recovery_codes")
+            .await
+            .is_empty()
+    );
+    let resp = f.post("/v1/auth/mfa/totp/disable", &token, json!({})).await;
+    assert_eq!(problem_code(resp).await, (409, "mfa_not_enrolled".into()));
+    assert!(
+        audit_trail(&f)
+            .await
+            .contains(&(Some(AuditKind::MfaDisabled), json!({"factor": "totp"})))
+    );
+    f.server.stop().await;
 }

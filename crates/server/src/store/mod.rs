@@ -6,6 +6,7 @@
 //! under a lock that orders writers, so commit order and `seq` order agree.
 
 pub mod members;
+pub mod mfa;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;
@@ -15,6 +16,7 @@ use strongroom_protocol::{PracticeInfo, Role};
 use uuid::Uuid;
 
 use crate::audit::AuditLog;
+use crate::store::mfa::MfaStore;
 use members::MemberStore;
 use records::RecordStore;
 
@@ -64,6 +66,12 @@ pub struct Principal {
     pub role: Role,
     /// The session's public id.
     pub session_id: Uuid,
+    /// When the session's user last proved who they are (signing in counts), unix seconds.
+    /// See `Principal::require_recent_auth` in [`crate::mfa`].
+    pub reauth_at: Option<i64>,
+    /// The practice requires a second factor and this member has none yet: the extractor
+    /// refuses such a session everywhere but the routes that let them enroll.
+    pub mfa_enrollment_required: bool,
 }
 
 /// What can go wrong in storage.
@@ -97,9 +105,9 @@ impl From<rusqlite::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The hosted service's storage, the audit log included.
+/// The hosted service's storage, the audit log and second factors included.
 #[async_trait]
-pub trait Store: AuditLog + MemberStore + RecordStore + Send + Sync + 'static {
+pub trait Store: AuditLog + MemberStore + MfaStore + RecordStore + Send + Sync + 'static {
     async fn create_practice(&self, name: &str) -> StoreResult<PracticeId>;
     async fn practice(&self, id: PracticeId) -> StoreResult<PracticeInfo>;
     async fn create_user(
@@ -113,7 +121,8 @@ pub trait Store: AuditLog + MemberStore + RecordStore + Send + Sync + 'static {
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
     async fn create_session(&self, session: NewSession) -> StoreResult<()>;
     /// The principal of a live session: not revoked, not past `expires_at`, seen within
-    /// `idle_secs`. Touches `last_seen_at`.
+    /// `idle_secs`. Touches `last_seen_at`. A new session counts as re-authenticated at its
+    /// `created_at`.
     async fn session(
         &self,
         token_hash: &str,

@@ -11,10 +11,11 @@
 //! agree, numbers have no gaps (a rolled-back write gives its number back), and a reader's
 //! cursor never passes a change that is still to commit.
 //!
-//! The audit log is in the `audit` submodule.
+//! The audit log is in the `audit` submodule, second factors in `mfa`.
 
 mod audit;
 mod members;
+mod mfa;
 mod records;
 
 use std::time::Duration;
@@ -309,8 +310,8 @@ impl Store for PostgresStore {
             .execute(
                 "INSERT INTO sessions
                    (token_hash, user_id, practice_id, device_name, created_at, last_seen_at,
-                    expires_at, public_id, platform, app_version, ip, last_ip)
-                 VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $10)",
+                    expires_at, public_id, platform, app_version, ip, last_ip, reauth_at)
+                 VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $10, $5)",
                 &[
                     &s.token_hash,
                     &s.user_id.0,
@@ -339,10 +340,12 @@ impl Store for PostgresStore {
         let stmt = client
             .prepare_cached(
                 "UPDATE sessions s SET last_seen_at = $2
-                 FROM users u
-                 WHERE u.id = s.user_id AND s.token_hash = $1 AND NOT s.revoked AND NOT u.disabled
+                 FROM users u, practices p
+                 WHERE u.id = s.user_id AND p.id = s.practice_id AND s.token_hash = $1
+                   AND NOT s.revoked AND NOT u.disabled
                    AND s.expires_at > $2 AND s.last_seen_at > $2::bigint - $3::bigint
-                 RETURNING s.user_id, s.practice_id, u.role, s.public_id",
+                 RETURNING s.user_id, s.practice_id, u.role, s.public_id, s.reauth_at,
+                   p.mfa_required AND u.totp_secret IS NULL",
             )
             .await?;
         let Some(r) = client
@@ -359,6 +362,8 @@ impl Store for PostgresStore {
             session_id: public_id
                 .parse()
                 .map_err(|_| StoreError::Database("a session's public id is not a UUID".into()))?,
+            reauth_at: r.try_get(4)?,
+            mfa_enrollment_required: r.try_get(5)?,
         }))
     }
 

@@ -2,10 +2,12 @@
 //!
 //! One connection behind a mutex, used from blocking threads: SQLite serialises writers
 //! anyway, and `BEGIN IMMEDIATE` takes the write lock before the sequence number is read,
-//! so sequence numbers commit in order. The audit log is in the `audit` submodule.
+//! so sequence numbers commit in order. The audit log is in the `audit` submodule, second
+//! factors in `mfa`.
 
 mod audit;
 mod members;
+mod mfa;
 mod records;
 
 use std::path::Path;
@@ -193,8 +195,9 @@ impl Store for SqliteStore {
         self.with(move |c| {
             c.execute(
                 "INSERT INTO sessions (token_hash, user_id, practice_id, device_name, created_at,
-                   last_seen_at, expires_at, public_id, platform, app_version, ip, last_ip)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                   last_seen_at, expires_at, public_id, platform, app_version, ip, last_ip,
+                   reauth_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?5)",
                 params![
                     s.token_hash,
                     s.user_id.0.to_string(),
@@ -223,8 +226,10 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let found = c
                 .query_row(
-                    "SELECT s.user_id, s.practice_id, u.role, s.public_id
+                    "SELECT s.user_id, s.practice_id, u.role, s.public_id, s.reauth_at,
+                            p.mfa_required <> 0 AND u.totp_secret IS NULL
                      FROM sessions s JOIN users u ON u.id = s.user_id
+                       JOIN practices p ON p.id = s.practice_id
                      WHERE s.token_hash = ?1 AND s.revoked = 0 AND u.disabled = 0
                        AND s.expires_at > ?2 AND s.last_seen_at > ?2 - ?3",
                     params![token_hash, now, idle_secs],
@@ -234,6 +239,8 @@ impl Store for SqliteStore {
                             practice_id: PracticeId(parse_uuid(&r.get::<_, String>(1)?)?),
                             role: parse_role(&r.get::<_, String>(2)?)?,
                             session_id: parse_uuid(&r.get::<_, String>(3)?)?,
+                            reauth_at: r.get(4)?,
+                            mfa_enrollment_required: r.get(5)?,
                         })
                     },
                 )

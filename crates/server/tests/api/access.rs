@@ -22,7 +22,7 @@ struct Who {
 }
 
 impl Fixture {
-    async fn call(
+    async fn request(
         &self,
         token: Option<&str>,
         method: Method,
@@ -52,7 +52,7 @@ impl Fixture {
     /// Invites `email` with `role` as `admin`, accepts, and answers the new member.
     async fn member(&self, admin: &Who, email: &str, role: Role) -> Who {
         let (status, body) = self
-            .call(
+            .request(
                 Some(&admin.token),
                 Method::POST,
                 "/v1/invitations",
@@ -62,7 +62,7 @@ impl Fixture {
         assert_eq!(status, 201, "{body}");
         let created: InvitationCreated = serde_json::from_str(&body).unwrap();
         let (status, body) = self
-            .call(
+            .request(
                 None,
                 Method::POST,
                 "/v1/invitations/accept",
@@ -86,7 +86,7 @@ impl Fixture {
     async fn put_record(&self, who: &Who, record: &ChangeRecord) -> (StatusCode, String) {
         let (kind, id) = record.key();
         let body: Value = serde_json::from_str(&record.body_json().unwrap()).unwrap();
-        self.call(
+        self.request(
             Some(&who.token),
             Method::PUT,
             &format!("/v1/records/{}/{id}", kind.as_str()),
@@ -248,7 +248,7 @@ pub async fn records_of_every_kind_round_trip_with_versions(backend: Backend) {
 
     // Lists: by kind, by matter.
     let (status, body) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::GET,
             &format!("/v1/records/file_note?matter={}", matter.id),
@@ -272,7 +272,7 @@ pub async fn records_of_every_kind_round_trip_with_versions(backend: Backend) {
         "{body}"
     );
     let (status, body) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::PUT,
             &path,
@@ -283,7 +283,7 @@ pub async fn records_of_every_kind_round_trip_with_versions(backend: Backend) {
     assert!(!body.contains("Secret-Number-Value"), "{body}");
     // The path's id is the record's.
     let (status, _) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::PUT,
             &format!("/v1/records/matter/{}", Uuid::new_v4()),
@@ -315,7 +315,7 @@ pub async fn records_of_every_kind_round_trip_with_versions(backend: Backend) {
         panic!()
     };
     let (status, body) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::DELETE,
             &format!("/v1/records/contact/{}", contact.id),
@@ -326,7 +326,7 @@ pub async fn records_of_every_kind_round_trip_with_versions(backend: Backend) {
     // Unknown kinds and ids are 404s, not 5xx.
     for p in ["/v1/records/spaceship", "/v1/records/matter/not-a-uuid"] {
         assert_eq!(
-            f.call(Some(&admin.token), Method::GET, p, None).await.0,
+            f.request(Some(&admin.token), Method::GET, p, None).await.0,
             404
         );
     }
@@ -334,7 +334,7 @@ pub async fn records_of_every_kind_round_trip_with_versions(backend: Backend) {
     // Deleting the matter deletes its records, each with a tombstone after it in the feed.
     let before = f.pull_all(&admin).await.last().unwrap().seq;
     let (status, _) = f
-        .call(Some(&admin.token), Method::DELETE, &path, None)
+        .request(Some(&admin.token), Method::DELETE, &path, None)
         .await;
     assert_eq!(status, 204);
     let after: Vec<Change> = f
@@ -359,12 +359,14 @@ pub async fn records_of_every_kind_round_trip_with_versions(backend: Backend) {
         "the matter's tombstone comes last"
     );
     assert_eq!(
-        f.call(Some(&admin.token), Method::GET, &path, None).await.0,
+        f.request(Some(&admin.token), Method::GET, &path, None)
+            .await
+            .0,
         404
     );
     // Now the contact can go.
     let (status, _) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::DELETE,
             &format!("/v1/records/contact/{}", contact.id),
@@ -393,7 +395,7 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
     }
     let matter_id = records[1].key().1;
     let (status, body) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::PUT,
             &format!("/v1/matters/{matter_id}/access"),
@@ -402,7 +404,7 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
         .await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::GET,
             &format!("/v1/matters/{matter_id}/access"),
@@ -425,7 +427,7 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
         for r in &records[1..] {
             let (kind, id) = r.key();
             let (status, body) = f
-                .call(
+                .request(
                     Some(&who.token),
                     Method::GET,
                     &format!("/v1/records/{}/{id}", kind.as_str()),
@@ -439,7 +441,7 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
                 assert!(!body.contains("Kilimanjaro"), "{body}");
             }
             let (_, body) = f
-                .call(
+                .request(
                     Some(&who.token),
                     Method::GET,
                     &format!("/v1/records/{}", kind.as_str()),
@@ -478,7 +480,7 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
     };
     assert_eq!(f.put_record(&other, &fresh_note).await.0, 422);
     assert_eq!(
-        f.call(
+        f.request(
             Some(&other.token),
             Method::DELETE,
             &format!("/v1/records/matter/{matter_id}"),
@@ -492,7 +494,7 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
     assert_eq!(f.put_record(&named, &fresh_note).await.0, 201);
     // Opened again, everyone sees it.
     let (status, _) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::PUT,
             &format!("/v1/matters/{matter_id}/access"),
@@ -508,7 +510,7 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
     );
     // Only admins manage access; a stranger's id is refused.
     assert_eq!(
-        f.call(
+        f.request(
             Some(&named.token),
             Method::PUT,
             &format!("/v1/matters/{matter_id}/access"),
@@ -519,7 +521,7 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
         403
     );
     assert_eq!(
-        f.call(
+        f.request(
             Some(&admin.token),
             Method::PUT,
             &format!("/v1/matters/{matter_id}/access"),
@@ -547,13 +549,13 @@ pub async fn roles_and_disabling_members(backend: Backend) {
         assert_eq!(f.put_record(&reader, r).await.0, 403);
         let path = format!("/v1/records/{}/{id}", kind.as_str());
         assert_eq!(
-            f.call(Some(&reader.token), Method::GET, &path, None)
+            f.request(Some(&reader.token), Method::GET, &path, None)
                 .await
                 .0,
             200
         );
         assert_eq!(
-            f.call(Some(&reader.token), Method::DELETE, &path, None)
+            f.request(Some(&reader.token), Method::DELETE, &path, None)
                 .await
                 .0,
             403
@@ -563,11 +565,14 @@ pub async fn roles_and_disabling_members(backend: Backend) {
         (Method::GET, "/v1/members"),
         (Method::GET, "/v1/invitations"),
     ] {
-        assert_eq!(f.call(Some(&reader.token), method, path, None).await.0, 403);
+        assert_eq!(
+            f.request(Some(&reader.token), method, path, None).await.0,
+            403
+        );
     }
     // Promote the reader to lawyer: they write.
     let (status, body) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::PATCH,
             &format!("/v1/members/{}", reader.id),
@@ -586,7 +591,7 @@ pub async fn roles_and_disabling_members(backend: Backend) {
     assert_eq!(f.put_record(&reader, &note).await.0, 200);
     // Disable: the very next request fails, and so does signing in.
     let (status, _) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::PATCH,
             &format!("/v1/members/{}", reader.id),
@@ -604,7 +609,7 @@ pub async fn roles_and_disabling_members(backend: Backend) {
     // The only admin can neither demote nor disable themself.
     for change in [json!({"role": "lawyer"}), json!({"disabled": true})] {
         let (status, body) = f
-            .call(
+            .request(
                 Some(&admin.token),
                 Method::PATCH,
                 &format!("/v1/members/{}", admin.id),
@@ -614,16 +619,45 @@ pub async fn roles_and_disabling_members(backend: Backend) {
         assert_eq!(status, 409, "{body}");
     }
     let (_, body) = f
-        .call(Some(&admin.token), Method::GET, "/v1/members", None)
+        .request(Some(&admin.token), Method::GET, "/v1/members", None)
         .await;
     let members: Vec<Member> = serde_json::from_str(&body).unwrap();
     let me = members.iter().find(|m| m.id == admin.id).unwrap();
     assert_eq!((me.role, me.disabled), (Role::Admin, false));
     let them = members.iter().find(|m| m.id == reader.id).unwrap();
     assert_eq!((them.role, them.disabled), (Role::Lawyer, true));
+    // Changing a role is sensitive: an old sign-in must prove itself again first.
+    f.raw_sql("UPDATE sessions SET reauth_at = reauth_at - 3600, created_at = created_at - 3600")
+        .await
+        .unwrap();
+    let promote = json!({"role": "admin"});
+    let path = format!("/v1/members/{}", reader.id);
+    let (status, body) = f
+        .request(
+            Some(&admin.token),
+            Method::PATCH,
+            &path,
+            Some(promote.clone()),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("reauth_required"), "{body}");
+    let (status, body) = f
+        .request(
+            Some(&admin.token),
+            Method::POST,
+            "/v1/auth/reauth",
+            Some(json!({"password": seed::DEMO_PASSWORD})),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (status, body) = f
+        .request(Some(&admin.token), Method::PATCH, &path, Some(promote))
+        .await;
+    assert_eq!(status, 200, "{body}");
     // Changes are audited and the chain holds.
     let (_, body) = f
-        .call(Some(&admin.token), Method::GET, "/v1/audit/verify", None)
+        .request(Some(&admin.token), Method::GET, "/v1/audit/verify", None)
         .await;
     assert_eq!(
         serde_json::from_str::<Value>(&body).unwrap()["status"],
@@ -641,7 +675,7 @@ pub async fn invitations_work_once_and_expire(backend: Backend) {
         let f = &f;
         async move {
             let (status, body) = f
-                .call(
+                .request(
                     Some(&token),
                     Method::POST,
                     "/v1/invitations",
@@ -655,7 +689,7 @@ pub async fn invitations_work_once_and_expire(backend: Backend) {
     let accept = |token: String| {
         let f = &f;
         async move {
-            f.call(
+            f.request(
                 None,
                 Method::POST,
                 "/v1/invitations/accept",
@@ -669,7 +703,7 @@ pub async fn invitations_work_once_and_expire(backend: Backend) {
     assert_eq!(accept(used.token.clone()).await.0, 404);
     // The invitee is a member now: a second invitation for them is refused.
     let (status, _) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::POST,
             "/v1/invitations",
@@ -680,7 +714,7 @@ pub async fn invitations_work_once_and_expire(backend: Backend) {
 
     let withdrawn = invite("withdrawn@harbourvine.example").await;
     let (status, _) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::DELETE,
             &format!("/v1/invitations/{}", withdrawn.invitation.id),
@@ -699,7 +733,7 @@ pub async fn invitations_work_once_and_expire(backend: Backend) {
     // A weak password is refused and the invitation stays usable.
     let fresh = invite("fresh@harbourvine.example").await;
     let (status, _) = f
-        .call(
+        .request(
             None,
             Method::POST,
             "/v1/invitations/accept",
@@ -710,7 +744,7 @@ pub async fn invitations_work_once_and_expire(backend: Backend) {
         .await;
     assert_eq!(status, 400);
     let (_, body) = f
-        .call(Some(&admin.token), Method::GET, "/v1/invitations", None)
+        .request(Some(&admin.token), Method::GET, "/v1/invitations", None)
         .await;
     let list: Vec<Invitation> = serde_json::from_str(&body).unwrap();
     let status_of = |email: &str| {
@@ -750,7 +784,7 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
     }
     let matter_id = records[1].key().1;
     let (status, _) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::PUT,
             &format!("/v1/matters/{matter_id}/access"),
@@ -759,7 +793,7 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
         .await;
     assert_eq!(status, 200);
     let (status, body) = f
-        .call(
+        .request(
             Some(&admin.token),
             Method::POST,
             "/v1/invitations",
@@ -879,7 +913,7 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
                 } else {
                     body
                 };
-                let (status, text) = f.call(Some(&who.token), method, &url, body).await;
+                let (status, text) = f.request(Some(&who.token), method, &url, body).await;
                 calls += 1;
                 assert!(!status.is_server_error(), "{name} {verb:?} {url}: {status}");
                 for secret in secrets {
@@ -898,7 +932,7 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
     let feed = f.pull_all(&named).await;
     assert!(feed.iter().any(|c| c.record == records[1]));
     let (status, _) = f
-        .call(Some(&admin.token), Method::GET, "/v1/members", None)
+        .request(Some(&admin.token), Method::GET, "/v1/members", None)
         .await;
     assert_eq!(status, 200);
     f.server.stop().await;
