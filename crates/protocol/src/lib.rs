@@ -38,6 +38,12 @@ pub struct SignInRequest {
     pub password: String,
     /// A human name of the device, shown in the sessions list.
     pub device_name: String,
+    /// What the device runs, e.g. `linux x86_64`; shown in the sessions list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// The client's version, e.g. `0.1.0`; shown in the sessions list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
 }
 
 impl std::fmt::Debug for SignInRequest {
@@ -46,6 +52,8 @@ impl std::fmt::Debug for SignInRequest {
             .field("email", &self.email)
             .field("password", &"<redacted>")
             .field("device_name", &self.device_name)
+            .field("platform", &self.platform)
+            .field("app_version", &self.app_version)
             .finish()
     }
 }
@@ -68,6 +76,41 @@ impl std::fmt::Debug for SignInResponse {
             .field("practice", &self.practice)
             .finish()
     }
+}
+
+/// One of the caller's live sessions, as `GET /v1/sessions` lists them: a device that is
+/// signed in. Never the session's token or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    /// The session's public id: `DELETE /v1/sessions/{id}` revokes it.
+    pub id: String,
+    pub device_name: String,
+    /// What the device said it runs when it signed in (empty if it did not say).
+    pub platform: String,
+    /// The client's version when it signed in (empty if it did not say).
+    pub app_version: String,
+    /// The address it signed in from, if known.
+    pub first_ip: Option<String>,
+    /// The address of its latest request, if known.
+    pub last_ip: Option<String>,
+    /// When it signed in: RFC 3339, UTC.
+    pub created_at: String,
+    /// Its latest request: RFC 3339, UTC.
+    pub last_seen_at: String,
+    /// When it ends unless it is used before: its latest request plus the idle lifetime.
+    pub idle_expires_at: String,
+    /// When it ends however much it is used (the absolute lifetime).
+    pub expires_at: String,
+    /// Whether this is the session the request came with.
+    pub current: bool,
+}
+
+/// `GET /v1/sessions` answer: the caller's live sessions, the most recently used first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -445,11 +488,27 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_in_without_platform_or_version_still_parses() {
+        let req: SignInRequest =
+            serde_json::from_str(r#"{"email":"a@b","password":"p","device_name":"Laptop"}"#)
+                .unwrap();
+        assert_eq!((req.platform, req.app_version), (None, None));
+        let req: SignInRequest = serde_json::from_str(
+            r#"{"email":"a@b","password":"p","device_name":"L","platform":"linux x86_64","app_version":"0.1.0"}"#,
+        )
+        .unwrap();
+        assert_eq!(req.platform.as_deref(), Some("linux x86_64"));
+        assert_eq!(req.app_version.as_deref(), Some("0.1.0"));
+    }
+
+    #[test]
     fn debug_never_shows_secrets() {
         let req = SignInRequest {
             email: "a@b".into(),
             password: "hunter2-secret".into(),
             device_name: "d".into(),
+            platform: Some("linux x86_64".into()),
+            app_version: None,
         };
         assert!(!format!("{req:?}").contains("hunter2-secret"));
         let resp = SignInResponse {
@@ -458,6 +517,7 @@ mod tests {
                 id: Uuid::nil(),
                 email: "a@b".into(),
                 display_name: "A".into(),
+                role: Role::Lawyer,
             },
             practice: PracticeInfo {
                 id: Uuid::nil(),
