@@ -1,5 +1,6 @@
 //! The REST surface `/v1`: health, sign-in, the practice's change feed, the audit log's
-//! verifier, and the OpenAPI document that describes them (`/v1/openapi.json`).
+//! verifier, the caller's sessions ([`crate::sessions`]), and the OpenAPI document that
+//! describes them (`/v1/openapi.json`).
 //!
 //! The router is built from one table, [`routes`], and [`served_routes`] lists it; every
 //! handler carries its OpenAPI description (`#[utoipa::path]`), gathered by [`openapi`].
@@ -35,9 +36,10 @@ use uuid::Uuid;
 
 use crate::audit::{Actor, AuditKind, NewAuditEvent, Verdict, email_sha256};
 use crate::auth;
+use crate::sessions::{self, SessionLifetimes, clean_label};
 use crate::store::{NewSession, Principal, Store, StoreError};
 
-/// Session lifetimes.
+/// Session lifetimes by default ([`SessionLifetimes`] in [`AppState`] rules).
 pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
 pub const SESSION_IDLE_SECS: i64 = 14 * 24 * 3600;
 
@@ -50,6 +52,8 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// One audit verification at a time: each reads the whole log.
     pub audit_checks: Arc<tokio::sync::Semaphore>,
+    /// How long sessions live.
+    pub sessions: SessionLifetimes,
 }
 
 impl AppState {
@@ -61,7 +65,14 @@ impl AppState {
             store,
             password_checks: Arc::new(tokio::sync::Semaphore::new(cores * 2)),
             audit_checks: Arc::new(tokio::sync::Semaphore::new(1)),
+            sessions: SessionLifetimes::default(),
         }
+    }
+
+    /// The same state with these session lifetimes.
+    pub fn with_sessions(mut self, sessions: SessionLifetimes) -> Self {
+        self.sessions = sessions;
+        self
     }
 }
 
@@ -70,6 +81,7 @@ impl AppState {
 pub enum Verb {
     Get,
     Post,
+    Delete,
 }
 
 impl Verb {
@@ -78,6 +90,7 @@ impl Verb {
         match self {
             Verb::Get => "get",
             Verb::Post => "post",
+            Verb::Delete => "delete",
         }
     }
 
@@ -85,6 +98,7 @@ impl Verb {
         match self {
             Verb::Get => MethodFilter::GET,
             Verb::Post => MethodFilter::POST,
+            Verb::Delete => MethodFilter::DELETE,
         }
     }
 }
@@ -117,6 +131,8 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Verb::Post, "/v1/auth/sign-out", sign_out),
         at(Verb::Get, "/v1/sync/changes", changes),
         at(Verb::Get, "/v1/audit/verify", verify_audit),
+        at(Verb::Get, "/v1/sessions", sessions::list_sessions),
+        at(Verb::Delete, "/v1/sessions/{id}", sessions::revoke_session),
         at(Verb::Get, "/v1/openapi.json", openapi_json),
     ]
 }
@@ -153,7 +169,16 @@ pub fn router(state: AppState) -> Router {
                        machine-readable `code`. A client may send its protocol version in the \
                        `strongroom-protocol` header."
     ),
-    paths(health, sign_in, sign_out, changes, verify_audit, openapi_json),
+    paths(
+        health,
+        sign_in,
+        sign_out,
+        changes,
+        verify_audit,
+        sessions::list_sessions,
+        sessions::revoke_session,
+        openapi_json
+    ),
     modifiers(&SessionSecurity),
     tags(
         (name = "service", description = "The service itself"),
@@ -219,7 +244,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -313,11 +338,14 @@ impl FromRequestParts<AppState> for Principal {
         check_protocol(&parts.headers)?;
         let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let now = unix_now();
-        state
+        let token_hash = auth::token_hash(token);
+        let principal = state
             .store
-            .session(&auth::token_hash(token), now, SESSION_IDLE_SECS)
+            .session(&token_hash, now, state.sessions.idle_secs)
             .await?
-            .ok_or_else(ApiError::unauthenticated)
+            .ok_or_else(ApiError::unauthenticated)?;
+        sessions::note_ip(state.store.as_ref(), &token_hash, parts).await;
+        Ok(principal)
     }
 }
 
@@ -399,7 +427,9 @@ async fn sign_in(
             "password must be 1 to 1024 characters",
         ));
     }
-    let device_name: String = req.device_name.trim().chars().take(100).collect();
+    let device_name = clean_label(&req.device_name);
+    let platform = clean_label(req.platform.as_deref().unwrap_or_default());
+    let app_version = clean_label(req.app_version.as_deref().unwrap_or_default());
     let invalid = || {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -507,11 +537,11 @@ async fn sign_in(
             user_id: user.id,
             practice_id: user.practice_id,
             device_name: device_name.clone(),
-            platform: String::new(),
-            app_version: String::new(),
+            platform,
+            app_version,
             ip: ip.clone(),
             created_at: now,
-            expires_at: now + SESSION_ABSOLUTE_SECS,
+            expires_at: now.saturating_add(state.sessions.absolute_secs),
         })
         .await?;
     // Unrecorded, the sign-in does not happen: an error here means the token is never given.

@@ -43,6 +43,10 @@ pub enum AuditKind {
     SignInFailed,
     /// A user signed out: the session's token stops working at once. Details: none.
     SignOut,
+    /// A user revoked one of their sessions from the sessions list; its token stops working
+    /// at once. Details: `session_id` (its public id), `device_name`, `current` (whether it
+    /// was the session that asked), `ip` (of the request).
+    SessionRevoked,
 }
 
 impl AuditKind {
@@ -51,6 +55,7 @@ impl AuditKind {
         AuditKind::SignIn,
         AuditKind::SignInFailed,
         AuditKind::SignOut,
+        AuditKind::SessionRevoked,
     ];
 
     /// The stored name.
@@ -59,6 +64,7 @@ impl AuditKind {
             AuditKind::SignIn => "sign_in",
             AuditKind::SignInFailed => "sign_in_failed",
             AuditKind::SignOut => "sign_out",
+            AuditKind::SessionRevoked => "session_revoked",
         }
     }
 

@@ -24,6 +24,14 @@ use strongroom_server::{RunningServer, ServeOptions, StoreConfig, auth, seed};
 use tokio_postgres::NoTls;
 use uuid::Uuid;
 
+#[path = "api/devices.rs"]
+mod devices;
+use devices::{
+    a_member_cannot_see_or_revoke_another_members_sessions,
+    a_sessions_last_ip_and_last_seen_move_with_use,
+    each_device_is_a_session_listed_with_its_metadata, revoking_a_device_ends_its_session_at_once,
+};
+
 /// Generates each named test once per store: `sqlite::NAME` and `postgres::NAME`.
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
@@ -71,6 +79,10 @@ on_both_stores!(
     signing_out_ends_that_session_at_once_and_no_other,
     repeated_failures_make_that_account_wait_and_no_other,
     a_successful_sign_in_forgets_the_failures,
+    each_device_is_a_session_listed_with_its_metadata,
+    revoking_a_device_ends_its_session_at_once,
+    a_member_cannot_see_or_revoke_another_members_sessions,
+    a_sessions_last_ip_and_last_seen_move_with_use,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1750,6 +1762,7 @@ async fn the_openapi_document_covers_every_route() {
                 .post(f.url(path))
                 .header("content-type", "application/json")
                 .body("{}"),
+            "delete" => f.http.delete(f.url(path)),
             other => panic!("no request for {other}"),
         };
         let status = req.send().await.unwrap().status().as_u16();

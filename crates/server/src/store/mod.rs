@@ -6,6 +6,7 @@
 //! under a lock that orders writers, so commit order and `seq` order agree.
 
 pub mod postgres;
+pub mod sessions;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -13,6 +14,7 @@ use strongroom_protocol::{ChangesPage, Matter, PracticeInfo, Role};
 use uuid::Uuid;
 
 use crate::audit::AuditLog;
+use crate::store::sessions::SessionStore;
 
 /// A practice's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,9 +86,9 @@ impl From<rusqlite::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The hosted service's storage, the audit log included.
+/// The hosted service's storage, the audit log and the sessions list included.
 #[async_trait]
-pub trait Store: AuditLog + Send + Sync + 'static {
+pub trait Store: AuditLog + SessionStore + Send + Sync + 'static {
     async fn create_practice(&self, name: &str) -> StoreResult<PracticeId>;
     async fn practice(&self, id: PracticeId) -> StoreResult<PracticeInfo>;
     async fn create_user(

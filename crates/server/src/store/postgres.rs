@@ -14,6 +14,7 @@
 //! The audit log is in the `audit` submodule.
 
 mod audit;
+mod sessions;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -5,6 +5,7 @@
 //! so sequence numbers commit in order. The audit log is in the `audit` submodule.
 
 mod audit;
+mod sessions;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
