@@ -35,6 +35,11 @@ use strongroom_vault::passphrase::{self, KdfParams, KeyParamsFile, MIN_PASSPHRAS
 use strongroom_vault::{SearchQuery, Vault, VaultError, VaultKey};
 use zeroize::Zeroizing;
 
+/// What this device runs, as the sessions list shows it: `linux x86_64`, `macos aarch64`.
+pub fn device_platform() -> String {
+    [std::env::consts::OS, std::env::consts::ARCH].join(" ")
+}
+
 /// The keyring service name the desktop app uses.
 pub const KEYRING_SERVICE: &str = "law.strongroom.desktop";
 
@@ -308,6 +313,8 @@ impl Core {
                 device_name: self.cfg.device_name.clone(),
                 totp_code: None,
                 recovery_code: None,
+                platform: Some(device_platform()),
+                app_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
             })
             .await?;
         let token = Zeroizing::new(answer.token.clone());

@@ -47,6 +47,12 @@ pub struct SignInRequest {
     /// works once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_code: Option<String>,
+    /// What the device runs, e.g. `linux x86_64`; shown in the sessions list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// The client's version, e.g. `0.1.0`; shown in the sessions list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
 }
 
 impl std::fmt::Debug for SignInRequest {
@@ -60,6 +66,8 @@ impl std::fmt::Debug for SignInRequest {
                 "recovery_code",
                 &self.recovery_code.as_ref().map(|_| "<redacted>"),
             )
+            .field("platform", &self.platform)
+            .field("app_version", &self.app_version)
             .finish()
     }
 }
@@ -82,6 +90,41 @@ impl std::fmt::Debug for SignInResponse {
             .field("practice", &self.practice)
             .finish()
     }
+}
+
+/// One of the caller's live sessions, as `GET /v1/sessions` lists them: a device that is
+/// signed in. Never the session's token or its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    /// The session's public id: `DELETE /v1/sessions/{id}` revokes it.
+    pub id: String,
+    pub device_name: String,
+    /// What the device said it runs when it signed in (empty if it did not say).
+    pub platform: String,
+    /// The client's version when it signed in (empty if it did not say).
+    pub app_version: String,
+    /// The address it signed in from, if known.
+    pub first_ip: Option<String>,
+    /// The address of its latest request, if known.
+    pub last_ip: Option<String>,
+    /// When it signed in: RFC 3339, UTC.
+    pub created_at: String,
+    /// Its latest request: RFC 3339, UTC.
+    pub last_seen_at: String,
+    /// When it ends unless it is used before: its latest request plus the idle lifetime.
+    pub idle_expires_at: String,
+    /// When it ends however much it is used (the absolute lifetime).
+    pub expires_at: String,
+    /// Whether this is the session the request came with.
+    pub current: bool,
+}
+
+/// `GET /v1/sessions` answer: the caller's live sessions, the most recently used first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -741,6 +784,20 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_in_without_platform_or_version_still_parses() {
+        let req: SignInRequest =
+            serde_json::from_str(r#"{"email":"a@b","password":"p","device_name":"Laptop"}"#)
+                .unwrap();
+        assert_eq!((req.platform, req.app_version), (None, None));
+        let req: SignInRequest = serde_json::from_str(
+            r#"{"email":"a@b","password":"p","device_name":"L","platform":"linux x86_64","app_version":"0.1.0"}"#,
+        )
+        .unwrap();
+        assert_eq!(req.platform.as_deref(), Some("linux x86_64"));
+        assert_eq!(req.app_version.as_deref(), Some("0.1.0"));
+    }
+
+    #[test]
     fn debug_never_shows_secrets() {
         let req = SignInRequest {
             email: "a@b".into(),
@@ -748,6 +805,8 @@ mod tests {
             device_name: "d".into(),
             totp_code: Some("123456".into()),
             recovery_code: Some("abcd-efgh-jkmn".into()),
+            platform: Some("linux x86_64".into()),
+            app_version: None,
         };
         let shown = format!("{req:?}");
         for secret in ["hunter2-secret", "123456", "abcd-efgh-jkmn"] {

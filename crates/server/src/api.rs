@@ -1,6 +1,7 @@
 //! The REST surface `/v1`: health, sign-in, the practice's change feed, the audit log's
 //! verifier, and the OpenAPI document that describes them (`/v1/openapi.json`). Second
 //! factors, re-authentication and the practice's settings are in [`crate::mfa`].
+//! The caller's sessions (devices) are in [`crate::sessions`].
 //!
 //! The router is built from one table, [`routes`], and [`served_routes`] lists it; every
 //! handler carries its OpenAPI description (`#[utoipa::path]`), gathered by [`openapi`].
@@ -37,11 +38,12 @@ use uuid::Uuid;
 use crate::audit::{Actor, AuditKind, NewAuditEvent, Verdict, email_sha256};
 use crate::auth;
 use crate::mfa;
+use crate::sessions::{self, SessionLifetimes, clean_label};
 use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
 use crate::{members, records};
 
-/// Session lifetimes.
+/// Session lifetimes by default ([`SessionLifetimes`] in [`AppState`] rules).
 pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
 pub const SESSION_IDLE_SECS: i64 = 14 * 24 * 3600;
 
@@ -57,6 +59,8 @@ pub struct AppState {
     /// Seals members' TOTP secrets at rest; without it authenticator codes are refused
     /// (503). See [`crate::mfa`].
     pub totp_key: Option<Arc<crate::mfa::TotpKey>>,
+    /// How long sessions live.
+    pub sessions: SessionLifetimes,
 }
 
 impl AppState {
@@ -69,12 +73,19 @@ impl AppState {
             password_checks: Arc::new(tokio::sync::Semaphore::new(cores * 2)),
             audit_checks: Arc::new(tokio::sync::Semaphore::new(1)),
             totp_key: None,
+            sessions: SessionLifetimes::default(),
         }
     }
 
     /// With the key that seals TOTP secrets.
     pub fn with_totp_key(mut self, key: crate::mfa::TotpKey) -> Self {
         self.totp_key = Some(Arc::new(key));
+        self
+    }
+
+    /// The same state with these session lifetimes.
+    pub fn with_sessions(mut self, sessions: SessionLifetimes) -> Self {
+        self.sessions = sessions;
         self
     }
 }
@@ -140,6 +151,8 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Verb::Post, "/v1/auth/sign-out", sign_out),
         at(Verb::Get, "/v1/sync/changes", changes),
         at(Verb::Get, "/v1/audit/verify", verify_audit),
+        at(Verb::Get, "/v1/sessions", sessions::list_sessions),
+        at(Verb::Delete, "/v1/sessions/{id}", sessions::revoke_session),
         at(Verb::Get, "/v1/openapi.json", openapi_json),
         at(Verb::Get, "/v1/records/{kind}", records::list),
         at(Verb::Get, "/v1/records/{kind}/{id}", records::get_one),
@@ -241,6 +254,7 @@ pub fn router(state: AppState) -> Router {
         members::revoke_invitation, members::accept_invitation,
         mfa::totp_setup, mfa::totp_confirm, mfa::totp_disable, mfa::regenerate_recovery_codes,
         mfa::reauth, mfa::practice_settings, mfa::put_practice_settings,
+        sessions::list_sessions, sessions::revoke_session,
     ),
     modifiers(&SessionSecurity),
     tags(
@@ -443,11 +457,14 @@ pub(crate) async fn session_principal(
     check_protocol(&parts.headers)?;
     let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
     let now = unix_now();
-    state
+    let token_hash = auth::token_hash(token);
+    let principal = state
         .store
-        .session(&auth::token_hash(token), now, SESSION_IDLE_SECS)
+        .session(&token_hash, now, state.sessions.idle_secs)
         .await?
-        .ok_or_else(ApiError::unauthenticated)
+        .ok_or_else(ApiError::unauthenticated)?;
+    sessions::note_ip(state.store.as_ref(), &token_hash, parts).await;
+    Ok(principal)
 }
 
 /// A live session, refused (403 `mfa_enrollment_required`) while its practice requires a
@@ -547,7 +564,9 @@ async fn sign_in(
             "password must be 1 to 1024 characters",
         ));
     }
-    let device_name: String = req.device_name.trim().chars().take(100).collect();
+    let device_name = clean_label(&req.device_name);
+    let platform = clean_label(req.platform.as_deref().unwrap_or_default());
+    let app_version = clean_label(req.app_version.as_deref().unwrap_or_default());
     let second_factor = mfa::second_factor_input(req.totp_code, req.recovery_code)?;
     let invalid = || {
         ApiError::new(
@@ -666,11 +685,11 @@ async fn sign_in(
             user_id: user.id,
             practice_id: user.practice_id,
             device_name: device_name.clone(),
-            platform: String::new(),
-            app_version: String::new(),
+            platform,
+            app_version,
             ip: ip.clone(),
             created_at: now,
-            expires_at: now + SESSION_ABSOLUTE_SECS,
+            expires_at: now.saturating_add(state.sessions.absolute_secs),
         })
         .await?;
     // Unrecorded, the sign-in does not happen: an error here means the token is never given.

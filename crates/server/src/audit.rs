@@ -80,6 +80,10 @@ pub enum AuditKind {
     ReauthFailed,
     /// An admin changed the practice's settings. Details: `mfa_required` (`from`, `to`).
     PracticeSettingsChanged,
+    /// A user revoked one of their sessions from the sessions list; its token stops working
+    /// at once. Details: `session_id` (its public id), `device_name`, `current` (whether it
+    /// was the session that asked), `ip` (of the request).
+    SessionRevoked,
 }
 
 impl AuditKind {
@@ -102,6 +106,7 @@ impl AuditKind {
         AuditKind::Reauthenticated,
         AuditKind::ReauthFailed,
         AuditKind::PracticeSettingsChanged,
+        AuditKind::SessionRevoked,
     ];
 
     /// The stored name.
@@ -124,6 +129,7 @@ impl AuditKind {
             AuditKind::Reauthenticated => "reauthenticated",
             AuditKind::ReauthFailed => "reauth_failed",
             AuditKind::PracticeSettingsChanged => "practice_settings_changed",
+            AuditKind::SessionRevoked => "session_revoked",
         }
     }
 

@@ -16,6 +16,7 @@ pub mod operator;
 pub mod password_policy;
 pub mod records;
 pub mod seed;
+pub mod sessions;
 pub mod store;
 pub mod tls;
 
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::sessions::SessionLifetimes;
 use crate::store::Store;
 use crate::store::postgres::{PostgresStore, describe_url};
 use crate::store::sqlite::SqliteStore;
@@ -175,6 +177,16 @@ pub async fn start_with_store(
     opts: ServeOptions,
     store: StoreConfig,
 ) -> anyhow::Result<RunningServer> {
+    start_configured(opts, store, SessionLifetimes::default()).await
+}
+
+/// Starts a server on the given store, with these session lifetimes, and returns once it
+/// is listening.
+pub async fn start_configured(
+    opts: ServeOptions,
+    store: StoreConfig,
+    sessions: SessionLifetimes,
+) -> anyhow::Result<RunningServer> {
     install_crypto_provider();
     create_private_dir(&opts.data_dir)?;
     let tls_paths = TlsPaths::in_dir(&opts.data_dir);
@@ -185,7 +197,11 @@ pub async fn start_with_store(
         seed::seed_demo(store.as_ref()).await?;
     }
     let totp_key = mfa::TotpKey::load_or_create(&opts.data_dir)?;
-    let app = api::router(api::AppState::new(store.clone()).with_totp_key(totp_key));
+    let app = api::router(
+        api::AppState::new(store.clone())
+            .with_totp_key(totp_key)
+            .with_sessions(sessions),
+    );
     let handle = axum_server::Handle::new();
     let listener = std::net::TcpListener::bind(opts.listen)
         .with_context(|| format!("binding {}", opts.listen))?;

@@ -33,6 +33,13 @@ use access::{
     restricted_matters_are_invisible_to_everyone_not_named, roles_and_disabling_members,
     the_route_matrix_lets_no_stranger_through,
 };
+#[path = "api/devices.rs"]
+mod devices;
+use devices::{
+    a_member_cannot_see_or_revoke_another_members_sessions,
+    a_sessions_last_ip_and_last_seen_move_with_use,
+    each_device_is_a_session_listed_with_its_metadata, revoking_a_device_ends_its_session_at_once,
+};
 
 /// Generates each named test once per store: `sqlite::NAME` and `postgres::NAME`.
 macro_rules! on_both_stores {
@@ -94,6 +101,10 @@ on_both_stores!(
     sensitive_routes_need_a_recent_reauthentication,
     only_an_admin_changes_the_practice_settings,
     a_mandatory_second_factor_cannot_be_disabled,
+    each_device_is_a_session_listed_with_its_metadata,
+    revoking_a_device_ends_its_session_at_once,
+    a_member_cannot_see_or_revoke_another_members_sessions,
+    a_sessions_last_ip_and_last_seen_move_with_use,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ pub mod members;
 pub mod mfa;
 pub mod postgres;
 pub mod records;
+pub mod sessions;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 use crate::audit::AuditLog;
 use crate::store::mfa::MfaStore;
+use crate::store::sessions::SessionStore;
 use members::MemberStore;
 use records::RecordStore;
 
@@ -105,9 +107,11 @@ impl From<rusqlite::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The hosted service's storage, the audit log and second factors included.
+/// The hosted service's storage, the audit log, second factors and sessions included.
 #[async_trait]
-pub trait Store: AuditLog + MemberStore + MfaStore + RecordStore + Send + Sync + 'static {
+pub trait Store:
+    AuditLog + MemberStore + MfaStore + RecordStore + SessionStore + Send + Sync + 'static
+{
     async fn create_practice(&self, name: &str) -> StoreResult<PracticeId>;
     async fn practice(&self, id: PracticeId) -> StoreResult<PracticeInfo>;
     async fn create_user(

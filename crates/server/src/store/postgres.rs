@@ -17,6 +17,7 @@ mod audit;
 mod members;
 mod mfa;
 mod records;
+mod sessions;
 
 use std::time::Duration;
 

@@ -9,6 +9,7 @@ mod audit;
 mod members;
 mod mfa;
 mod records;
+mod sessions;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
