@@ -57,7 +57,19 @@ fn short(field: &'static str, value: &str, min: usize, max: usize) -> Result<(),
     if value.chars().any(char::is_control) {
         return Err(invalid(field, "must not contain control characters"));
     }
+    if value.chars().any(is_bidi_control) {
+        return Err(invalid(
+            field,
+            "must not contain bidirectional override or isolate characters",
+        ));
+    }
     Ok(())
+}
+
+/// The explicit bidirectional embedding, override and isolate characters, which can make
+/// text display in another order than it is stored ("Trojan Source").
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Long text: at most `max` characters; line breaks and tabs are the only control
@@ -371,7 +383,7 @@ mod tests {
     #[test]
     fn matter_rules_name_the_field() {
         type Edit = fn(&mut Matter);
-        let cases: [(Edit, Option<&str>); 9] = [
+        let cases: [(Edit, Option<&str>); 10] = [
             (|_| {}, None),
             (|m| m.title = "   ".into(), Some("title")),
             (|m| m.title = "x".repeat(501), Some("title")),
@@ -391,6 +403,10 @@ mod tests {
                 Some("custom_fields"),
             ),
             (|m| m.responsible = String::new(), None),
+            (
+                |m| m.client_name = "\u{202e}cod.exe".into(),
+                Some("client_name"),
+            ),
         ];
         for (i, (edit, want)) in cases.into_iter().enumerate() {
             let mut m = sample_matter();

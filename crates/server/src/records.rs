@@ -12,7 +12,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -266,10 +266,21 @@ pub async fn put(
     State(state): State<AppState>,
     path: Result<Path<(RecordKind, Uuid)>, PathRejection>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let Path((kind, id)) = path.map_err(path_error)?;
     require_writer(&principal)?;
+    let body = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            strongroom_protocol::ProblemCode::BadRequest,
+            format!(
+                "the body could not be read (at most {} KiB): {}",
+                MAX_RECORD_BYTES / 1024,
+                e.body_text()
+            ),
+        )
+    })?;
     let expect = expectation(&headers)?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("the body must be UTF-8 JSON"))?;

@@ -29,7 +29,8 @@ use uuid::Uuid;
 #[path = "api/access.rs"]
 mod access;
 use access::{
-    invitations_work_once_and_expire, records_of_every_kind_round_trip_with_versions,
+    hostile_record_writes_get_4xx_never_5xx, invitations_work_once_and_expire,
+    records_of_every_kind_round_trip_with_versions,
     restricted_matters_are_invisible_to_everyone_not_named, roles_and_disabling_members,
     the_route_matrix_lets_no_stranger_through,
 };
@@ -90,6 +91,7 @@ on_both_stores!(
     roles_and_disabling_members,
     invitations_work_once_and_expire,
     the_route_matrix_lets_no_stranger_through,
+    hostile_record_writes_get_4xx_never_5xx,
     operator_commands_create_a_practice_and_a_member_who_can_sign_in,
     seed_makes_a_practice_whose_feed_has_every_matter_in_order,
     signing_out_ends_that_session_at_once_and_no_other,

@@ -937,3 +937,91 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
     assert_eq!(status, 200);
     f.server.stop().await;
 }
+
+/// Hostile record bodies and paths: every one is a 4xx problem, never a 5xx, and nothing
+/// is written.
+pub async fn hostile_record_writes_get_4xx_never_5xx(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let admin = f.demo_admin().await;
+    let before = f.pull_all(&admin).await.len();
+    let id = Uuid::new_v4();
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let matter = serde_json::to_value(sample_matter("H-1")).unwrap();
+    let with = |key: &str, value: Value| {
+        let mut m = matter.clone();
+        m[key] = value;
+        m["id"] = json!(id);
+        m
+    };
+    let bodies: Vec<(&str, String)> = vec![
+        ("empty", String::new()),
+        ("not json", "{{{".into()),
+        ("array", "[1,2,3]".into()),
+        ("null", "null".into()),
+        ("string", "\"matter\"".into()),
+        ("deep nesting", "[".repeat(10_000) + &"]".repeat(10_000)),
+        ("huge", format!("{{\"title\":\"{huge}\"}}")),
+        ("wrong types", with("opened_on", json!(12)).to_string()),
+        (
+            "negative status",
+            with("status", json!("deleted")).to_string(),
+        ),
+        ("nul in title", with("title", json!("a\u{0}b")).to_string()),
+        ("bidi only", with("title", json!("\u{202e}")).to_string()),
+        (
+            "custom fields not strings",
+            with("custom_fields", json!({"a": {"b": 1}})).to_string(),
+        ),
+        ("big number", with("opened_on", json!(1e308)).to_string()),
+        ("lone surrogate", r#"{"title":"\ud800"}"#.into()),
+    ];
+    for (name, body) in bodies {
+        let resp = f
+            .http
+            .put(f.url(&format!("/v1/records/matter/{id}")))
+            .bearer_auth(&admin.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        assert!(status.is_client_error(), "{name}: {status}");
+        let problem: Value = resp.json().await.unwrap();
+        assert!(problem["code"].is_string(), "{name}: {problem}");
+    }
+    for (method, path) in [
+        (
+            Method::PUT,
+            format!("/v1/records/matter/{}", "9".repeat(5000)),
+        ),
+        (Method::GET, "/v1/records/matter?limit=0".to_owned()),
+        (Method::GET, "/v1/records/matter?limit=999999".to_owned()),
+        (Method::GET, "/v1/records/matter?after=-1".to_owned()),
+        (Method::GET, "/v1/records/matter?matter=nope".to_owned()),
+        (Method::DELETE, format!("/v1/records/matter/{id}")),
+        (Method::PATCH, format!("/v1/members/{id}")),
+        (Method::PUT, format!("/v1/matters/{id}/access")),
+    ] {
+        let (status, body) = f
+            .request(Some(&admin.token), method.clone(), &path, Some(json!({})))
+            .await;
+        assert!(status.is_client_error(), "{method} {path}: {status} {body}");
+    }
+    let resp = f
+        .http
+        .put(f.url(&format!("/v1/records/matter/{id}")))
+        .bearer_auth(&admin.token)
+        .header("if-match", "\"not a number\"")
+        .json(&with("title", json!("Fine")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        f.pull_all(&admin).await.len(),
+        before,
+        "nothing was written"
+    );
+    f.server.stop().await;
+}
