@@ -10,6 +10,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod config;
 pub mod operator;
 pub mod password_policy;
 pub mod seed;
