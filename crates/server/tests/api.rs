@@ -26,6 +26,8 @@ use uuid::Uuid;
 
 #[path = "api/devices.rs"]
 mod devices;
+#[path = "api/logs.rs"]
+mod logs;
 use devices::{
     a_member_cannot_see_or_revoke_another_members_sessions,
     a_sessions_last_ip_and_last_seen_move_with_use,
