@@ -136,6 +136,24 @@ async fn sign_in_syncs_into_an_encrypted_vault_keyed_from_the_keyring() {
     for m in seed::demo_matters() {
         assert!(titles.contains(&m.title), "{} missing", m.title);
     }
+    // The server's sessions list shows what this device runs.
+    let store = &env.server.store;
+    let user = store
+        .user_by_email(seed::DEMO_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let sessions = store
+        .live_sessions(user.practice_id, user.id, now, 3600)
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].platform, strongroom_client::device_platform());
+    assert_eq!(sessions[0].app_version, env!("CARGO_PKG_VERSION"));
 
     // The key and the token are in the keyring, and in no file.
     let profile = profile_for(&env.app_dir.path().join("data"));

@@ -622,6 +622,10 @@ pub struct Invitation {
 pub struct InvitationCreated {
     pub invitation: Invitation,
     pub token: String,
+    /// Whether the service emailed the token to the invitee (it does when it has a mail
+    /// server); otherwise the admin passes it on.
+    #[serde(default)]
+    pub emailed: bool,
 }
 
 impl std::fmt::Debug for InvitationCreated {

@@ -61,6 +61,8 @@ pub struct AppState {
     pub totp_key: Option<Arc<crate::mfa::TotpKey>>,
     /// How long sessions live.
     pub sessions: SessionLifetimes,
+    /// Sends invitations by email, when an SMTP server is configured.
+    pub mailer: Option<Arc<crate::mailer::Mailer>>,
 }
 
 impl AppState {
@@ -74,7 +76,14 @@ impl AppState {
             audit_checks: Arc::new(tokio::sync::Semaphore::new(1)),
             totp_key: None,
             sessions: SessionLifetimes::default(),
+            mailer: None,
         }
+    }
+
+    /// The same state sending email through `mailer`.
+    pub fn with_mailer(mut self, mailer: Option<crate::mailer::Mailer>) -> Self {
+        self.mailer = mailer.map(Arc::new);
+        self
     }
 
     /// With the key that seals TOTP secrets.

@@ -10,6 +10,8 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod config;
+pub mod mailer;
 pub mod members;
 pub mod mfa;
 pub mod operator;
@@ -177,16 +179,30 @@ pub async fn start_with_store(
     opts: ServeOptions,
     store: StoreConfig,
 ) -> anyhow::Result<RunningServer> {
-    start_configured(opts, store, SessionLifetimes::default()).await
+    start_configured(opts, store, ServiceSettings::default()).await
 }
 
-/// Starts a server on the given store, with these session lifetimes, and returns once it
-/// is listening.
+/// The service's settings beyond where it runs: session lifetimes, and the SMTP server
+/// its email goes through (none: invitations are not emailed, only answered to the admin).
+#[derive(Debug, Clone, Default)]
+pub struct ServiceSettings {
+    pub sessions: SessionLifetimes,
+    pub smtp: Option<config::SmtpSettings>,
+}
+
+/// Starts a server on the given store, with these settings, and returns once it is
+/// listening.
 pub async fn start_configured(
     opts: ServeOptions,
     store: StoreConfig,
-    sessions: SessionLifetimes,
+    settings: ServiceSettings,
 ) -> anyhow::Result<RunningServer> {
+    let ServiceSettings { sessions, smtp } = settings;
+    let mailer = smtp
+        .as_ref()
+        .map(mailer::Mailer::new)
+        .transpose()
+        .context("setting up the mailer")?;
     install_crypto_provider();
     create_private_dir(&opts.data_dir)?;
     let tls_paths = TlsPaths::in_dir(&opts.data_dir);
@@ -200,7 +216,8 @@ pub async fn start_configured(
     let app = api::router(
         api::AppState::new(store.clone())
             .with_totp_key(totp_key)
-            .with_sessions(sessions),
+            .with_sessions(sessions)
+            .with_mailer(mailer),
     );
     let handle = axum_server::Handle::new();
     let listener = std::net::TcpListener::bind(opts.listen)

@@ -1,5 +1,8 @@
 //! `strongroom-server`: the hosted service and its operator commands (create a practice,
 //! create a member, seed benchmark data, verify the audit log).
+//!
+//! `serve` takes its settings from a TOML file, the environment and its flags
+//! ([`strongroom_server::config`]); the operator commands from their flags and environment.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,6 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use strongroom_protocol::Role;
 use strongroom_server::audit::Verdict;
+use strongroom_server::config::{self, LogFormat, LogSettings, Overrides, ServerConfig};
 use strongroom_server::{ServeOptions, StoreConfig, operator, seed};
 use uuid::Uuid;
 
@@ -24,25 +28,36 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API over TLS.
+    /// Serve the API over TLS. Settings come from the defaults, then the `--config` file,
+    /// then the `STRONGROOM_*` environment variables, then these flags (see
+    /// strongroom-server.example.toml).
     Serve {
-        /// Directory for the TLS material, and for the SQLite database `server.db`.
-        #[arg(
-            long,
-            env = "STRONGROOM_SERVER_DATA",
-            default_value = ".strongroom-server"
-        )]
-        data_dir: PathBuf,
-        /// Address to listen on.
-        #[arg(long, env = "STRONGROOM_LISTEN", default_value = "127.0.0.1:8443")]
-        listen: SocketAddr,
+        /// A TOML file of settings.
+        #[arg(long, env = "STRONGROOM_CONFIG")]
+        config: Option<PathBuf>,
+        /// Directory for the TLS material, and for the SQLite database `server.db`
+        /// [default: .strongroom-server; env: STRONGROOM_SERVER_DATA].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:8443; env: STRONGROOM_LISTEN].
+        #[arg(long)]
+        listen: Option<SocketAddr>,
         /// Seed the demo practice if it is not there yet.
         #[arg(long)]
         seed_demo: bool,
         /// Keep the data in this PostgreSQL database (`postgres://user@host:port/db`)
-        /// instead of SQLite's `server.db` in the data directory.
-        #[arg(long, env = "STRONGROOM_DATABASE_URL", hide_env_values = true)]
+        /// instead of SQLite's `server.db` in the data directory
+        /// [env: STRONGROOM_DATABASE_URL].
+        #[arg(long)]
         database_url: Option<String>,
+        /// How log lines are written: pretty or json [default: pretty; env:
+        /// STRONGROOM_LOG_FORMAT].
+        #[arg(long, value_parser = parse_log_format)]
+        log_format: Option<LogFormat>,
+        /// What is logged: a tracing filter such as `info` or `debug`
+        /// [default: info,tower_http=warn; env: STRONGROOM_LOG_LEVEL, else RUST_LOG].
+        #[arg(long)]
+        log_level: Option<String>,
     },
     /// Create a practice; prints its id.
     CreatePractice {
@@ -217,37 +232,84 @@ async fn verify_audit(data_dir: &std::path::Path, store: StoreConfig) -> anyhow:
     store.verify_audit().await.context("reading the audit log")
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Logging for the operator commands: `RUST_LOG`, else informational.
+fn init_default_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+                .unwrap_or_else(|_| config::DEFAULT_LOG_LEVEL.into()),
         )
         .init();
+}
+
+/// Logging for the server, as its settings say.
+fn init_logging(log: &LogSettings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&log.level)
+        .unwrap_or_else(|_| config::DEFAULT_LOG_LEVEL.into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match log.format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// The settings of `serve`, or the process ends with status 2 and every problem named.
+fn serve_settings(file: Option<&std::path::Path>, flags: &Overrides) -> ServerConfig {
+    match config::load(file, flags) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: the server's settings cannot be used:");
+            for problem in &e.problems {
+                eprintln!("  {problem}");
+            }
+            std::process::exit(2);
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         command @ (Command::CreatePractice { .. }
         | Command::CreateMember { .. }
         | Command::Seed { .. }) => {
+            init_default_logging();
             if let Err(e) = operate(command).await {
                 eprintln!("error: {e:#}");
                 std::process::exit(1);
             }
         }
         Command::Serve {
+            config: file,
             data_dir,
             listen,
             seed_demo,
             database_url,
+            log_format,
+            log_level,
         } => {
-            let store = store_config(database_url);
-            let server = strongroom_server::start_with_store(
+            let flags = Overrides {
+                listen,
+                data_dir,
+                database_url,
+                log_format,
+                log_level,
+            };
+            let settings = serve_settings(file.as_deref(), &flags);
+            init_logging(&settings.log);
+            // Its Debug shows no password.
+            tracing::info!(?settings, "starting");
+            let server = strongroom_server::start_configured(
                 ServeOptions {
-                    data_dir,
-                    listen,
+                    data_dir: settings.data_dir.clone(),
+                    listen: settings.listen,
                     seed_demo,
                 },
-                store,
+                settings.store(),
+                strongroom_server::ServiceSettings {
+                    sessions: settings.sessions,
+                    smtp: settings.smtp.clone(),
+                },
             )
             .await
             .context("starting the server")?;
@@ -269,19 +331,26 @@ async fn main() -> anyhow::Result<()> {
         Command::VerifyAudit {
             data_dir,
             database_url,
-        } => match verify_audit(&data_dir, store_config(database_url)).await {
-            Ok(Verdict::Intact { entries }) => println!("intact ({entries} entries)"),
-            Ok(Verdict::Broken { entry_id, reason }) => {
-                println!("broken at entry {entry_id}: {reason}");
-                std::process::exit(1);
+        } => {
+            init_default_logging();
+            match verify_audit(&data_dir, store_config(database_url)).await {
+                Ok(Verdict::Intact { entries }) => println!("intact ({entries} entries)"),
+                Ok(Verdict::Broken { entry_id, reason }) => {
+                    println!("broken at entry {entry_id}: {reason}");
+                    std::process::exit(1);
+                }
+                Err(e) => {
+                    eprintln!("could not verify the audit log: {e:#}");
+                    std::process::exit(2);
+                }
             }
-            Err(e) => {
-                eprintln!("could not verify the audit log: {e:#}");
-                std::process::exit(2);
-            }
-        },
+        }
     }
     Ok(())
+}
+
+fn parse_log_format(s: &str) -> Result<LogFormat, String> {
+    LogFormat::parse(s).ok_or_else(|| format!("{s:?} is not a log format: pretty or json"))
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

@@ -25,6 +25,7 @@ use uuid::Uuid;
 use crate::api::{ApiError, AppState};
 use crate::audit::{Actor, AuditKind, NewAuditEvent};
 use crate::auth;
+use crate::mailer::InvitationMail;
 use crate::store::members::{Acceptance, NewInvitationRow};
 use crate::store::{NewSession, Principal, StoreError, UserId};
 
@@ -268,8 +269,10 @@ pub async fn set_matter_access(
     Ok(Json(access))
 }
 
-/// Invites someone by email to join the practice with a role. The answer carries the
-/// one-time token to send them; it can be accepted for a week.
+/// Invites someone by email to join the practice with a role. With a mail server, the
+/// service emails them the one-time token (503 and nothing pending if it cannot); the
+/// answer carries it too, for the admin to pass on otherwise. It can be accepted for a
+/// week.
 #[utoipa::path(
     post,
     path = "/v1/invitations",
@@ -337,6 +340,45 @@ pub async fn invite(
             expires_at: invitation.expires_at,
         })
         .await?;
+    let emailed = match &state.mailer {
+        None => false,
+        Some(mailer) => {
+            let practice = state.store.practice(principal.practice_id).await?;
+            let inviter = state
+                .store
+                .members(principal.practice_id)
+                .await?
+                .into_iter()
+                .find(|m| m.id == principal.user_id.0)
+                .map(|m| m.display_name)
+                .unwrap_or_else(|| "An admin of your practice".to_owned());
+            let sent = mailer
+                .send_invitation(&InvitationMail {
+                    to: &invitation.email,
+                    practice: &practice.name,
+                    invited_by: &inviter,
+                    role: req.role,
+                    token: &token,
+                    expires_at: invitation.expires_at,
+                })
+                .await;
+            if let Err(e) = sent {
+                // Not sent: withdraw it, so no code is left pending that nobody received.
+                tracing::warn!(error = %e, invitation = %invitation.id, "invitation email not sent");
+                state
+                    .store
+                    .revoke_invitation(principal.practice_id, invitation.id)
+                    .await?;
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ProblemCode::Internal,
+                    "the invitation email could not be sent, so the invitation was \
+                     withdrawn: try again later",
+                ));
+            }
+            true
+        }
+    };
     audit(
         &state,
         &principal,
@@ -345,12 +387,17 @@ pub async fn invite(
             "invitation": invitation.id,
             "email_sha256": crate::audit::email_sha256(&invitation.email),
             "role": req.role.as_str(),
+            "emailed": emailed,
         }),
     )
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(InvitationCreated { invitation, token }),
+        Json(InvitationCreated {
+            invitation,
+            token,
+            emailed,
+        }),
     ))
 }
 

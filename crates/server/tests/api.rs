@@ -36,6 +36,14 @@ use access::{
 };
 #[path = "api/devices.rs"]
 mod devices;
+#[path = "api/mail.rs"]
+mod mail;
+use mail::{
+    an_invitation_is_emailed_and_its_code_accepts_it,
+    an_invitation_that_cannot_be_emailed_is_withdrawn,
+};
+#[path = "api/logs.rs"]
+mod logs;
 #[path = "api/scale.rs"]
 mod scale;
 use devices::{
@@ -92,6 +100,8 @@ on_both_stores!(
     invitations_work_once_and_expire,
     the_route_matrix_lets_no_stranger_through,
     hostile_record_writes_get_4xx_never_5xx,
+    an_invitation_is_emailed_and_its_code_accepts_it,
+    an_invitation_that_cannot_be_emailed_is_withdrawn,
     operator_commands_create_a_practice_and_a_member_who_can_sign_in,
     seed_makes_a_practice_whose_feed_has_every_matter_in_order,
     signing_out_ends_that_session_at_once_and_no_other,
@@ -253,6 +263,22 @@ struct Fixture {
 
 impl Fixture {
     async fn new(backend: Backend) -> Self {
+        Self::configured(backend, strongroom_server::ServiceSettings::default()).await
+    }
+
+    /// A fixture whose server emails through `smtp`.
+    async fn with_smtp(backend: Backend, smtp: strongroom_server::config::SmtpSettings) -> Self {
+        Self::configured(
+            backend,
+            strongroom_server::ServiceSettings {
+                smtp: Some(smtp),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    async fn configured(backend: Backend, settings: strongroom_server::ServiceSettings) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let pg = match backend {
             Backend::Sqlite => None,
@@ -264,13 +290,14 @@ impl Fixture {
                 url: schema.url.clone(),
             },
         };
-        let server = strongroom_server::start_with_store(
+        let server = strongroom_server::start_configured(
             ServeOptions {
                 data_dir: dir.path().to_owned(),
                 listen: "127.0.0.1:0".parse().unwrap(),
                 seed_demo: true,
             },
             store,
+            settings,
         )
         .await
         .unwrap();

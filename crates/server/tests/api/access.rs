@@ -16,13 +16,13 @@ use super::{Backend, Fixture, sample_matter};
 const PASSWORD: &str = "Quayside-Ledger-7391-owl";
 
 /// A signed-in member: token and id.
-struct Who {
-    token: String,
-    id: Uuid,
+pub(crate) struct Who {
+    pub(crate) token: String,
+    pub(crate) id: Uuid,
 }
 
 impl Fixture {
-    async fn request(
+    pub(crate) async fn request(
         &self,
         token: Option<&str>,
         method: Method,
@@ -40,7 +40,7 @@ impl Fixture {
         (resp.status(), resp.text().await.unwrap())
     }
 
-    async fn demo_admin(&self) -> Who {
+    pub(crate) async fn demo_admin(&self) -> Who {
         let resp = self.sign_in(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
         let v: Value = resp.json().await.unwrap();
         Who {
