@@ -505,6 +505,155 @@ pub struct ChangesPage {
     pub has_more: bool,
 }
 
+/// The most mutations one `POST /v1/sync/push` may carry.
+pub const MAX_PUSH_MUTATIONS: usize = 500;
+
+/// `POST /v1/sync/push`: a device's queued edits, in its own mutation order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushRequest {
+    /// The device's own id, made once per install; with the member, it names the sequence
+    /// of mutations the service has applied.
+    pub device_id: Uuid,
+    /// In increasing `mutation_seq` order, at most [`MAX_PUSH_MUTATIONS`].
+    pub mutations: Vec<Mutation>,
+}
+
+/// One local edit, as the device's outbox holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Mutation {
+    /// The device's mutation sequence: strictly increasing, never reused. The service
+    /// applies each once; a mutation it has seen is answered as it was the first time.
+    pub mutation_seq: i64,
+    pub kind: RecordKind,
+    pub record_id: Uuid,
+    /// The record's version the edit was made against; none for a creation.
+    #[serde(default)]
+    pub base_version: Option<i64>,
+    #[serde(flatten)]
+    pub op: MutationOp,
+}
+
+/// What a mutation does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum MutationOp {
+    /// Create the record (the fields are all of it), or change the named fields.
+    Upsert {
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        fields: serde_json::Map<String, serde_json::Value>,
+    },
+    Delete,
+}
+
+/// `POST /v1/sync/push` answer: one result per mutation, in the request's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushResponse {
+    pub results: Vec<MutationResult>,
+}
+
+/// What became of one mutation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MutationResult {
+    pub mutation_seq: i64,
+    #[serde(flatten)]
+    pub outcome: MutationOutcome,
+}
+
+/// Applied (perhaps merged with others' edits to other fields), a conflict for a person to
+/// resolve, or rejected (the edit cannot be made: no access, a broken rule).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum MutationOutcome {
+    /// The record as it now stands is at `version`, written at `seq`.
+    Applied {
+        seq: i64,
+        version: i64,
+    },
+    /// Some or all of the edit clashed with someone else's: what did not clash is applied
+    /// (`applied`, when anything was), the rest waits in the conflict.
+    Conflict {
+        conflict: SyncConflict,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        applied: Option<AppliedAt>,
+    },
+    Rejected {
+        code: ProblemCode,
+        detail: String,
+    },
+}
+
+/// Where a write left a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AppliedAt {
+    pub seq: i64,
+    pub version: i64,
+}
+
+/// How an edit clashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictKind {
+    /// The same field was changed here and elsewhere since the base version.
+    SameField,
+    /// This device edited a record that was deleted elsewhere.
+    EditAgainstDelete,
+    /// This device deleted a record that was changed elsewhere.
+    DeleteAgainstEdit,
+}
+
+/// A clash held for a person: both sides of every field in question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncConflict {
+    pub id: Uuid,
+    pub kind: ConflictKind,
+    pub record_kind: RecordKind,
+    pub record_id: Uuid,
+    /// The version the edit was made against.
+    pub base_version: Option<i64>,
+    /// The record's version on the service when the clash was found.
+    pub server_version: i64,
+    /// Field name to this device's value (`mine`) and the service's (`theirs`). Empty for
+    /// a delete against an edit or an edit against a delete.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub fields: BTreeMap<String, ConflictValues>,
+}
+
+/// Both sides of one field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConflictValues {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub mine: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub theirs: serde_json::Value,
+}
+
+/// `POST /v1/sync/conflicts/{id}/resolve`: the member's decision, which the service
+/// applies as a new write (on top of the current version) and syncs to everyone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "resolution", rename_all = "snake_case")]
+pub enum ConflictResolution {
+    /// Keep this device's values.
+    KeepMine,
+    /// Keep the service's values (nothing is written).
+    KeepTheirs,
+    /// Write these values for the fields in question (an edit of both).
+    Edit {
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        fields: serde_json::Map<String, serde_json::Value>,
+    },
+}
+
 /// Machine-readable codes carried in problem details (RFC 9457) answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
