@@ -125,6 +125,10 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/postgres/0005_records.sql",
         "abcb724f29ec5caf11adf429d5b47c00e1b4a08af26ee6b8587dc3d4d7f434f6",
     ),
+    (
+        "crates/vault/migrations/0003_push_results.sql",
+        "c4d21e595f5fd9a37047a951edb27fd4a951e92084231393d2cb2e35e43f9f23",
+    ),
 ];
 
 #[test]

@@ -24,11 +24,13 @@ mod key;
 mod migrate;
 mod outbox;
 pub mod passphrase;
+mod push;
 mod records;
 pub mod search;
 
 pub use key::VaultKey;
 pub use outbox::{EditOp, LocalEdit, OutboxEntry};
+pub use push::{LocalConflict, PushApplied, RejectedEdit};
 pub use search::{HitSource, SearchHit, SearchQuery};
 
 use std::path::{Path, PathBuf};

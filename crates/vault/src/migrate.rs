@@ -11,6 +11,7 @@ use crate::{Result, VaultError};
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_full_model.sql"),
+    include_str!("../migrations/0003_push_results.sql"),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

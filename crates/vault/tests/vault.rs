@@ -19,7 +19,7 @@ fn create_write_reopen_with_the_key() {
     let m = matter("Estate of A", "B Client");
     {
         let mut v = Vault::create(&path, &key).unwrap();
-        assert_eq!(v.schema_version().unwrap(), 2);
+        assert_eq!(v.schema_version().unwrap(), 3);
         v.apply_page(
             &page(0, vec![rec_matter(&m)], false),
             "2026-11-27T00:00:00Z",
@@ -203,7 +203,8 @@ fn the_oldest_schema_migrates_forward_without_loss() {
     let key = VaultKey::generate().unwrap();
     let ids = write_schema_1_vault(&path, &key);
     let v = Vault::open(&path, &key).unwrap();
-    assert_eq!(v.schema_version().unwrap(), 2);
+    assert_eq!(v.schema_version().unwrap(), 3);
+    assert!(v.open_conflicts().unwrap().is_empty() && v.rejected_edits().unwrap().is_empty());
     let rows = v.matters().unwrap();
     assert_eq!(rows.len(), ids.len());
     for (i, id) in ids.iter().enumerate() {
@@ -244,7 +245,7 @@ fn a_vault_from_a_newer_schema_is_refused() {
         Vault::open(&path, &key),
         Err(VaultError::SchemaTooNew {
             found: 99,
-            known: 2
+            known: 3
         })
     ));
 }
@@ -436,7 +437,7 @@ fn rekey_keeps_every_record_and_only_the_new_key_opens_it() {
         .unwrap();
     assert!(swapped);
     assert_eq!(dump(&v), before);
-    assert_eq!(v.schema_version().unwrap(), 2);
+    assert_eq!(v.schema_version().unwrap(), 3);
     v.close().unwrap();
     assert!(matches!(
         Vault::open(&path, &old),
@@ -992,4 +993,171 @@ fn grouped_pages_apply_together_or_not_at_all() {
     assert_eq!(v.apply_pages(&[p1, p2, p3], "t").unwrap(), 3);
     assert_eq!(v.sync_state().unwrap().cursor, 3);
     assert_eq!(v.apply_pages(&[], "t").unwrap(), 0);
+}
+
+/// The service's answers to a push: an applied edit leaves the outbox and the record
+/// takes the service's version; a conflict leaves it for the conflicts table with both
+/// sides; a refused edit leaves it for `rejected_edits` and the record is put back as the
+/// service has it. All of one push's answers land together; a repeated answer is skipped.
+#[test]
+fn push_answers_move_edits_out_of_the_outbox_and_nothing_is_dropped_unseen() {
+    use strongroom_protocol::{
+        AppliedAt, Change, ConflictKind, ConflictValues, MutationOutcome, MutationResult,
+        ProblemCode, SyncConflict,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    let set = RecordSet::sample("Pushed", "Client");
+    v.apply_page(&page(0, set.records(), false), "t").unwrap();
+    let upsert = |fields: serde_json::Value| EditOp::Upsert {
+        fields: fields.as_object().unwrap().clone(),
+    };
+    let edit = |v: &mut Vault, kind, id, op| {
+        v.edit(&LocalEdit { kind, id, op }, "2026-11-27T10:00:00Z")
+            .unwrap()
+    };
+    let applied = edit(
+        &mut v,
+        RecordKind::Task,
+        set.task.id,
+        upsert(json!({"done": true})),
+    );
+    let clashed = edit(
+        &mut v,
+        RecordKind::FileNote,
+        set.note.id,
+        upsert(json!({"subject": "Mine"})),
+    );
+    let refused = edit(
+        &mut v,
+        RecordKind::TimeEntry,
+        set.time.id,
+        upsert(json!({"minutes": 30})),
+    );
+    assert_eq!(v.outbox_len().unwrap(), 3);
+    let server_id = Uuid::new_v4();
+    let answers = vec![
+        MutationResult {
+            mutation_seq: applied,
+            outcome: MutationOutcome::Applied {
+                seq: 50,
+                version: 7,
+            },
+        },
+        MutationResult {
+            mutation_seq: clashed,
+            outcome: MutationOutcome::Conflict {
+                conflict: SyncConflict {
+                    id: server_id,
+                    kind: ConflictKind::SameField,
+                    record_kind: RecordKind::FileNote,
+                    record_id: set.note.id,
+                    base_version: Some(1),
+                    server_version: 3,
+                    fields: [(
+                        "subject".to_owned(),
+                        ConflictValues {
+                            mine: json!("Mine"),
+                            theirs: json!("Theirs"),
+                        },
+                    )]
+                    .into_iter()
+                    .collect(),
+                },
+                applied: Some(AppliedAt {
+                    seq: 51,
+                    version: 4,
+                }),
+            },
+        },
+        MutationResult {
+            mutation_seq: refused,
+            outcome: MutationOutcome::Rejected {
+                code: ProblemCode::NotFound,
+                detail: "no such record".into(),
+            },
+        },
+    ];
+    let done = v
+        .apply_push_results(&answers, "2026-11-27T10:01:00Z")
+        .unwrap();
+    assert_eq!((done.applied, done.conflicts, done.rejected), (1, 1, 1));
+    assert_eq!(v.outbox_len().unwrap(), 0);
+    // Answered twice: nothing more happens.
+    let again = v
+        .apply_push_results(&answers, "2026-11-27T10:02:00Z")
+        .unwrap();
+    assert_eq!((again.applied, again.conflicts, again.rejected), (0, 0, 0));
+
+    let conflicts = v.open_conflicts().unwrap();
+    assert_eq!(conflicts.len(), 1);
+    let c = &conflicts[0];
+    assert_eq!(
+        (
+            c.server_id.as_str(),
+            c.kind,
+            c.field.as_str(),
+            c.mine.as_deref(),
+            c.theirs.as_deref()
+        ),
+        (
+            server_id.to_string().as_str(),
+            ConflictKind::SameField,
+            "subject",
+            Some("\"Mine\""),
+            Some("\"Theirs\"")
+        )
+    );
+    let rejected = v.rejected_edits().unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(
+        (rejected[0].mutation_seq, rejected[0].code.as_str()),
+        (refused, "not_found")
+    );
+    // The next edit of the task builds on the version the service gave it.
+    edit(
+        &mut v,
+        RecordKind::Task,
+        set.task.id,
+        upsert(json!({"title": "Next"})),
+    );
+    let queued = v.outbox().unwrap();
+    assert_eq!(queued[0].base_version, Some(7));
+
+    // The refused edit is undone: the record is put back as the service has it, or
+    // removed when the service has none for this member.
+    let original = set
+        .records()
+        .into_iter()
+        .find(|r| r.key().1 == set.time.id)
+        .unwrap();
+    v.restore_from_server(
+        RecordKind::TimeEntry,
+        set.time.id,
+        Some(&Change {
+            seq: 9,
+            version: 2,
+            record: original.clone(),
+        }),
+    )
+    .unwrap();
+    assert!(
+        dump(&v)
+            .iter()
+            .any(|row| row.contains(&set.time.id.to_string()))
+    );
+    v.restore_from_server(RecordKind::TimeEntry, set.time.id, None)
+        .unwrap();
+    assert!(
+        !dump(&v)
+            .iter()
+            .any(|row| row.contains(&set.time.id.to_string()))
+    );
+    assert_eq!(
+        v.mark_conflict_resolved(&server_id.to_string(), "keep_theirs", "t")
+            .unwrap(),
+        1
+    );
+    assert!(v.open_conflicts().unwrap().is_empty());
 }
