@@ -58,36 +58,9 @@ pub async fn lock(state: State<'_, CoreState>) -> CmdResult<AppStatus> {
 /// readable during a long first sync.
 #[tauri::command]
 pub async fn sync_now(state: State<'_, CoreState>) -> CmdResult<SyncReport> {
-    let begun = state.0.lock().await.begin_sync();
-    let mut session = match begun {
-        Ok(s) => s,
-        Err(e) => {
-            return state
-                .0
-                .lock()
-                .await
-                .finish_sync(Err(e))
-                .map_err(|e| e.to_dto());
-        }
-    };
-    let mut report = SyncReport::default();
-    loop {
-        let batch = session.fetch_batch().await;
-        let mut core = state.0.lock().await;
-        match core.apply_batch(&batch.pages) {
-            Ok(n) => {
-                report.applied += n;
-                report.pages += batch.pages.len();
-            }
-            Err(e) => return core.finish_sync(Err(e)).map_err(|e| e.to_dto()),
-        }
-        if let Some(e) = batch.error {
-            return core.finish_sync(Err(e)).map_err(|e| e.to_dto());
-        }
-        if !batch.more {
-            return core.finish_sync(Ok(report)).map_err(|e| e.to_dto());
-        }
-    }
+    strongroom_client::sync_shared(&state.0)
+        .await
+        .map_err(|e| e.to_dto())
 }
 
 #[tauri::command]

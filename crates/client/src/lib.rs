@@ -29,10 +29,13 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use strongroom_keystore::{Keystore, SecretKind};
-use strongroom_protocol::{MatterStatus, SignInRequest};
+use strongroom_protocol::{
+    MAX_PUSH_MUTATIONS, MatterStatus, Mutation, MutationOp, MutationOutcome, PushRequest,
+    PushResponse, RecordKind, SignInRequest,
+};
 use strongroom_sync::{ServerClient, SyncError, TlsOptions};
 use strongroom_vault::passphrase::{self, KdfParams, KeyParamsFile, MIN_PASSPHRASE_CHARS};
-use strongroom_vault::{SearchQuery, Vault, VaultError, VaultKey};
+use strongroom_vault::{EditOp, SearchQuery, Vault, VaultError, VaultKey};
 use zeroize::Zeroizing;
 
 /// What this device runs, as the sessions list shows it: `linux x86_64`, `macos aarch64`.
@@ -111,6 +114,9 @@ mod meta {
     pub const PRACTICE_NAME: &str = "practice_name";
     /// The session token, only where no keyring can hold it.
     pub const SESSION_TOKEN: &str = "session_token";
+    /// This install's id towards the service: with the member, it names the sequence of
+    /// this vault's pushed edits.
+    pub const DEVICE_ID: &str = "device_id";
 }
 
 /// The desktop core.
@@ -550,6 +556,10 @@ impl Core {
             Err(e) => return self.finish_sync(Err(e)),
         };
         let mut report = SyncReport::default();
+        // Push first, so pulled changes never cover an edit still waiting to go.
+        if let Err(e) = self.push_all(&session, &mut report).await {
+            return self.finish_sync(Err(e));
+        }
         loop {
             let batch = session.fetch_batch().await;
             match self.apply_batch(&batch.pages) {
@@ -595,6 +605,111 @@ impl Core {
             cursor,
             bulk,
         })
+    }
+
+    /// Pushes every queued edit, batch by batch, and undoes the refused ones.
+    async fn push_all(
+        &mut self,
+        session: &SyncSession,
+        report: &mut SyncReport,
+    ) -> Result<(), ClientError> {
+        while let Some(request) = self.next_push()? {
+            let answer = session.push(&request).await?;
+            for (kind, id) in self.apply_push(&request, &answer, report)? {
+                let restored = session.fetch_record(kind, id).await?;
+                self.restore_record(kind, id, restored.as_ref())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The next batch of queued edits to push (at most the protocol's limit), or none
+    /// when the outbox is empty. Makes this install's device id on first use.
+    pub fn next_push(&mut self) -> Result<Option<PushRequest>, ClientError> {
+        let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
+        let queued = vault.outbox()?;
+        if queued.is_empty() {
+            return Ok(None);
+        }
+        let device_id = match vault.meta(meta::DEVICE_ID)? {
+            Some(id) => id
+                .parse()
+                .map_err(|_| ClientError::Internal("the stored device id is not a UUID".into()))?,
+            None => {
+                let id = uuid::Uuid::new_v4();
+                vault.set_meta(meta::DEVICE_ID, &id.to_string())?;
+                id
+            }
+        };
+        let mutations = queued
+            .into_iter()
+            .take(MAX_PUSH_MUTATIONS)
+            .map(|e| Mutation {
+                mutation_seq: e.mutation_seq,
+                kind: e.kind,
+                record_id: e.record_id,
+                base_version: e.base_version,
+                op: match e.op {
+                    EditOp::Upsert { fields } => MutationOp::Upsert { fields },
+                    EditOp::Delete => MutationOp::Delete,
+                },
+            })
+            .collect();
+        Ok(Some(PushRequest {
+            device_id,
+            mutations,
+        }))
+    }
+
+    /// Applies the service's answers to a push in the vault; answers the refused edits,
+    /// whose records must be put back as the service holds them ([`Core::restore_record`]).
+    pub fn apply_push(
+        &mut self,
+        request: &PushRequest,
+        answer: &PushResponse,
+        report: &mut SyncReport,
+    ) -> Result<Vec<(RecordKind, uuid::Uuid)>, ClientError> {
+        let asked: std::collections::BTreeSet<i64> =
+            request.mutations.iter().map(|m| m.mutation_seq).collect();
+        if answer.results.is_empty()
+            || answer
+                .results
+                .iter()
+                .any(|r| !asked.contains(&r.mutation_seq))
+        {
+            // Else the same edits would be pushed again and again.
+            return Err(ClientError::MalformedResponse(
+                "the service's answer to a push does not match the edits sent".into(),
+            ));
+        }
+        let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
+        let done = vault.apply_push_results(&answer.results, &now_rfc3339())?;
+        report.pushed += done.applied;
+        report.conflicts += done.conflicts;
+        report.rejected += done.rejected;
+        Ok(request
+            .mutations
+            .iter()
+            .filter(|m| {
+                answer.results.iter().any(|r| {
+                    r.mutation_seq == m.mutation_seq
+                        && matches!(r.outcome, MutationOutcome::Rejected { .. })
+                })
+            })
+            .map(|m| (m.kind, m.record_id))
+            .collect())
+    }
+
+    /// Puts a record back as the service holds it, or removes it when the service has none
+    /// for this member (after a refused edit).
+    pub fn restore_record(
+        &mut self,
+        kind: RecordKind,
+        id: uuid::Uuid,
+        server: Option<&strongroom_protocol::Change>,
+    ) -> Result<(), ClientError> {
+        let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
+        Ok(vault.restore_from_server(kind, id, server)?)
     }
 
     /// Applies a fetched batch (its pages and the last cursor) in one transaction.
@@ -724,6 +839,20 @@ pub struct FetchedBatch {
 }
 
 impl SyncSession {
+    /// Pushes a batch of queued edits.
+    pub async fn push(&self, request: &PushRequest) -> Result<PushResponse, ClientError> {
+        Ok(self.server.push(&self.token, request).await?)
+    }
+
+    /// The record as the service holds it, if this member may see it.
+    pub async fn fetch_record(
+        &self,
+        kind: RecordKind,
+        id: uuid::Uuid,
+    ) -> Result<Option<strongroom_protocol::Change>, ClientError> {
+        Ok(self.server.record(&self.token, kind, id).await?)
+    }
+
     /// Fetches the next pages: one, or in a bulk load up to
     /// [`strongroom_vault::BULK_BATCH_CHANGES`] changes' worth.
     pub async fn fetch_batch(&mut self) -> FetchedBatch {
@@ -758,6 +887,58 @@ impl SyncSession {
             }
         }
     }
+}
+
+/// A whole sync for a core shared behind a lock (the app's): the same steps as
+/// [`Core::sync`] — push every queued edit, undo the refused ones, then pull — but the lock
+/// is held only between network waits, so the UI stays responsive during a long sync.
+pub async fn sync_shared(core: &tokio::sync::Mutex<Core>) -> Result<SyncReport, ClientError> {
+    let begun = core.lock().await.begin_sync();
+    let mut session = match begun {
+        Ok(s) => s,
+        Err(e) => return core.lock().await.finish_sync(Err(e)),
+    };
+    let mut report = SyncReport::default();
+    let pushed = push_shared(core, &session, &mut report).await;
+    if let Err(e) = pushed {
+        return core.lock().await.finish_sync(Err(e));
+    }
+    loop {
+        let batch = session.fetch_batch().await;
+        let mut core = core.lock().await;
+        match core.apply_batch(&batch.pages) {
+            Ok(n) => {
+                report.applied += n;
+                report.pages += batch.pages.len();
+            }
+            Err(e) => return core.finish_sync(Err(e)),
+        }
+        if let Some(e) = batch.error {
+            return core.finish_sync(Err(e));
+        }
+        if !batch.more {
+            return core.finish_sync(Ok(report));
+        }
+    }
+}
+
+/// The push half of [`sync_shared`].
+async fn push_shared(
+    core: &tokio::sync::Mutex<Core>,
+    session: &SyncSession,
+    report: &mut SyncReport,
+) -> Result<(), ClientError> {
+    while let Some(request) = core.lock().await.next_push()? {
+        let answer = session.push(&request).await?;
+        let undo = core.lock().await.apply_push(&request, &answer, report)?;
+        for (kind, id) in undo {
+            let restored = session.fetch_record(kind, id).await?;
+            core.lock()
+                .await
+                .restore_record(kind, id, restored.as_ref())?;
+        }
+    }
+    Ok(())
 }
 
 /// Creates `dir` readable by its owner only, and makes it so if it already exists.

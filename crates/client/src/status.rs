@@ -83,8 +83,15 @@ impl From<MatterRow> for MatterSummary {
 /// What one sync did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
 pub struct SyncReport {
+    /// Pages of changes pulled, and the changes in them.
     pub pages: usize,
     pub applied: usize,
+    /// This device's edits the service took, merged or not.
+    pub pushed: usize,
+    /// Edits that clashed with someone else's and wait for a decision.
+    pub conflicts: usize,
+    /// Edits the service refused (no access any more, a broken rule), undone here.
+    pub rejected: usize,
 }
 
 /// A search as the UI asks for it.

@@ -14,8 +14,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use strongroom_protocol::{
-    ChangesPage, Health, PROTOCOL_HEADER, PROTOCOL_VERSION, Problem, ProblemCode, SignInRequest,
-    SignInResponse,
+    AppliedAt, Change, ChangesPage, ConflictResolution, Health, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    Problem, ProblemCode, PushRequest, PushResponse, RecordKind, SignInRequest, SignInResponse,
 };
 use url::Url;
 
@@ -121,6 +121,44 @@ impl ServerClient {
             .append_pair("limit", &limit.to_string());
         let req = self.http.get(url).bearer_auth(token);
         self.send(req).await
+    }
+
+    /// `POST /v1/sync/push`: this device's queued edits; one answer per mutation.
+    pub async fn push(&self, token: &str, body: &PushRequest) -> Result<PushResponse, SyncError> {
+        let req = self
+            .http
+            .post(self.url("v1/sync/push")?)
+            .bearer_auth(token)
+            .json(body);
+        self.send(req).await
+    }
+
+    /// `GET /v1/records/{kind}/{id}`: the record as the service holds it, or `None` when
+    /// there is none this member may see.
+    pub async fn record(
+        &self,
+        token: &str,
+        kind: RecordKind,
+        id: uuid::Uuid,
+    ) -> Result<Option<Change>, SyncError> {
+        let url = self.url(&format!("v1/records/{}/{id}", kind.as_str()))?;
+        match self.send(self.http.get(url).bearer_auth(token)).await {
+            Ok(change) => Ok(Some(change)),
+            Err(SyncError::Server { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /v1/sync/conflicts/{id}/resolve`: the member's decision on a conflict.
+    pub async fn resolve_conflict(
+        &self,
+        token: &str,
+        id: uuid::Uuid,
+        resolution: &ConflictResolution,
+    ) -> Result<AppliedAt, SyncError> {
+        let url = self.url(&format!("v1/sync/conflicts/{id}/resolve"))?;
+        self.send(self.http.post(url).bearer_auth(token).json(resolution))
+            .await
     }
 
     async fn send<T: DeserializeOwned>(

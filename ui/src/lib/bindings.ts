@@ -37,5 +37,21 @@ export type SearchHit = { matter_id: string, number: string, title: string, clie
  */
 found_in: "matter" | "file_note", note_id: string | null, };
 
-export type SyncReport = { pages: number, applied: number, };
+export type SyncReport = { 
+/**
+ * Pages of changes pulled, and the changes in them.
+ */
+pages: number, applied: number, 
+/**
+ * This device's edits the service took, merged or not.
+ */
+pushed: number, 
+/**
+ * Edits that clashed with someone else's and wait for a decision.
+ */
+conflicts: number, 
+/**
+ * Edits the service refused (no access any more, a broken rule), undone here.
+ */
+rejected: number, };
 

@@ -102,7 +102,7 @@ export class FakeBackend implements Backend {
       throw new BackendError("server_unreachable", "connection refused");
     }
     this.state = { ...this.state, connection: "online", last_sync_at: new Date().toISOString() };
-    return { pages: 1, applied: 0 };
+    return { pages: 1, applied: 0, pushed: 0, conflicts: 0, rejected: 0 };
   }
   async listMatters() {
     this.open();
