@@ -23,6 +23,7 @@ pub use error::{ClientError, ErrorCode, ErrorDto};
 pub use status::{
     AppStatus, Connection, KeyMode, MatterSummary, SearchHitDto, SearchRequest, SyncReport,
 };
+pub use strongroom_vault::{EditOp, LocalConflict, RejectedEdit};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -35,7 +36,7 @@ use strongroom_protocol::{
 };
 use strongroom_sync::{ServerClient, SyncError, TlsOptions};
 use strongroom_vault::passphrase::{self, KdfParams, KeyParamsFile, MIN_PASSPHRASE_CHARS};
-use strongroom_vault::{EditOp, SearchQuery, Vault, VaultError, VaultKey};
+use strongroom_vault::{SearchQuery, Vault, VaultError, VaultKey};
 use zeroize::Zeroizing;
 
 /// What this device runs, as the sessions list shows it: `linux x86_64`, `macos aarch64`.
@@ -605,6 +606,63 @@ impl Core {
             cursor,
             bulk,
         })
+    }
+
+    /// Makes a local edit: applied to the vault and queued for the service in one
+    /// transaction. Answers its mutation sequence.
+    pub fn edit(
+        &mut self,
+        kind: RecordKind,
+        id: uuid::Uuid,
+        op: EditOp,
+    ) -> Result<i64, ClientError> {
+        self.touch();
+        let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
+        Ok(vault.edit(
+            &strongroom_vault::LocalEdit { kind, id, op },
+            &now_rfc3339(),
+        )?)
+    }
+
+    /// The conflicts waiting for this member's decision, one row per field in question.
+    pub fn conflicts(&self) -> Result<Vec<LocalConflict>, ClientError> {
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
+        Ok(vault.open_conflicts()?)
+    }
+
+    /// The edits the service refused, kept to be shown.
+    pub fn rejected_edits(&self) -> Result<Vec<RejectedEdit>, ClientError> {
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
+        Ok(vault.rejected_edits()?)
+    }
+
+    /// Sends the member's decision on a conflict to the service, which writes it for
+    /// everyone; marks it resolved here. The next sync brings the result.
+    pub async fn resolve_conflict(
+        &mut self,
+        server_id: uuid::Uuid,
+        resolution: &strongroom_protocol::ConflictResolution,
+    ) -> Result<(), ClientError> {
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
+        let url = vault
+            .meta(meta::SERVER_URL)?
+            .ok_or(ClientError::NotSignedIn)?;
+        let ca = vault
+            .meta(meta::PRACTICE_CA)?
+            .or_else(|| self.cfg.practice_ca_pem.clone());
+        let token = self.session_token()?;
+        let server = ServerClient::new(&url, &self.tls_options(ca))?;
+        server
+            .resolve_conflict(&token, server_id, resolution)
+            .await?;
+        let name = match resolution {
+            strongroom_protocol::ConflictResolution::KeepMine => "keep_mine",
+            strongroom_protocol::ConflictResolution::KeepTheirs => "keep_theirs",
+            strongroom_protocol::ConflictResolution::Edit { .. } => "edit",
+        };
+        let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
+        vault.mark_conflict_resolved(&server_id.to_string(), name, &now_rfc3339())?;
+        Ok(())
     }
 
     /// Pushes every queued edit, batch by batch, and undoes the refused ones.

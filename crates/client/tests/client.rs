@@ -663,3 +663,153 @@ fn the_ui_bindings_are_generated_from_these_types() {
         "ui/src/lib/bindings.ts is stale: run STRONGROOM_UPDATE_BINDINGS=1 cargo nextest run -p strongroom-client bindings"
     );
 }
+
+/// Two laptops of one member, each with its own vault: edits to different fields of a
+/// matter merge; the same field edited on both becomes a conflict on the second to sync,
+/// holding both values, with the first's value shown until the member decides; keeping
+/// their own value writes it for everyone, and both laptops converge.
+#[tokio::test]
+async fn two_devices_merge_fields_and_a_clash_waits_for_a_person() {
+    use strongroom_client::EditOp;
+    use strongroom_protocol::{ChangeRecord, ConflictKind, ConflictResolution, RecordKind};
+    let env = Env::new().await;
+    let mut first = env.signed_in().await;
+    let other_dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config::new(other_dir.path().join("data"));
+    cfg.keyring_service = env.service.clone();
+    cfg.practice_ca_pem = Some(env.ca_pem.clone());
+    cfg.without_os_roots = true;
+    let mut second = Core::new(cfg);
+    second.start().unwrap();
+    second
+        .sign_in(
+            &env.server.url(),
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            None,
+        )
+        .await
+        .unwrap();
+    let matter = seed::demo_matters()[0].clone();
+    let fields = |v: serde_json::Value| EditOp::Upsert {
+        fields: v.as_object().unwrap().clone(),
+    };
+    let server_matter = || async {
+        let store = env.server.store.clone();
+        let practice = store
+            .user_by_email(seed::DEMO_EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .practice_id;
+        match store
+            .record(
+                practice,
+                strongroom_server::store::records::Viewer::Service,
+                RecordKind::Matter,
+                matter.id,
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+        {
+            ChangeRecord::Matter { matter } => matter,
+            other => panic!("{other:?}"),
+        }
+    };
+    let title_on = |core: &mut Core| {
+        core.matters()
+            .unwrap()
+            .into_iter()
+            .find(|m| m.id == matter.id.to_string())
+            .unwrap()
+            .title
+    };
+
+    // Different fields, edited offline on each: both survive.
+    first
+        .edit(
+            RecordKind::Matter,
+            matter.id,
+            fields(serde_json::json!({"description": "Written on the first laptop"})),
+        )
+        .unwrap();
+    second
+        .edit(
+            RecordKind::Matter,
+            matter.id,
+            fields(serde_json::json!({"title": "Renamed on the second laptop"})),
+        )
+        .unwrap();
+    let r = first.sync().await.unwrap();
+    assert_eq!((r.pushed, r.conflicts, r.rejected), (1, 0, 0));
+    let r = second.sync().await.unwrap();
+    assert_eq!((r.pushed, r.conflicts, r.rejected), (1, 0, 0));
+    first.sync().await.unwrap();
+    let merged = server_matter().await;
+    assert_eq!(merged.title, "Renamed on the second laptop");
+    assert_eq!(merged.description, "Written on the first laptop");
+    assert_eq!(title_on(&mut first), "Renamed on the second laptop");
+
+    // The same field on both: the second to sync gets a conflict, nothing is overwritten.
+    first
+        .edit(
+            RecordKind::Matter,
+            matter.id,
+            fields(serde_json::json!({"title": "First's title"})),
+        )
+        .unwrap();
+    second
+        .edit(
+            RecordKind::Matter,
+            matter.id,
+            fields(serde_json::json!({"title": "Second's title"})),
+        )
+        .unwrap();
+    first.sync().await.unwrap();
+    let r = second.sync().await.unwrap();
+    assert_eq!((r.pushed, r.conflicts), (0, 1));
+    assert_eq!(server_matter().await.title, "First's title");
+    assert_eq!(
+        title_on(&mut second),
+        "First's title",
+        "the service's value shows"
+    );
+    let conflicts = second.conflicts().unwrap();
+    assert_eq!(conflicts.len(), 1);
+    let c = &conflicts[0];
+    assert_eq!(
+        (
+            c.kind,
+            c.field.as_str(),
+            c.mine.as_deref(),
+            c.theirs.as_deref()
+        ),
+        (
+            ConflictKind::SameField,
+            "title",
+            Some("\"Second's title\""),
+            Some("\"First's title\"")
+        )
+    );
+    // The member keeps their own: it is written for everyone.
+    second
+        .resolve_conflict(c.server_id.parse().unwrap(), &ConflictResolution::KeepMine)
+        .await
+        .unwrap();
+    assert!(second.conflicts().unwrap().is_empty());
+    second.sync().await.unwrap();
+    first.sync().await.unwrap();
+    assert_eq!(server_matter().await.title, "Second's title");
+    assert_eq!(title_on(&mut first), "Second's title");
+    assert_eq!(title_on(&mut second), "Second's title");
+    env.cleanup_keyring();
+    let profile = profile_for(&other_dir.path().join("data"));
+    env.keystore()
+        .delete(SecretKind::VaultKey, &profile)
+        .unwrap();
+    env.keystore()
+        .delete(SecretKind::SessionToken, &profile)
+        .unwrap();
+}
