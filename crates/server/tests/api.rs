@@ -2034,7 +2034,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -2052,15 +2052,18 @@ mod postgres_only {
             [
                 "audit_head",
                 "audit_log",
+                "devices",
                 "invitations",
                 "matter_access",
                 "matter_restrictions",
+                "mutation_results",
                 "practices",
                 "records",
                 "recovery_codes",
                 "schema_migrations",
                 "sessions",
                 "sign_in_failures",
+                "sync_conflicts",
                 "users"
             ]
         );

@@ -125,6 +125,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/postgres/0005_records.sql",
         "abcb724f29ec5caf11adf429d5b47c00e1b4a08af26ee6b8587dc3d4d7f434f6",
     ),
+    (
+        "crates/server/migrations/sqlite/0007_push.sql",
+        "8ba738e5d8cab0568cd9ae3f0cf18772d071187cd64e001fe61b409a7c385dc2",
+    ),
+    (
+        "crates/server/migrations/postgres/0006_push.sql",
+        "e6a94023df6785d6ec41902df7d6b4b90a8e3e2bc434ad76573fabf9e93d96a1",
+    ),
 ];
 
 #[test]
