@@ -16,6 +16,7 @@
 mod audit;
 mod members;
 mod mfa;
+mod push;
 mod records;
 mod sessions;
 

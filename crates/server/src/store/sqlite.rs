@@ -8,6 +8,7 @@
 mod audit;
 mod members;
 mod mfa;
+mod push;
 mod records;
 mod sessions;
 
