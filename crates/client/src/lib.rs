@@ -699,10 +699,12 @@ impl Core {
                 id
             }
         };
-        let mutations = queued
-            .into_iter()
-            .take(MAX_PUSH_MUTATIONS)
-            .map(|e| Mutation {
+        // At most the protocol's count, and well under its size (a file note may be long).
+        let budget = strongroom_protocol::MAX_PUSH_BYTES / 2;
+        let mut mutations = Vec::new();
+        let mut bytes = 0;
+        for e in queued.into_iter().take(MAX_PUSH_MUTATIONS) {
+            let m = Mutation {
                 mutation_seq: e.mutation_seq,
                 kind: e.kind,
                 record_id: e.record_id,
@@ -711,8 +713,17 @@ impl Core {
                     EditOp::Upsert { fields } => MutationOp::Upsert { fields },
                     EditOp::Delete => MutationOp::Delete,
                 },
-            })
-            .collect();
+            };
+            let size = match &m.op {
+                MutationOp::Upsert { fields } => serde_json::to_vec(fields).map_or(0, |v| v.len()),
+                MutationOp::Delete => 0,
+            } + 200;
+            if !mutations.is_empty() && bytes + size > budget {
+                break;
+            }
+            bytes += size;
+            mutations.push(m);
+        }
         Ok(Some(PushRequest {
             device_id,
             mutations,

@@ -690,7 +690,20 @@ async fn two_devices_merge_fields_and_a_clash_waits_for_a_person() {
         )
         .await
         .unwrap();
-    let matter = seed::demo_matters()[0].clone();
+    // A demo matter as this practice holds it (the seed's ids are made when it runs).
+    let listed = first.matters().unwrap();
+    let number = &seed::demo_matters()[0].number;
+    let matter_id: uuid::Uuid = listed
+        .iter()
+        .find(|m| &m.number == number)
+        .unwrap()
+        .id
+        .parse()
+        .unwrap();
+    struct Ids {
+        id: uuid::Uuid,
+    }
+    let matter = Ids { id: matter_id };
     let fields = |v: serde_json::Value| EditOp::Upsert {
         fields: v.as_object().unwrap().clone(),
     };

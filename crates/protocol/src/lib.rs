@@ -508,6 +508,10 @@ pub struct ChangesPage {
 /// The most mutations one `POST /v1/sync/push` may carry.
 pub const MAX_PUSH_MUTATIONS: usize = 500;
 
+/// The largest body one `POST /v1/sync/push` may have, in bytes: a client sends fewer
+/// mutations at a time when its queue is larger.
+pub const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
+
 /// `POST /v1/sync/push`: a device's queued edits, in its own mutation order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -540,7 +544,8 @@ pub struct Mutation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum MutationOp {
-    /// Create the record (the fields are all of it), or change the named fields.
+    /// Create the record (the fields are all of it; `id` may be left out, it is
+    /// `record_id`), or change the named fields of the record at `base_version`.
     Upsert {
         #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         fields: serde_json::Map<String, serde_json::Value>,
@@ -621,8 +626,9 @@ pub struct SyncConflict {
     pub base_version: Option<i64>,
     /// The record's version on the service when the clash was found.
     pub server_version: i64,
-    /// Field name to this device's value (`mine`) and the service's (`theirs`). Empty for
-    /// a delete against an edit or an edit against a delete.
+    /// Field name to this device's value (`mine`) and the service's (`theirs`). For an
+    /// edit against a delete: the edit's fields, `theirs` null. For a delete against an
+    /// edit: the fields changed elsewhere since the base, `mine` null.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub fields: BTreeMap<String, ConflictValues>,
 }
@@ -928,6 +934,58 @@ mod tests {
         assert_eq!(v["seq"], 7);
         let back: Change = serde_json::from_value(v).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn push_wire_shapes_are_flat_and_tagged() {
+        let id = Uuid::nil();
+        let m: Mutation = serde_json::from_value(serde_json::json!({
+            "mutation_seq": 3, "kind": "file_note", "record_id": id, "base_version": 2,
+            "op": "upsert", "fields": {"body": "x"}
+        }))
+        .unwrap();
+        assert_eq!(m.base_version, Some(2));
+        assert!(matches!(&m.op, MutationOp::Upsert { fields } if fields["body"] == "x"));
+        let d: Mutation = serde_json::from_str(&format!(
+            r#"{{"mutation_seq":4,"kind":"task","record_id":"{id}","op":"delete"}}"#
+        ))
+        .unwrap();
+        assert_eq!((d.base_version, d.op), (None, MutationOp::Delete));
+        let result = MutationResult {
+            mutation_seq: 3,
+            outcome: MutationOutcome::Conflict {
+                conflict: SyncConflict {
+                    id,
+                    kind: ConflictKind::EditAgainstDelete,
+                    record_kind: RecordKind::FileNote,
+                    record_id: id,
+                    base_version: Some(2),
+                    server_version: 3,
+                    fields: BTreeMap::from([(
+                        "body".to_owned(),
+                        ConflictValues {
+                            mine: "x".into(),
+                            theirs: serde_json::Value::Null,
+                        },
+                    )]),
+                },
+                applied: None,
+            },
+        };
+        let v = serde_json::to_value(&result).unwrap();
+        assert_eq!(v["outcome"], "conflict");
+        assert_eq!(v["conflict"]["kind"], "edit_against_delete");
+        assert!(v.get("applied").is_none());
+        assert_eq!(serde_json::from_value::<MutationResult>(v).unwrap(), result);
+        let r: ConflictResolution =
+            serde_json::from_str(r#"{"resolution":"edit","fields":{"subject":"s"}}"#).unwrap();
+        assert!(matches!(r, ConflictResolution::Edit { .. }));
+        for bad in [
+            r#"{"mutation_seq":1,"kind":"spaceship","record_id":"00000000-0000-0000-0000-000000000000","op":"delete"}"#,
+            r#"{"mutation_seq":1,"kind":"task","record_id":"00000000-0000-0000-0000-000000000000","op":"upsert","fields":"no"}"#,
+        ] {
+            assert!(serde_json::from_str::<Mutation>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The REST surface `/v1`: health, sign-in, the practice's change feed, the audit log's
 //! verifier, and the OpenAPI document that describes them (`/v1/openapi.json`). Second
 //! factors, re-authentication and the practice's settings are in [`crate::mfa`].
-//! The caller's sessions (devices) are in [`crate::sessions`].
+//! The caller's sessions (devices) are in [`crate::sessions`]; pushing a device's edits and
+//! resolving conflicts in [`crate::push`].
 //!
 //! The router is built from one table, [`routes`], and [`served_routes`] lists it; every
 //! handler carries its OpenAPI description (`#[utoipa::path]`), gathered by [`openapi`].
@@ -29,8 +30,8 @@ use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use strongroom_protocol::{
-    ChangesPage, Health, MAX_PAGE_SIZE, PROTOCOL_HEADER, PROTOCOL_VERSION, Problem, ProblemCode,
-    SignInRequest, SignInResponse, UserInfo,
+    ChangesPage, Health, MAX_PAGE_SIZE, MAX_PUSH_BYTES, PROTOCOL_HEADER, PROTOCOL_VERSION, Problem,
+    ProblemCode, SignInRequest, SignInResponse, UserInfo,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use uuid::Uuid;
@@ -41,7 +42,7 @@ use crate::mfa;
 use crate::sessions::{self, SessionLifetimes, clean_label};
 use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
-use crate::{members, records};
+use crate::{members, push, records};
 
 /// Session lifetimes by default ([`SessionLifetimes`] in [`AppState`] rules).
 pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
@@ -159,6 +160,13 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Verb::Post, "/v1/auth/sign-in", sign_in),
         at(Verb::Post, "/v1/auth/sign-out", sign_out),
         at(Verb::Get, "/v1/sync/changes", changes),
+        at(Verb::Post, "/v1/sync/push", push::push).with_body_limit(MAX_PUSH_BYTES),
+        at(Verb::Get, "/v1/sync/conflicts", push::list_conflicts),
+        at(
+            Verb::Post,
+            "/v1/sync/conflicts/{id}/resolve",
+            push::resolve_conflict,
+        ),
         at(Verb::Get, "/v1/audit/verify", verify_audit),
         at(Verb::Get, "/v1/sessions", sessions::list_sessions),
         at(Verb::Delete, "/v1/sessions/{id}", sessions::revoke_session),
@@ -264,12 +272,14 @@ pub fn router(state: AppState) -> Router {
         mfa::totp_setup, mfa::totp_confirm, mfa::totp_disable, mfa::regenerate_recovery_codes,
         mfa::reauth, mfa::practice_settings, mfa::put_practice_settings,
         sessions::list_sessions, sessions::revoke_session,
+        push::push, push::list_conflicts, push::resolve_conflict,
     ),
     modifiers(&SessionSecurity),
     tags(
         (name = "service", description = "The service itself"),
         (name = "auth", description = "Sign-in and sessions"),
-        (name = "sync", description = "The practice's change feed"),
+        (name = "sync", description = "The practice's change feed, pushing a device's \
+                                       edits, and the conflicts they make"),
         (name = "audit", description = "The audit log"),
         (name = "records", description = "The practice's records, of every kind"),
         (name = "members", description = "Members, invitations and matter access"),

@@ -16,6 +16,7 @@ pub mod members;
 pub mod mfa;
 pub mod operator;
 pub mod password_policy;
+pub mod push;
 pub mod records;
 pub mod seed;
 pub mod sessions;

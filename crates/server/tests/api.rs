@@ -3,8 +3,9 @@
 //! with it past the store, concurrent appends), each against both stores (SQLite and
 //! PostgreSQL), plus the stores' own semantics and PostgreSQL's ordering of concurrent
 //! writers. Also second factors (TOTP and recovery codes), re-authentication and the
-//! practice's MFA setting, the operator commands (the built binary, on both stores) and the
-//! OpenAPI document against the router's own table of routes.
+//! practice's MFA setting, the operator commands (the built binary, on both stores), push
+//! and conflicts (`api/push.rs`) and the OpenAPI document against the router's own table of
+//! routes.
 //!
 //! The PostgreSQL variants use the database at `STRONGROOM_TEST_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), each test in a fresh schema of its own that
@@ -44,12 +45,25 @@ use mail::{
 };
 #[path = "api/logs.rs"]
 mod logs;
+#[path = "api/push.rs"]
+mod push;
 #[path = "api/scale.rs"]
 mod scale;
 use devices::{
     a_member_cannot_see_or_revoke_another_members_sessions,
     a_sessions_last_ip_and_last_seen_move_with_use,
     each_device_is_a_session_listed_with_its_metadata, revoking_a_device_ends_its_session_at_once,
+};
+use push::{
+    a_devices_own_queued_edits_never_clash_with_each_other,
+    a_push_to_a_restricted_matter_is_rejected_and_changes_nothing,
+    a_read_only_members_push_is_rejected_per_mutation,
+    a_retried_push_is_answered_the_same_and_writes_nothing,
+    edits_against_deletes_and_deletes_against_edits_are_conflicts,
+    edits_to_different_fields_merge_and_the_same_field_conflicts,
+    field_versions_are_kept_by_the_records_api_and_batch_writes,
+    interleaved_devices_apply_each_mutation_once, malformed_pushes_get_4xx_never_5xx,
+    resolving_keeps_mine_theirs_or_an_edit_and_everyone_sees_it,
 };
 
 /// Generates each named test once per store: `sqlite::NAME` and `postgres::NAME`.
@@ -119,6 +133,16 @@ on_both_stores!(
     revoking_a_device_ends_its_session_at_once,
     a_member_cannot_see_or_revoke_another_members_sessions,
     a_sessions_last_ip_and_last_seen_move_with_use,
+    edits_to_different_fields_merge_and_the_same_field_conflicts,
+    resolving_keeps_mine_theirs_or_an_edit_and_everyone_sees_it,
+    edits_against_deletes_and_deletes_against_edits_are_conflicts,
+    a_devices_own_queued_edits_never_clash_with_each_other,
+    a_retried_push_is_answered_the_same_and_writes_nothing,
+    interleaved_devices_apply_each_mutation_once,
+    a_read_only_members_push_is_rejected_per_mutation,
+    a_push_to_a_restricted_matter_is_rejected_and_changes_nothing,
+    malformed_pushes_get_4xx_never_5xx,
+    field_versions_are_kept_by_the_records_api_and_batch_writes,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2034,7 +2058,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -2052,15 +2076,18 @@ mod postgres_only {
             [
                 "audit_head",
                 "audit_log",
+                "devices",
                 "invitations",
                 "matter_access",
                 "matter_restrictions",
+                "mutation_results",
                 "practices",
                 "records",
                 "recovery_codes",
                 "schema_migrations",
                 "sessions",
                 "sign_in_failures",
+                "sync_conflicts",
                 "users"
             ]
         );

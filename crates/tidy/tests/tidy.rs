@@ -129,6 +129,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/vault/migrations/0003_push_results.sql",
         "c4d21e595f5fd9a37047a951edb27fd4a951e92084231393d2cb2e35e43f9f23",
     ),
+    (
+        "crates/server/migrations/sqlite/0007_push.sql",
+        "8ba738e5d8cab0568cd9ae3f0cf18772d071187cd64e001fe61b409a7c385dc2",
+    ),
+    (
+        "crates/server/migrations/postgres/0006_push.sql",
+        "e6a94023df6785d6ec41902df7d6b4b90a8e3e2bc434ad76573fabf9e93d96a1",
+    ),
 ];
 
 #[test]

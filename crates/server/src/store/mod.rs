@@ -8,6 +8,7 @@
 pub mod members;
 pub mod mfa;
 pub mod postgres;
+pub mod push;
 pub mod records;
 pub mod sessions;
 pub mod sqlite;
@@ -20,6 +21,7 @@ use crate::audit::AuditLog;
 use crate::store::mfa::MfaStore;
 use crate::store::sessions::SessionStore;
 use members::MemberStore;
+use push::PushStore;
 use records::RecordStore;
 
 /// A practice's id.
@@ -110,7 +112,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The hosted service's storage, the audit log, second factors and sessions included.
 #[async_trait]
 pub trait Store:
-    AuditLog + MemberStore + MfaStore + RecordStore + SessionStore + Send + Sync + 'static
+    AuditLog + MemberStore + MfaStore + PushStore + RecordStore + SessionStore + Send + Sync + 'static
 {
     async fn create_practice(&self, name: &str) -> StoreResult<PracticeId>;
     async fn practice(&self, id: PracticeId) -> StoreResult<PracticeInfo>;

@@ -16,6 +16,7 @@
 mod audit;
 mod members;
 mod mfa;
+mod push;
 mod records;
 mod sessions;
 
@@ -53,6 +54,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_records.sql"),
     ),
+    (6, include_str!("../../migrations/postgres/0006_push.sql")),
 ];
 
 /// The advisory lock key that lets one server migrate a database at a time ("strongro").
@@ -209,6 +211,17 @@ async fn migrate(client: &mut Object) -> StoreResult<()> {
         .await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Takes the practice's row lock inside `tx`, before a write reads what it will change:
+/// this practice's writers go one at a time until `tx` ends. A missing practice takes no
+/// lock (the write's sequence number then fails with `NotFound`).
+async fn lock_practice(tx: &Transaction<'_>, practice: PracticeId) -> StoreResult<()> {
+    let stmt = tx
+        .prepare_cached("SELECT 1 FROM practices WHERE id = $1 FOR UPDATE")
+        .await?;
+    tx.execute(&stmt, &[&practice.0]).await?;
     Ok(())
 }
 

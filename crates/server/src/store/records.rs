@@ -13,8 +13,14 @@
 //! Invariant: a record on a matter needs that matter to exist (and a participant its
 //! contact); deleting a matter deletes its records first, each with its own tombstone;
 //! a contact still on a matter cannot be deleted.
+//! Invariant: every write keeps the record's `field_versions` (field name to the version at
+//! which that field last changed), computed here by [`field_versions_after`] for every
+//! write path of both stores; push merges edits by them (see [`super::push`]).
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use serde_json::{Map, Value};
 use strongroom_protocol::{Change, ChangeRecord, ChangesPage, Matter, RecordKind};
 use uuid::Uuid;
 
@@ -45,6 +51,48 @@ pub enum Expect {
 pub struct RecordWrite {
     pub record: ChangeRecord,
     pub expect: Expect,
+}
+
+/// A record's field versions, from their stored JSON: field name to the record version at
+/// which it last changed. Something unreadable counts as no versions.
+pub fn parse_field_versions(json: &str) -> BTreeMap<String, i64> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// The top-level fields of a stored body, or none when it is not a JSON object.
+pub fn body_fields(body: &str) -> Option<Map<String, Value>> {
+    match serde_json::from_str(body) {
+        Ok(Value::Object(fields)) => Some(fields),
+        _ => None,
+    }
+}
+
+/// The field versions of a record after a write of `new_body` as version `new_version`,
+/// as stored JSON: a field whose value differs from the stored body's (or that it lacked)
+/// is at `new_version`; the others keep theirs. A create or revival (no stored body)
+/// puts every field at `new_version`. A field of unknown version counts as changed now,
+/// so that doubt makes a conflict, never a silent overwrite.
+pub fn field_versions_after(
+    old_body: Option<&str>,
+    old_versions: &str,
+    new_body: &str,
+    new_version: i64,
+) -> String {
+    let old = old_body.and_then(body_fields).unwrap_or_default();
+    let versions = parse_field_versions(old_versions);
+    let new = body_fields(new_body).unwrap_or_default();
+    let next: BTreeMap<&str, i64> = new
+        .iter()
+        .map(|(name, value)| {
+            let version = match (old.get(name), versions.get(name)) {
+                (Some(before), Some(v)) if before == value => *v,
+                _ => new_version,
+            };
+            (name.as_str(), version)
+        })
+        .collect();
+    // A map of strings to numbers always serialises.
+    serde_json::to_string(&next).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// Where a write left the record.
@@ -167,5 +215,29 @@ pub trait RecordStore: Send + Sync {
             )
             .await?;
         Ok(written.last().map_or(0, |w| w.seq))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_versions_move_only_for_fields_that_change() {
+        // A create: every field at version 1.
+        let created = field_versions_after(None, "{}", r#"{"a":1,"b":"x"}"#, 1);
+        assert_eq!(created, r#"{"a":1,"b":1}"#);
+        // `b` changes at version 2; `a` keeps 1; `c` is new.
+        let next = field_versions_after(
+            Some(r#"{"a":1,"b":"x"}"#),
+            &created,
+            r#"{"a":1,"b":"y","c":null}"#,
+            2,
+        );
+        assert_eq!(next, r#"{"a":1,"b":2,"c":2}"#);
+        // A field of unknown version counts as changed now; a dropped field is gone.
+        let doubt = field_versions_after(Some(r#"{"a":1,"b":"y"}"#), r#"{"b":2}"#, r#"{"a":1}"#, 3);
+        assert_eq!(doubt, r#"{"a":3}"#);
+        assert_eq!(parse_field_versions("not json"), BTreeMap::new());
     }
 }

@@ -8,6 +8,7 @@
 mod audit;
 mod members;
 mod mfa;
+mod push;
 mod records;
 mod sessions;
 
@@ -30,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_sign_in_failures.sql"),
     include_str!("../../migrations/sqlite/0005_members.sql"),
     include_str!("../../migrations/sqlite/0006_records.sql"),
+    include_str!("../../migrations/sqlite/0007_push.sql"),
 ];
 
 /// SQLite-backed [`Store`].
@@ -103,8 +105,8 @@ fn parse_uuid(s: &str) -> rusqlite::Result<Uuid> {
     })
 }
 
-/// Takes the practice's next sequence number inside `tx`.
-fn next_seq(tx: &rusqlite::Transaction<'_>, practice: PracticeId) -> StoreResult<i64> {
+/// Takes the practice's next sequence number inside the open transaction on `tx`.
+fn next_seq(tx: &Connection, practice: PracticeId) -> StoreResult<i64> {
     tx.query_row(
         "UPDATE practices SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
         [practice.0.to_string()],

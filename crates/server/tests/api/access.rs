@@ -50,7 +50,7 @@ impl Fixture {
     }
 
     /// Invites `email` with `role` as `admin`, accepts, and answers the new member.
-    async fn member(&self, admin: &Who, email: &str, role: Role) -> Who {
+    pub(crate) async fn member(&self, admin: &Who, email: &str, role: Role) -> Who {
         let (status, body) = self
             .request(
                 Some(&admin.token),
@@ -83,7 +83,11 @@ impl Fixture {
         }
     }
 
-    async fn put_record(&self, who: &Who, record: &ChangeRecord) -> (StatusCode, String) {
+    pub(crate) async fn put_record(
+        &self,
+        who: &Who,
+        record: &ChangeRecord,
+    ) -> (StatusCode, String) {
         let (kind, id) = record.key();
         let body: Value = serde_json::from_str(&record.body_json().unwrap()).unwrap();
         self.request(
@@ -96,7 +100,7 @@ impl Fixture {
     }
 
     /// Everything `who` pulls from the feed.
-    async fn pull_all(&self, who: &Who) -> Vec<Change> {
+    pub(crate) async fn pull_all(&self, who: &Who) -> Vec<Change> {
         let mut out = Vec::new();
         let mut cursor = 0;
         loop {
@@ -116,7 +120,7 @@ impl Fixture {
 }
 
 /// A matter with one record of every other kind on it, all carrying `canary` in a field.
-fn file_of(canary: &str) -> Vec<ChangeRecord> {
+pub(crate) fn file_of(canary: &str) -> Vec<ChangeRecord> {
     let mut matter = sample_matter("C-1");
     matter.title = format!("{canary} matter");
     let m = matter.id;

@@ -1,5 +1,6 @@
-//! [`RecordStore`] on PostgreSQL: one `records` table; a write's transaction holds the
-//! practice row's lock (taken by the sequence number) until it commits.
+//! [`RecordStore`] on PostgreSQL: one `records` table; a write's transaction takes the
+//! practice row's lock before it reads what it changes (versions, field versions) and
+//! holds it until it commits.
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Transaction};
@@ -7,8 +8,10 @@ use strongroom_protocol::{Change, ChangeRecord, ChangesPage, RecordKind};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{PostgresStore, next_seq};
-use crate::store::records::{Expect, ListQuery, RecordStore, RecordWrite, Viewer, Written};
+use super::{PostgresStore, lock_practice, next_seq};
+use crate::store::records::{
+    Expect, ListQuery, RecordStore, RecordWrite, Viewer, Written, field_versions_after,
+};
 use crate::store::{PracticeId, StoreError, StoreResult, UserId};
 
 fn viewer_id(viewer: Viewer) -> Option<Uuid> {
@@ -19,7 +22,7 @@ fn viewer_id(viewer: Viewer) -> Option<Uuid> {
 }
 
 /// Whether `viewer` (`None`: the service) may open matter `matter`.
-async fn may_open(
+pub(super) async fn may_open(
     c: &impl GenericClient,
     practice: Uuid,
     viewer: Option<Uuid>,
@@ -67,7 +70,8 @@ async fn tombstone(
     let seq = next_seq(tx, practice).await?;
     let stmt = tx
         .prepare_cached(
-            "UPDATE records SET seq = $4, version = version + 1, deleted = true, body = NULL
+            "UPDATE records SET seq = $4, version = version + 1, deleted = true, body = NULL,
+               field_versions = '{}'
              WHERE practice_id = $1 AND kind = $2 AND id = $3 RETURNING version",
         )
         .await?;
@@ -78,15 +82,71 @@ async fn tombstone(
     Ok(Written { seq, version })
 }
 
-const UPSERT: &str =
-    "INSERT INTO records (practice_id, kind, id, matter_id, seq, version, deleted, body)
-     VALUES ($1, $2, $3, $4, $5, 1, false, $6)
+/// Creates or replaces a record: its version and field versions are computed by the
+/// caller (see [`field_versions_after`]) under the practice's lock.
+const UPSERT: &str = "INSERT INTO records
+       (practice_id, kind, id, matter_id, seq, version, deleted, body, field_versions)
+     VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8)
      ON CONFLICT (practice_id, kind, id) DO UPDATE SET
-       matter_id = excluded.matter_id, seq = excluded.seq, version = records.version + 1,
-       deleted = false, body = excluded.body
-     RETURNING version";
+       matter_id = excluded.matter_id, seq = excluded.seq, version = excluded.version,
+       deleted = false, body = excluded.body, field_versions = excluded.field_versions";
 
-async fn write_one(
+/// A record's row as a write finds it.
+struct Stored {
+    matter: Option<Uuid>,
+    version: i64,
+    deleted: bool,
+    body: Option<String>,
+    field_versions: String,
+}
+
+impl Stored {
+    fn from_row(r: &Row) -> StoreResult<Self> {
+        Ok(Stored {
+            matter: r.try_get("matter_id")?,
+            version: r.try_get("version")?,
+            deleted: r.try_get("deleted")?,
+            body: r.try_get("body")?,
+            field_versions: r.try_get("field_versions")?,
+        })
+    }
+
+    /// The version and field versions of a write of `body` over `current`.
+    fn next(current: Option<&Stored>, body: &str) -> (i64, String) {
+        let version = current.map_or(1, |s| s.version + 1);
+        let field_versions = field_versions_after(
+            current.and_then(|s| s.body.as_deref()),
+            current.map_or("{}", |s| &s.field_versions),
+            body,
+            version,
+        );
+        (version, field_versions)
+    }
+}
+
+async fn stored(
+    c: &impl GenericClient,
+    practice: Uuid,
+    kind: RecordKind,
+    id: Uuid,
+) -> StoreResult<Option<Stored>> {
+    let stmt = c
+        .prepare_cached(
+            "SELECT matter_id, version, deleted, body, field_versions FROM records
+             WHERE practice_id = $1 AND kind = $2 AND id = $3",
+        )
+        .await?;
+    match c
+        .query_opt(&stmt, &[&practice, &kind.as_str(), &id])
+        .await?
+    {
+        Some(r) => Ok(Some(Stored::from_row(&r)?)),
+        None => Ok(None),
+    }
+}
+
+/// Applies one write inside `tx`, which holds the practice's lock (see [`lock_practice`]).
+pub(super) async fn write_one(
     tx: &Transaction<'_>,
     practice: PracticeId,
     viewer: Option<Uuid>,
@@ -94,26 +154,16 @@ async fn write_one(
 ) -> StoreResult<Written> {
     let p = practice.0;
     let (kind, id) = write.record.key();
-    let stmt = tx
-        .prepare_cached(
-            "SELECT matter_id, version, deleted FROM records
-             WHERE practice_id = $1 AND kind = $2 AND id = $3",
-        )
-        .await?;
-    let current: Option<(Option<Uuid>, i64, bool)> =
-        match tx.query_opt(&stmt, &[&p, &kind.as_str(), &id]).await? {
-            Some(r) => Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)),
-            None => None,
-        };
-    if let Some((Some(matter), _, _)) = &current
+    let current = stored(tx, p, kind, id).await?;
+    if let Some(Stored {
+        matter: Some(matter),
+        ..
+    }) = &current
         && !may_open(tx, p, viewer, *matter).await?
     {
         return Err(StoreError::NotFound);
     }
-    let live_version = current
-        .as_ref()
-        .filter(|(_, _, deleted)| !deleted)
-        .map(|(_, v, _)| *v);
+    let live_version = current.as_ref().filter(|s| !s.deleted).map(|s| s.version);
     let expected = match write.expect {
         Expect::Any => true,
         Expect::Absent => live_version.is_none(),
@@ -188,11 +238,22 @@ async fn write_one(
         .body_json()
         .ok_or_else(|| StoreError::Database("a record without a body".into()))?;
     let seq = next_seq(tx, practice).await?;
+    let (version, field_versions) = Stored::next(current.as_ref(), &body);
     let stmt = tx.prepare_cached(UPSERT).await?;
-    let version = tx
-        .query_one(&stmt, &[&p, &kind.as_str(), &id, &matter, &seq, &body])
-        .await?
-        .try_get(0)?;
+    tx.execute(
+        &stmt,
+        &[
+            &p,
+            &kind.as_str(),
+            &id,
+            &matter,
+            &seq,
+            &version,
+            &body,
+            &field_versions,
+        ],
+    )
+    .await?;
     Ok(Written { seq, version })
 }
 
@@ -250,6 +311,7 @@ impl RecordStore for PostgresStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        lock_practice(&tx, practice).await?;
         let viewer = viewer_id(viewer);
         let mut written = Vec::with_capacity(writes.len());
         for w in writes {
@@ -493,15 +555,50 @@ impl RecordStore for PostgresStore {
             .ok_or(StoreError::NotFound)?
             .try_get(0)?;
         let seqs: Vec<i64> = (last - count + 1..=last).collect();
+        // What is stored already of these records (the practice's lock is held: the
+        // sequence numbers above took it).
+        let mut existing = std::collections::HashMap::new();
+        for r in tx
+            .query(
+                "SELECT kind, id, matter_id, version, deleted, body, field_versions FROM records
+                 WHERE practice_id = $1
+                   AND (kind, id) IN (SELECT * FROM unnest($2::text[], $3::uuid[]))",
+                &[&practice.0, &kinds, &ids],
+            )
+            .await?
+        {
+            let kind: String = r.try_get("kind")?;
+            let id: Uuid = r.try_get("id")?;
+            existing.insert((kind, id), Stored::from_row(&r)?);
+        }
+        let mut versions = Vec::with_capacity(records.len());
+        let mut field_versions = Vec::with_capacity(records.len());
+        for ((kind, id), body) in kinds.iter().zip(&ids).zip(&bodies) {
+            let (version, fields) = Stored::next(existing.get(&((*kind).to_owned(), *id)), body);
+            versions.push(version);
+            field_versions.push(fields);
+        }
         tx.execute(
-            "INSERT INTO records (practice_id, kind, id, matter_id, seq, version, deleted, body)
-             SELECT $1, k, i, m, s, 1, false, b
-             FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[])
-                  AS t (k, i, m, s, b)
+            "INSERT INTO records
+               (practice_id, kind, id, matter_id, seq, version, deleted, body, field_versions)
+             SELECT $1, k, i, m, s, v, false, b, f
+             FROM unnest($2::text[], $3::uuid[], $4::uuid[], $5::bigint[], $6::bigint[],
+                         $7::text[], $8::text[])
+                  AS t (k, i, m, s, v, b, f)
              ON CONFLICT (practice_id, kind, id) DO UPDATE SET
                matter_id = excluded.matter_id, seq = excluded.seq,
-               version = records.version + 1, deleted = false, body = excluded.body",
-            &[&practice.0, &kinds, &ids, &matters, &seqs, &bodies],
+               version = excluded.version, deleted = false, body = excluded.body,
+               field_versions = excluded.field_versions",
+            &[
+                &practice.0,
+                &kinds,
+                &ids,
+                &matters,
+                &seqs,
+                &versions,
+                &bodies,
+                &field_versions,
+            ],
         )
         .await?;
         tx.commit().await?;

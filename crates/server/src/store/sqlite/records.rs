@@ -6,7 +6,9 @@ use strongroom_protocol::{Change, ChangeRecord, ChangesPage, RecordKind};
 use uuid::Uuid;
 
 use super::{SqliteStore, next_seq, parse_uuid};
-use crate::store::records::{Expect, ListQuery, RecordStore, RecordWrite, Viewer, Written};
+use crate::store::records::{
+    Expect, ListQuery, RecordStore, RecordWrite, Viewer, Written, field_versions_after,
+};
 use crate::store::{PracticeId, StoreError, StoreResult, UserId};
 
 fn viewer_id(viewer: Viewer) -> Option<String> {
@@ -17,7 +19,7 @@ fn viewer_id(viewer: Viewer) -> Option<String> {
 }
 
 /// Whether `viewer` (`None`: the service) may open matter `matter`.
-fn may_open(
+pub(super) fn may_open(
     c: &Connection,
     practice: &str,
     viewer: Option<&str>,
@@ -47,14 +49,15 @@ fn is_live(c: &Connection, practice: &str, kind: RecordKind, id: &str) -> StoreR
 
 /// Leaves a tombstone for a record at the next sequence number.
 fn tombstone(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     practice: PracticeId,
     kind: RecordKind,
     id: &str,
 ) -> StoreResult<Written> {
     let seq = next_seq(tx, practice)?;
     let version = tx.query_row(
-        "UPDATE records SET seq = ?4, version = version + 1, deleted = 1, body = NULL
+        "UPDATE records SET seq = ?4, version = version + 1, deleted = 1, body = NULL,
+           field_versions = '{}'
          WHERE practice_id = ?1 AND kind = ?2 AND id = ?3 RETURNING version",
         params![practice.0.to_string(), kind.as_str(), id, seq],
         |r| r.get(0),
@@ -62,16 +65,85 @@ fn tombstone(
     Ok(Written { seq, version })
 }
 
-const UPSERT: &str =
-    "INSERT INTO records (practice_id, kind, id, matter_id, seq, version, deleted, body)
-     VALUES (?1, ?2, ?3, ?4, ?5, 1, 0, ?6)
+/// Creates or replaces a record: its version and field versions are computed by the
+/// caller (see [`field_versions_after`]) under the write lock.
+const UPSERT: &str = "INSERT INTO records
+       (practice_id, kind, id, matter_id, seq, version, deleted, body, field_versions)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)
      ON CONFLICT (practice_id, kind, id) DO UPDATE SET
-       matter_id = excluded.matter_id, seq = excluded.seq, version = records.version + 1,
-       deleted = 0, body = excluded.body
-     RETURNING version";
+       matter_id = excluded.matter_id, seq = excluded.seq, version = excluded.version,
+       deleted = 0, body = excluded.body, field_versions = excluded.field_versions";
 
-fn write_one(
-    tx: &rusqlite::Transaction<'_>,
+/// A record's row as a write finds it.
+struct Stored {
+    matter: Option<String>,
+    version: i64,
+    deleted: bool,
+    body: Option<String>,
+    field_versions: String,
+}
+
+fn stored(
+    c: &Connection,
+    practice: &str,
+    kind: RecordKind,
+    id: &str,
+) -> StoreResult<Option<Stored>> {
+    Ok(c.prepare_cached(
+        "SELECT matter_id, version, deleted, body, field_versions FROM records
+         WHERE practice_id = ?1 AND kind = ?2 AND id = ?3",
+    )?
+    .query_row(params![practice, kind.as_str(), id], |r| {
+        Ok(Stored {
+            matter: r.get(0)?,
+            version: r.get(1)?,
+            deleted: r.get(2)?,
+            body: r.get(3)?,
+            field_versions: r.get(4)?,
+        })
+    })
+    .optional()?)
+}
+
+/// A record's new row, as a write makes it.
+struct NewRow<'a> {
+    kind: RecordKind,
+    id: &'a str,
+    matter: Option<&'a str>,
+    seq: i64,
+    body: &'a str,
+}
+
+/// Writes `row` over what is stored (`current`) at the next version, keeping its field
+/// versions; answers the new version.
+fn upsert(
+    c: &Connection,
+    practice: &str,
+    row: NewRow<'_>,
+    current: Option<&Stored>,
+) -> StoreResult<i64> {
+    let version = current.map_or(1, |s| s.version + 1);
+    let field_versions = field_versions_after(
+        current.and_then(|s| s.body.as_deref()),
+        current.map_or("{}", |s| &s.field_versions),
+        row.body,
+        version,
+    );
+    c.prepare_cached(UPSERT)?.execute(params![
+        practice,
+        row.kind.as_str(),
+        row.id,
+        row.matter,
+        row.seq,
+        version,
+        row.body,
+        field_versions
+    ])?;
+    Ok(version)
+}
+
+pub(super) fn write_one(
+    tx: &Connection,
     practice: PracticeId,
     viewer: Option<&str>,
     write: &RecordWrite,
@@ -79,23 +151,16 @@ fn write_one(
     let p = practice.0.to_string();
     let (kind, id) = write.record.key();
     let id = id.to_string();
-    let current: Option<(Option<String>, i64, bool)> = tx
-        .query_row(
-            "SELECT matter_id, version, deleted FROM records
-             WHERE practice_id = ?1 AND kind = ?2 AND id = ?3",
-            params![p, kind.as_str(), id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    if let Some((Some(matter), _, _)) = &current
+    let current = stored(tx, &p, kind, &id)?;
+    if let Some(Stored {
+        matter: Some(matter),
+        ..
+    }) = &current
         && !may_open(tx, &p, viewer, matter)?
     {
         return Err(StoreError::NotFound);
     }
-    let live_version = current
-        .as_ref()
-        .filter(|(_, _, deleted)| !deleted)
-        .map(|(_, v, _)| *v);
+    let live_version = current.as_ref().filter(|s| !s.deleted).map(|s| s.version);
     let expected = match write.expect {
         Expect::Any => true,
         Expect::Absent => live_version.is_none(),
@@ -174,11 +239,18 @@ fn write_one(
         .body_json()
         .ok_or_else(|| StoreError::Database("a record without a body".into()))?;
     let seq = next_seq(tx, practice)?;
-    let version = tx
-        .prepare_cached(UPSERT)?
-        .query_row(params![p, kind.as_str(), id, matter, seq, body], |r| {
-            r.get(0)
-        })?;
+    let version = upsert(
+        tx,
+        &p,
+        NewRow {
+            kind,
+            id: &id,
+            matter: matter.as_deref(),
+            seq,
+            body: &body,
+        },
+        current.as_ref(),
+    )?;
     Ok(Written { seq, version })
 }
 
@@ -483,12 +555,21 @@ impl RecordStore for SqliteStore {
                 .optional()?
                 .ok_or(StoreError::NotFound)?;
             let mut seqs = Vec::with_capacity(rows.len());
-            {
-                let mut stmt = tx.prepare_cached(UPSERT)?;
-                for ((kind, id, matter, body), seq) in rows.into_iter().zip(last - count + 1..) {
-                    stmt.query_row(params![p, kind.as_str(), id, matter, seq, body], |_| Ok(()))?;
-                    seqs.push(seq);
-                }
+            for ((kind, id, matter, body), seq) in rows.into_iter().zip(last - count + 1..) {
+                let current = stored(&tx, &p, kind, &id)?;
+                upsert(
+                    &tx,
+                    &p,
+                    NewRow {
+                        kind,
+                        id: &id,
+                        matter: matter.as_deref(),
+                        seq,
+                        body: &body,
+                    },
+                    current.as_ref(),
+                )?;
+                seqs.push(seq);
             }
             tx.commit()?;
             Ok(seqs)
