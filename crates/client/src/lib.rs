@@ -129,6 +129,7 @@ pub struct Core {
     vault: Option<Vault>,
     connection: Connection,
     last_error: Option<ErrorDto>,
+    clock_skew: Option<i64>,
     last_activity: Instant,
     set_aside: Option<PathBuf>,
     sync_running: bool,
@@ -146,6 +147,7 @@ impl Core {
             vault: None,
             connection: Connection::Unknown,
             last_error: None,
+            clock_skew: None,
             last_activity: Instant::now(),
             set_aside: None,
             sync_running: false,
@@ -270,7 +272,14 @@ impl Core {
             s.last_sync_at = v.sync_state()?.last_sync_at;
             s.matter_count = v.matter_count()?;
             s.pending_edits = v.outbox_len()?;
+            let conflicts = v.open_conflicts()?;
+            let mut ids: Vec<&str> = conflicts.iter().map(|c| c.server_id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            s.open_conflicts = ids.len() as i64;
+            s.rejected_edits = v.rejected_edits()?.len() as i64;
         }
+        s.clock_skew_secs = self.clock_skew;
         Ok(s)
     }
 
@@ -324,6 +333,7 @@ impl Core {
                 app_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
             })
             .await?;
+        self.note_clock_skew(server.clock_skew());
         let token = Zeroizing::new(answer.token.clone());
         let path = self.cfg.vault_path();
 
@@ -558,7 +568,9 @@ impl Core {
         };
         let mut report = SyncReport::default();
         // Push first, so pulled changes never cover an edit still waiting to go.
-        if let Err(e) = self.push_all(&session, &mut report).await {
+        let pushed = self.push_all(&session, &mut report).await;
+        self.note_clock_skew(session.clock_skew());
+        if let Err(e) = pushed {
             return self.finish_sync(Err(e));
         }
         loop {
@@ -663,6 +675,13 @@ impl Core {
         let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
         vault.mark_conflict_resolved(&server_id.to_string(), name, &now_rfc3339())?;
         Ok(())
+    }
+
+    /// Keeps the service's clock skew as last measured (for the status line's warning).
+    pub fn note_clock_skew(&mut self, skew: Option<i64>) {
+        if skew.is_some() {
+            self.clock_skew = skew;
+        }
     }
 
     /// Pushes every queued edit, batch by batch, and undoes the refused ones.
@@ -908,6 +927,11 @@ pub struct FetchedBatch {
 }
 
 impl SyncSession {
+    /// The service's clock minus this device's, from the last answer.
+    pub fn clock_skew(&self) -> Option<i64> {
+        self.server.clock_skew()
+    }
+
     /// Pushes a batch of queued edits.
     pub async fn push(&self, request: &PushRequest) -> Result<PushResponse, ClientError> {
         Ok(self.server.push(&self.token, request).await?)
@@ -969,6 +993,7 @@ pub async fn sync_shared(core: &tokio::sync::Mutex<Core>) -> Result<SyncReport, 
     };
     let mut report = SyncReport::default();
     let pushed = push_shared(core, &session, &mut report).await;
+    core.lock().await.note_clock_skew(session.clock_skew());
     if let Err(e) = pushed {
         return core.lock().await.finish_sync(Err(e));
     }

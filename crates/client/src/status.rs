@@ -39,6 +39,13 @@ pub struct AppStatus {
     /// A vault that could not be read was renamed to this path; sign in for a fresh copy.
     pub set_aside: Option<String>,
     pub pending_edits: i64,
+    /// Conflicts waiting for this member's decision (one per clash, not per field).
+    pub open_conflicts: i64,
+    /// Edits the service refused, not yet dismissed.
+    pub rejected_edits: i64,
+    /// How far the service's clock is ahead of this device's, in seconds, as of the last
+    /// answer. Ordering never depends on it; over two minutes either way, the app warns.
+    pub clock_skew_secs: Option<i64>,
     pub default_server_url: Option<String>,
     pub server_url: Option<String>,
     pub user_email: Option<String>,

@@ -791,6 +791,11 @@ async fn two_devices_merge_fields_and_a_clash_waits_for_a_person() {
     );
     let conflicts = second.conflicts().unwrap();
     assert_eq!(conflicts.len(), 1);
+    assert_eq!(second.status().unwrap().open_conflicts, 1);
+    // The service's clock was read from its answers: this machine's is within a few
+    // seconds of it.
+    let skew = second.status().unwrap().clock_skew_secs.unwrap();
+    assert!(skew.abs() <= 5, "skew {skew}");
     let c = &conflicts[0];
     assert_eq!(
         (
@@ -812,6 +817,7 @@ async fn two_devices_merge_fields_and_a_clash_waits_for_a_person() {
         .await
         .unwrap();
     assert!(second.conflicts().unwrap().is_empty());
+    assert_eq!(second.status().unwrap().open_conflicts, 0);
     second.sync().await.unwrap();
     first.sync().await.unwrap();
     assert_eq!(server_matter().await.title, "Second's title");

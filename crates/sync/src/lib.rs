@@ -57,6 +57,8 @@ impl SyncError {
 pub struct ServerClient {
     base: Url,
     http: reqwest::Client,
+    /// The server's clock minus this device's, in seconds, from the last answer's `Date`.
+    skew: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
 }
 
 impl ServerClient {
@@ -75,7 +77,11 @@ impl ServerClient {
             .user_agent(concat!("strongroom-desktop/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SyncError::Unreachable(e.to_string()))?;
-        Ok(Self { base, http })
+        Ok(Self {
+            base,
+            http,
+            skew: Default::default(),
+        })
     }
 
     /// The server's address, normalised.
@@ -100,6 +106,30 @@ impl ServerClient {
             });
         }
         Ok(health)
+    }
+
+    /// How far the server's clock is ahead of this device's (negative: behind), in seconds,
+    /// as of the last answer; none before one arrived with a `Date` header. Ordering never
+    /// depends on it: it is for warning the user.
+    pub fn clock_skew(&self) -> Option<i64> {
+        self.skew.lock().ok().and_then(|s| *s)
+    }
+
+    fn note_date(&self, headers: &reqwest::header::HeaderMap) {
+        let server = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
+        if let Some(server) = server {
+            let secs = |t: std::time::SystemTime| {
+                t.duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0)
+            };
+            if let Ok(mut s) = self.skew.lock() {
+                *s = Some(secs(server) - secs(std::time::SystemTime::now()));
+            }
+        }
     }
 
     /// `POST /v1/auth/sign-in`.
@@ -171,6 +201,7 @@ impl ServerClient {
             .await
             .map_err(classify)?;
         let status = resp.status();
+        self.note_date(resp.headers());
         let body = read_capped(resp).await?;
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| SyncError::Malformed(e.to_string()));

@@ -17,7 +17,20 @@ keyring_available: boolean,
 /**
  * A vault that could not be read was renamed to this path; sign in for a fresh copy.
  */
-set_aside: string | null, pending_edits: number, default_server_url: string | null, server_url: string | null, user_email: string | null, user_name: string | null, practice_name: string | null, connection: Connection, last_sync_at: string | null, matter_count: number, last_error: ErrorDto | null, };
+set_aside: string | null, pending_edits: number, 
+/**
+ * Conflicts waiting for this member's decision (one per clash, not per field).
+ */
+open_conflicts: number, 
+/**
+ * Edits the service refused, not yet dismissed.
+ */
+rejected_edits: number, 
+/**
+ * How far the service's clock is ahead of this device's, in seconds, as of the last
+ * answer. Ordering never depends on it; over two minutes either way, the app warns.
+ */
+clock_skew_secs: number | null, default_server_url: string | null, server_url: string | null, user_email: string | null, user_name: string | null, practice_name: string | null, connection: Connection, last_sync_at: string | null, matter_count: number, last_error: ErrorDto | null, };
 
 export type Connection = "unknown" | "online" | "offline";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { relativeTime, statusLabel } from "./format";
+import { clockSkewWarning, relativeTime, statusLabel } from "./format";
 import { BackendError, asBackendError, humanMessage, toBackendError } from "./errors";
 
 describe("relativeTime", () => {
@@ -12,6 +12,17 @@ describe("relativeTime", () => {
     expect(relativeTime("2026-11-26T12:00:00Z", now)).toBe("1 day ago");
     expect(relativeTime("2026-01-01T00:00:00Z", now)).toBe("2026-01-01");
     expect(relativeTime("garbage", now)).toBe("unknown");
+  });
+});
+
+describe("clockSkewWarning", () => {
+  it("is quiet within two minutes and names the direction beyond", () => {
+    expect(clockSkewWarning(null)).toBeNull();
+    expect(clockSkewWarning(0)).toBeNull();
+    expect(clockSkewWarning(120)).toBeNull();
+    expect(clockSkewWarning(-120)).toBeNull();
+    expect(clockSkewWarning(600)).toBe("This computer's clock is 10 minutes behind: check its date and time");
+    expect(clockSkewWarning(-3 * 3600)).toBe("This computer's clock is 3 hours ahead: check its date and time");
   });
 });
 

@@ -20,3 +20,18 @@ export function relativeTime(iso: string | null, now: Date = new Date()): string
   if (days < 14) return `${days} day${days === 1 ? "" : "s"} ago`;
   return t.toISOString().slice(0, 10);
 }
+
+/** Beyond this many seconds either way, the device's clock is called off. */
+export const CLOCK_SKEW_LIMIT_SECS = 120;
+
+/**
+ * A warning when the device's clock is off from the service's by more than two minutes
+ * (`skew` is the service's clock minus the device's), else null. Sync never depends on
+ * the clock; times shown on this device would be wrong.
+ */
+export function clockSkewWarning(skew: number | null | undefined): string | null {
+  if (skew === null || skew === undefined || Math.abs(skew) <= CLOCK_SKEW_LIMIT_SECS) return null;
+  const mins = Math.round(Math.abs(skew) / 60);
+  const amount = mins >= 120 ? `${Math.round(mins / 60)} hours` : `${mins} minutes`;
+  return `This computer's clock is ${amount} ${skew > 0 ? "behind" : "ahead"}: check its date and time`;
+}
