@@ -4,6 +4,7 @@
 //! `serve` takes its settings from a TOML file, the environment and its flags
 //! ([`strongroom_server::config`]); the operator commands from their flags and environment.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -203,11 +204,30 @@ async fn operate(command: Command) -> anyhow::Result<()> {
             let store =
                 strongroom_server::open_store(&store.data_dir, store_config(store.database_url))
                     .await?;
-            let seeded =
-                operator::seed_benchmark(store.as_ref(), matters, related, |done, total| {
-                    eprintln!("seeded {done} of {total} records");
-                })
-                .await?;
+            // A progress bar on a terminal; plain lines otherwise (logs, tests).
+            let bar = std::io::stderr().is_terminal().then(|| {
+                let bar = indicatif::ProgressBar::new(u64::from(matters) + related);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "seeding {bar:40} {pos}/{len} records, {per_sec}, {eta} left",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            });
+            let seeded = operator::seed_benchmark(
+                store.as_ref(),
+                matters,
+                related,
+                |done, total| match &bar {
+                    Some(bar) => bar.set_position(done),
+                    None => eprintln!("seeded {done} of {total} records"),
+                },
+            )
+            .await?;
+            if let Some(bar) = bar {
+                bar.finish();
+            }
             println!("practice: {} ({})", seeded.practice_name, seeded.practice.0);
             println!("email: {}", seeded.email);
             println!("password: {}", seeded.password);
