@@ -832,3 +832,79 @@ async fn two_devices_merge_fields_and_a_clash_waits_for_a_person() {
         .delete(SecretKind::SessionToken, &profile)
         .unwrap();
 }
+
+/// A member walled off a matter: their next sync removes it from their laptop, and their
+/// pending edit to it is reported as refused, not dropped unseen. Let back in, they get it
+/// again.
+#[tokio::test]
+async fn losing_access_purges_the_matter_and_reports_the_pending_edit() {
+    use strongroom_client::EditOp;
+    use strongroom_protocol::{RecordKind, Role};
+    use strongroom_server::store::UserId;
+    let env = Env::new().await;
+    let store = env.server.store.clone();
+    let admin = store
+        .user_by_email(seed::DEMO_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let password = "Tidewater-Ledger-2291-fox";
+    let hash = strongroom_server::auth::hash_password(password).unwrap();
+    store
+        .create_user(
+            admin.practice_id,
+            "walled@harbourvine.example",
+            "Walled Lawyer",
+            &hash,
+            Role::Lawyer,
+        )
+        .await
+        .unwrap();
+    let mut core = Core::new(env.config());
+    core.start().unwrap();
+    core.sign_in(
+        &env.server.url(),
+        "walled@harbourvine.example",
+        password,
+        None,
+    )
+    .await
+    .unwrap();
+    let before = core.matters().unwrap();
+    let walled: uuid::Uuid = before[0].id.parse().unwrap();
+    core.edit(
+        RecordKind::Matter,
+        walled,
+        EditOp::Upsert {
+            fields: serde_json::json!({"title": "Edited before the wall went up"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        },
+    )
+    .unwrap();
+    store
+        .set_matter_access(admin.practice_id, walled, true, &[UserId(admin.id.0)])
+        .await
+        .unwrap();
+    let report = core.sync().await.unwrap();
+    assert_eq!(report.rejected, 1, "{report:?}");
+    let after = core.matters().unwrap();
+    assert_eq!(after.len(), before.len() - 1);
+    assert!(after.iter().all(|m| m.id != walled.to_string()));
+    let refused = core.rejected_edits().unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].record_id, walled.to_string());
+    assert_eq!(core.status().unwrap().rejected_edits, 1);
+    // Nothing of it is left in the vault's files either.
+    let title = before[0].title.clone();
+    assert_no_secret_or_plaintext(&env.app_dir.path().join("data"), &[title.as_bytes()]);
+
+    store
+        .set_matter_access(admin.practice_id, walled, false, &[])
+        .await
+        .unwrap();
+    core.sync().await.unwrap();
+    assert_eq!(core.matters().unwrap().len(), before.len());
+    env.cleanup_keyring();
+}

@@ -407,14 +407,36 @@ pub struct Change {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChangeRecord {
-    Matter { matter: Matter },
-    Contact { contact: Contact },
-    Participant { participant: Participant },
-    FileNote { file_note: FileNote },
-    Task { task: Task },
-    TimeEntry { time_entry: TimeEntry },
-    Document { document: Document },
-    Deleted { record_kind: RecordKind, id: Uuid },
+    Matter {
+        matter: Matter,
+    },
+    Contact {
+        contact: Contact,
+    },
+    Participant {
+        participant: Participant,
+    },
+    FileNote {
+        file_note: FileNote,
+    },
+    Task {
+        task: Task,
+    },
+    TimeEntry {
+        time_entry: TimeEntry,
+    },
+    Document {
+        document: Document,
+    },
+    Deleted {
+        record_kind: RecordKind,
+        id: Uuid,
+    },
+    /// The member may no longer open this matter: the device removes it and every record
+    /// on it (and reports its pending edits to them as refused). Sent only to that member.
+    Revoked {
+        matter_id: Uuid,
+    },
 }
 
 impl ChangeRecord {
@@ -429,6 +451,7 @@ impl ChangeRecord {
             ChangeRecord::TimeEntry { time_entry } => (RecordKind::TimeEntry, time_entry.id),
             ChangeRecord::Document { document } => (RecordKind::Document, document.id),
             ChangeRecord::Deleted { record_kind, id } => (*record_kind, *id),
+            ChangeRecord::Revoked { matter_id } => (RecordKind::Matter, *matter_id),
         }
     }
 }
@@ -440,6 +463,7 @@ impl ChangeRecord {
         match self {
             ChangeRecord::Matter { matter } => Some(matter.id),
             ChangeRecord::Contact { .. } | ChangeRecord::Deleted { .. } => None,
+            ChangeRecord::Revoked { matter_id } => Some(*matter_id),
             ChangeRecord::Participant { participant } => Some(participant.matter_id),
             ChangeRecord::FileNote { file_note } => Some(file_note.matter_id),
             ChangeRecord::Task { task } => Some(task.matter_id),
@@ -459,7 +483,7 @@ impl ChangeRecord {
             ChangeRecord::Task { task } => serde_json::to_string(task),
             ChangeRecord::TimeEntry { time_entry } => serde_json::to_string(time_entry),
             ChangeRecord::Document { document } => serde_json::to_string(document),
-            ChangeRecord::Deleted { .. } => return None,
+            ChangeRecord::Deleted { .. } | ChangeRecord::Revoked { .. } => return None,
         };
         // Serialising these plain structs cannot fail.
         value.ok()

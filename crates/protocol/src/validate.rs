@@ -200,7 +200,7 @@ pub fn record(record: &ChangeRecord) -> Result<(), Invalid> {
         ChangeRecord::Task { task } => self::task(task),
         ChangeRecord::TimeEntry { time_entry } => self::time_entry(time_entry),
         ChangeRecord::Document { document } => self::document(document),
-        ChangeRecord::Deleted { .. } => Ok(()),
+        ChangeRecord::Deleted { .. } | ChangeRecord::Revoked { .. } => Ok(()),
     }
 }
 

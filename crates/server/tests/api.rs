@@ -2058,7 +2058,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -2074,6 +2074,7 @@ mod postgres_only {
         assert_eq!(
             tables,
             [
+                "access_revocations",
                 "audit_head",
                 "audit_log",
                 "devices",

@@ -137,6 +137,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/postgres/0006_push.sql",
         "e6a94023df6785d6ec41902df7d6b4b90a8e3e2bc434ad76573fabf9e93d96a1",
     ),
+    (
+        "crates/server/migrations/sqlite/0008_access_revocations.sql",
+        "79ecde38b8be9903f17b16a8f41f7fc1c2821f2a642518c179db3e818ece9dcf",
+    ),
+    (
+        "crates/server/migrations/postgres/0007_access_revocations.sql",
+        "1593d3b68d744d42aea7f0e5928a90271c40c18e37aa2441d94d9f994aae34e6",
+    ),
 ];
 
 #[test]

@@ -56,6 +56,9 @@ pub(crate) fn apply_change(
             )?
             .execute(params![record_kind.as_str(), id_s, seq, version])?;
         }
+        ChangeRecord::Revoked { matter_id } => {
+            purge_matter(tx, &matter_id.to_string(), indexing)?;
+        }
         other => {
             write_record(tx, other, seq, version, indexing)?;
             // A bulk load clears revived tombstones in one pass at its end.
@@ -66,6 +69,51 @@ pub(crate) fn apply_change(
         }
     }
     Ok(true)
+}
+
+/// Removes a matter the member may no longer open, and every record on it. Queued edits to
+/// any of them move to `rejected_edits` (code `access_revoked`), never dropped unseen.
+pub(crate) fn purge_matter(tx: &Transaction<'_>, matter: &str, indexing: Indexing) -> Result<()> {
+    // The queued edits first, while the records still say which matter they are on.
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO rejected_edits (mutation_seq, record_kind, record_id, op, fields,
+           code, detail, edited_at, rejected_at)
+         SELECT mutation_seq, record_kind, record_id, op, fields, 'access_revoked',
+                'you may no longer open this matter', created_at,
+                strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+         FROM outbox o
+         WHERE (o.record_kind = 'matter' AND o.record_id = ?1)
+            OR (o.record_kind = 'participant'
+                AND o.record_id IN (SELECT id FROM participants WHERE matter_id = ?1))
+            OR (o.record_kind = 'file_note'
+                AND o.record_id IN (SELECT id FROM file_notes WHERE matter_id = ?1))
+            OR (o.record_kind = 'task' AND o.record_id IN (SELECT id FROM tasks WHERE matter_id = ?1))
+            OR (o.record_kind = 'time_entry'
+                AND o.record_id IN (SELECT id FROM time_entries WHERE matter_id = ?1))
+            OR (o.record_kind = 'document'
+                AND o.record_id IN (SELECT id FROM documents WHERE matter_id = ?1))",
+    )?
+    .execute([matter])?;
+    tx.prepare_cached(
+        "DELETE FROM outbox WHERE mutation_seq IN (SELECT mutation_seq FROM rejected_edits)",
+    )?
+    .execute([])?;
+    let notes: Vec<String> = tx
+        .prepare_cached("SELECT id FROM file_notes WHERE matter_id = ?1")?
+        .query_map([matter], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for note in notes {
+        delete_record(tx, RecordKind::FileNote, &note, indexing)?;
+    }
+    for sql in [
+        "DELETE FROM participants WHERE matter_id = ?1",
+        "DELETE FROM tasks WHERE matter_id = ?1",
+        "DELETE FROM time_entries WHERE matter_id = ?1",
+        "DELETE FROM documents WHERE matter_id = ?1",
+    ] {
+        tx.prepare_cached(sql)?.execute([matter])?;
+    }
+    delete_record(tx, RecordKind::Matter, matter, indexing)
 }
 
 /// Writes a record's row (insert or replace), with the given `seq` and `version`.
@@ -209,7 +257,7 @@ pub(crate) fn write_record(
             )?
             .execute(params![d.id.to_string(), seq, version, d.matter_id.to_string(), d.name, d.folder, d.size_bytes, d.content_hash])?;
         }
-        ChangeRecord::Deleted { .. } => {
+        ChangeRecord::Deleted { .. } | ChangeRecord::Revoked { .. } => {
             return Err(VaultError::Corrupt(
                 "a deletion is not a record to write".into(),
             ));

@@ -1161,3 +1161,76 @@ fn push_answers_move_edits_out_of_the_outbox_and_nothing_is_dropped_unseen() {
     );
     assert!(v.open_conflicts().unwrap().is_empty());
 }
+
+/// A revocation in the feed removes the matter and every record on it, from the tables
+/// and from search; queued edits to them are kept as refused (`access_revoked`), and the
+/// practice-wide contact stays.
+#[test]
+fn a_revoked_matter_is_purged_and_its_pending_edits_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    let set = RecordSet::sample("Walled", "Zebulon");
+    let records = set.records();
+    let n = records.len() as i64;
+    v.apply_page(&page(0, records, false), "t").unwrap();
+    let queued = v
+        .edit(
+            &LocalEdit {
+                kind: RecordKind::FileNote,
+                id: set.note.id,
+                op: EditOp::Upsert {
+                    fields: json!({"subject": "Drafted on the plane"})
+                        .as_object()
+                        .unwrap()
+                        .clone(),
+                },
+            },
+            "2026-11-27T10:00:00Z",
+        )
+        .unwrap();
+    let search = |v: &Vault| {
+        v.search(&SearchQuery {
+            text: "Zebulon".into(),
+            limit: 50,
+            ..Default::default()
+        })
+        .unwrap()
+        .len()
+    };
+    assert!(search(&v) > 0);
+    v.apply_page(
+        &page(
+            n,
+            vec![ChangeRecord::Revoked {
+                matter_id: set.matter.id,
+            }],
+            false,
+        ),
+        "t",
+    )
+    .unwrap();
+    for kind in [
+        RecordKind::Matter,
+        RecordKind::Participant,
+        RecordKind::FileNote,
+        RecordKind::Task,
+        RecordKind::TimeEntry,
+        RecordKind::Document,
+    ] {
+        assert!(
+            v.record_ids(kind).unwrap().is_empty(),
+            "{kind:?} left behind"
+        );
+    }
+    assert!(!v.record_ids(RecordKind::Contact).unwrap().is_empty());
+    assert_eq!(search(&v), 0, "nothing of it is found any more");
+    assert_eq!(v.outbox_len().unwrap(), 0);
+    let rejected = v.rejected_edits().unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(
+        (rejected[0].mutation_seq, rejected[0].code.as_str()),
+        (queued, "access_revoked")
+    );
+    assert_eq!(v.sync_state().unwrap().cursor, n + 1);
+}

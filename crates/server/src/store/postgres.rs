@@ -55,6 +55,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         include_str!("../../migrations/postgres/0005_records.sql"),
     ),
     (6, include_str!("../../migrations/postgres/0006_push.sql")),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_access_revocations.sql"),
+    ),
 ];
 
 /// The advisory lock key that lets one server migrate a database at a time ("strongro").

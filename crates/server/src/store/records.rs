@@ -113,6 +113,15 @@ pub struct ListQuery {
     pub limit: u32,
 }
 
+/// The feed entry that tells one member they may no longer open a matter.
+pub(crate) fn revocation(seq: i64, matter_id: Uuid) -> Change {
+    Change {
+        seq,
+        version: 0,
+        record: ChangeRecord::Revoked { matter_id },
+    }
+}
+
 /// Storage of records and matter access.
 #[async_trait]
 pub trait RecordStore: Send + Sync {
@@ -163,7 +172,10 @@ pub trait RecordStore: Send + Sync {
     ) -> StoreResult<(bool, Vec<UserId>)>;
 
     /// Opens a matter to the practice, or restricts it to `members` (members of this
-    /// practice, else `Invalid`). `NotFound` when there is no live matter of that id.
+    /// practice, else `Invalid`). `NotFound` when there is no live matter of that id. In the
+    /// same transaction: every member who may not open it gets a `Revoked` entry in their
+    /// feed, and the matter and its records are written again at new numbers, so a member
+    /// let (back) in receives them.
     async fn set_matter_access(
         &self,
         practice: PracticeId,

@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_members.sql"),
     include_str!("../../migrations/sqlite/0006_records.sql"),
     include_str!("../../migrations/sqlite/0007_push.sql"),
+    include_str!("../../migrations/sqlite/0008_access_revocations.sql"),
 ];
 
 /// SQLite-backed [`Store`].

@@ -425,9 +425,17 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
         let feed = f.pull_all(who).await;
         let on_it = feed
             .iter()
-            .filter(|c| c.record.matter_id() == Some(matter_id))
+            .filter(|c| {
+                c.record.matter_id() == Some(matter_id)
+                    && !matches!(c.record, ChangeRecord::Revoked { .. })
+            })
             .count();
         assert_eq!(on_it, if sees { 6 } else { 0 }, "feed");
+        // Those shut out are told, so their devices remove it; the named member is not.
+        let told = feed
+            .iter()
+            .any(|c| c.record == ChangeRecord::Revoked { matter_id });
+        assert_eq!(told, !sees, "revocation in the feed");
         for r in &records[1..] {
             let (kind, id) = r.key();
             let (status, body) = f
@@ -496,6 +504,7 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
     );
     // The named member writes.
     assert_eq!(f.put_record(&named, &fresh_note).await.0, 201);
+    let cursor_before_reopen = f.pull_all(&other).await.last().unwrap().seq;
     // Opened again, everyone sees it.
     let (status, _) = f
         .request(
@@ -511,6 +520,25 @@ pub async fn restricted_matters_are_invisible_to_everyone_not_named(backend: Bac
             .await
             .iter()
             .any(|c| c.record == records[1])
+    );
+    // A member let back in gets the matter and its records again after their cursor.
+    let page: ChangesPage = f
+        .changes(
+            &other.token,
+            &format!("?after={cursor_before_reopen}&limit=5000"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let back: Vec<_> = page.changes.iter().map(|c| c.record.key()).collect();
+    for r in &records[1..] {
+        assert!(back.contains(&r.key()), "{:?} not sent again", r.key());
+    }
+    assert_eq!(
+        back[0],
+        records[1].key(),
+        "the matter comes before its records"
     );
     // Only admins manage access; a stranger's id is refused.
     assert_eq!(

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{PostgresStore, lock_practice, next_seq};
 use crate::store::records::{
-    Expect, ListQuery, RecordStore, RecordWrite, Viewer, Written, field_versions_after,
+    Expect, ListQuery, RecordStore, RecordWrite, Viewer, Written, field_versions_after, revocation,
 };
 use crate::store::{PracticeId, StoreError, StoreResult, UserId};
 
@@ -284,18 +284,23 @@ fn change_from_row(r: &Row) -> StoreResult<Change> {
 }
 
 fn page(rows: &[Row], after: i64, limit: u32) -> StoreResult<ChangesPage> {
-    let mut changes = rows
+    let changes = rows
         .iter()
         .map(change_from_row)
         .collect::<StoreResult<Vec<_>>>()?;
+    Ok(page_of(changes, after, limit))
+}
+
+/// A page of `limit` from changes in `seq` order fetched with `limit + 1`.
+fn page_of(mut changes: Vec<Change>, after: i64, limit: u32) -> ChangesPage {
     let has_more = changes.len() > limit as usize;
     changes.truncate(limit as usize);
     let cursor = changes.last().map_or(after, |c| c.seq);
-    Ok(ChangesPage {
+    ChangesPage {
         changes,
         cursor,
         has_more,
-    })
+    }
 }
 
 #[async_trait]
@@ -430,7 +435,29 @@ impl RecordStore for PostgresStore {
         let rows = client
             .query(&stmt, &[&practice.0, &after, &viewer_id(viewer), &fetch])
             .await?;
-        page(&rows, after, limit)
+        let mut changes = rows
+            .iter()
+            .map(change_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        if let Some(user) = viewer_id(viewer) {
+            // Matters this member may no longer open, meant for them alone.
+            let stmt = client
+                .prepare_cached(
+                    "SELECT seq, matter_id FROM access_revocations
+                     WHERE practice_id = $1 AND user_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+                )
+                .await?;
+            let revoked = client
+                .query(&stmt, &[&practice.0, &user, &after, &fetch])
+                .await?;
+            if !revoked.is_empty() {
+                for r in &revoked {
+                    changes.push(revocation(r.try_get(0)?, r.try_get(1)?));
+                }
+                changes.sort_by_key(|c| c.seq);
+            }
+        }
+        Ok(page_of(changes, after, limit))
     }
 
     async fn matter_access(
@@ -515,6 +542,45 @@ impl RecordStore for PostgresStore {
                 )
                 .await?;
             }
+            // Whoever may not open it now hears so through the feed.
+            let shut_out = tx
+                .query(
+                    "SELECT id FROM users WHERE practice_id = $1 AND id NOT IN
+                       (SELECT user_id FROM matter_access WHERE practice_id = $1 AND matter_id = $2)
+                     ORDER BY id",
+                    &[&p, &matter],
+                )
+                .await?;
+            for row in shut_out {
+                let user: Uuid = row.try_get(0)?;
+                let seq = next_seq(&tx, practice).await?;
+                tx.execute(
+                    "INSERT INTO access_revocations (practice_id, seq, user_id, matter_id)
+                     VALUES ($1, $2, $3, $4)",
+                    &[&p, &seq, &user, &matter],
+                )
+                .await?;
+            }
+        }
+        // Whoever may open it now gets all of it again (a member let back in has a cursor
+        // past it): the matter, then its records, each at a new number.
+        let live = tx
+            .query(
+                "SELECT kind, id FROM records
+                 WHERE practice_id = $1 AND matter_id = $2 AND NOT deleted
+                 ORDER BY kind <> 'matter', seq",
+                &[&p, &matter],
+            )
+            .await?;
+        for row in live {
+            let kind: String = row.try_get(0)?;
+            let id: Uuid = row.try_get(1)?;
+            let seq = next_seq(&tx, practice).await?;
+            tx.execute(
+                "UPDATE records SET seq = $4 WHERE practice_id = $1 AND kind = $2 AND id = $3",
+                &[&p, &kind, &id, &seq],
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())

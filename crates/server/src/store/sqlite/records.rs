@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{SqliteStore, next_seq, parse_uuid};
 use crate::store::records::{
-    Expect, ListQuery, RecordStore, RecordWrite, Viewer, Written, field_versions_after,
+    Expect, ListQuery, RecordStore, RecordWrite, Viewer, Written, field_versions_after, revocation,
 };
 use crate::store::{PracticeId, StoreError, StoreResult, UserId};
 
@@ -431,6 +431,23 @@ impl RecordStore for SqliteStore {
                     change_from_row,
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
+            let mut changes = changes;
+            if let Some(user) = viewer_id(viewer) {
+                // Matters this member may no longer open, meant for them alone.
+                let mut stmt = c.prepare_cached(
+                    "SELECT seq, matter_id FROM access_revocations
+                     WHERE practice_id = ?1 AND user_id = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
+                )?;
+                let revoked = stmt
+                    .query_map(params![practice.0.to_string(), user, after, fetch], |r| {
+                        Ok(revocation(r.get(0)?, parse_uuid(&r.get::<_, String>(1)?)?))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                if !revoked.is_empty() {
+                    changes.extend(revoked);
+                    changes.sort_by_key(|c| c.seq);
+                }
+            }
             Ok(page(changes, after, limit))
         })
         .await
@@ -510,6 +527,40 @@ impl RecordStore for SqliteStore {
                         params![p, m, u],
                     )?;
                 }
+                // Whoever may not open it now hears so through the feed.
+                let shut_out: Vec<String> = tx
+                    .prepare(
+                        "SELECT id FROM users WHERE practice_id = ?1 AND id NOT IN
+                           (SELECT user_id FROM matter_access WHERE practice_id = ?1 AND matter_id = ?2)
+                         ORDER BY id",
+                    )?
+                    .query_map(params![p, m], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                for user in shut_out {
+                    let seq = next_seq(&tx, practice)?;
+                    tx.execute(
+                        "INSERT INTO access_revocations (practice_id, seq, user_id, matter_id)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![p, seq, user, m],
+                    )?;
+                }
+            }
+            // Whoever may open it now gets all of it again (a member let back in has a
+            // cursor past it): the matter, then its records, each at a new number.
+            let live: Vec<(String, String)> = tx
+                .prepare(
+                    "SELECT kind, id FROM records
+                     WHERE practice_id = ?1 AND matter_id = ?2 AND deleted = 0
+                     ORDER BY kind <> 'matter', seq",
+                )?
+                .query_map(params![p, m], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (kind, id) in live {
+                let seq = next_seq(&tx, practice)?;
+                tx.execute(
+                    "UPDATE records SET seq = ?4 WHERE practice_id = ?1 AND kind = ?2 AND id = ?3",
+                    params![p, kind, id, seq],
+                )?;
             }
             tx.commit()?;
             Ok(())
