@@ -1,0 +1,341 @@
+//! The built `strongroom-cli` binary against a real server over TLS (its dev CA passed with
+//! `--ca-file`), with a temporary data directory and the real OS keyring under a service
+//! name of its own. Run inside the test environment (`scripts/with-test-env`).
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use strongroom_client::profile_for;
+use strongroom_keystore::{Keystore, SecretKind};
+use strongroom_server::{RunningServer, ServeOptions, seed};
+use tokio::io::AsyncWriteExt;
+
+/// The vault passphrase of the test without a keyring.
+const PASSPHRASE: &str = "correct horse battery staple";
+
+struct Env {
+    server: RunningServer,
+    _server_dir: tempfile::TempDir,
+    app_dir: tempfile::TempDir,
+    service: String,
+}
+
+impl Env {
+    async fn new() -> Self {
+        let server_dir = tempfile::tempdir().unwrap();
+        let server = strongroom_server::start(ServeOptions {
+            data_dir: server_dir.path().to_owned(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            seed_demo: true,
+        })
+        .await
+        .unwrap();
+        Env {
+            server,
+            _server_dir: server_dir,
+            app_dir: tempfile::tempdir().unwrap(),
+            service: format!("law.strongroom.test.cli.{}", uuid::Uuid::new_v4()),
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.app_dir.path().join("data")
+    }
+
+    /// Runs the binary with `args` after this environment's data dir and keyring service,
+    /// `stdin` on its standard input. Checks no secret is in argv or the output.
+    async fn cli(&self, args: &[&str], stdin: &str) -> Output {
+        self.cli_with(args, stdin, &[]).await
+    }
+
+    /// [`Env::cli`] with extra environment variables.
+    async fn cli_with(&self, args: &[&str], stdin: &str, vars: &[(&str, &str)]) -> Output {
+        let data_dir = self.data_dir();
+        let mut all: Vec<&str> = vec![
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--keyring-service",
+            &self.service,
+        ];
+        all.extend_from_slice(args);
+        let secrets = [seed::DEMO_PASSWORD, PASSPHRASE];
+        assert!(!all.iter().any(|a| secrets.iter().any(|s| a.contains(s))));
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_strongroom-cli"))
+            .args(&all)
+            .env_remove("STRONGROOM_DATA_DIR")
+            .envs(vars.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.as_bytes()).await.unwrap();
+        drop(input);
+        let out = child.wait_with_output().await.unwrap();
+        for text in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(text);
+            for s in secrets {
+                assert!(!text.contains(s), "a secret was printed by {args:?}");
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let profile = profile_for(&self.data_dir());
+        let ks = Keystore::native(self.service.clone());
+        for kind in [
+            SecretKind::VaultKey,
+            SecretKind::PendingVaultKey,
+            SecretKind::SessionToken,
+        ] {
+            let _ = ks.delete(kind, &profile);
+        }
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signs_in_syncs_reads_and_exports_then_reports_offline() {
+    let env = Env::new().await;
+    let url = env.server.url();
+    let ca = env.server.ca_pem_path.to_str().unwrap().to_owned();
+    let sign_in = [
+        "sign-in",
+        "--server",
+        &url,
+        "--email",
+        seed::DEMO_EMAIL,
+        "--ca-file",
+        &ca,
+    ];
+
+    // Nothing to do before signing in.
+    let o = env.cli(&["matters"], "").await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error (not_signed_in)"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A wrong password: exit 1, its code, and no vault.
+    let o = env.cli(&sign_in, "not-the-password-at-all\n").await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error (invalid_credentials)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!env.data_dir().join("vault/vault.db").exists());
+
+    // The right one, on stdin.
+    let o = env
+        .cli(&sign_in, &format!("{}\n", seed::DEMO_PASSWORD))
+        .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains(seed::DEMO_PRACTICE), "{text}");
+    assert!(text.contains("8 matters"), "{text}");
+
+    // Signing in again is refused.
+    let o = env
+        .cli(&sign_in, &format!("{}\n", seed::DEMO_PASSWORD))
+        .await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error (already_signed_in)"));
+
+    let o = env.cli(&["status", "--json"], "").await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let st = json(&o);
+    assert_eq!(st["signed_in"], true);
+    assert_eq!(st["locked"], false);
+    assert_eq!(st["key_mode"], "keyring");
+    assert_eq!(st["practice_name"], seed::DEMO_PRACTICE);
+    assert_eq!(st["matter_count"], 8);
+    assert_eq!(st["pending_edits"], 0);
+    assert!(st["last_sync_at"].is_string());
+    let o = env.cli(&["status"], "").await;
+    assert!(stdout(&o).contains("matters: 8"), "{}", stdout(&o));
+
+    let demo = seed::demo_matters();
+    assert_eq!(demo.len(), 8);
+    let o = env.cli(&["matters", "--json"], "").await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let matters = json(&o);
+    let titles: Vec<&str> = matters
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["title"].as_str().unwrap())
+        .collect();
+    for m in &demo {
+        assert!(titles.contains(&m.title.as_str()), "{} missing", m.title);
+    }
+
+    // "Harbour" names the practice, not a matter: no hits, and no failure.
+    let o = env.cli(&["search", "harbour", "--json"], "").await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o), serde_json::json!([]));
+    let o = env.cli(&["search", "okaf"], "").await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("HV-2026-0142"), "{}", stdout(&o));
+    let o = env
+        .cli(&["search", "", "--status", "closed", "--json"], "")
+        .await;
+    assert_eq!(json(&o).as_array().unwrap().len(), 1);
+    let o = env.cli(&["search", "", "--limit", "2", "--json"], "").await;
+    assert_eq!(json(&o).as_array().unwrap().len(), 2);
+    let o = env.cli(&["search", "okaf", "--status", "nope"], "").await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error (invalid_input)"));
+
+    let o = env.cli(&["conflicts", "--json"], "").await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o), serde_json::json!([]));
+
+    let o = env.cli(&["sync"], "").await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("pushed 0 edits"), "{}", stdout(&o));
+
+    // The vault holds no matter in plaintext.
+    for p in files_under(&env.data_dir()) {
+        let bytes = std::fs::read(&p).unwrap();
+        for m in &demo {
+            let n = m.title.as_bytes();
+            assert!(!bytes.windows(n.len()).any(|w| w == n), "{}", p.display());
+        }
+    }
+
+    // Offline: exit 2, and it says so.
+    env.server.stop().await;
+    let o = env.cli(&["sync"], "").await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error (server_unreachable)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("offline"), "{}", stderr(&o));
+
+    // The export works offline, owner-only, and refuses to overwrite.
+    let out_dir = tempfile::tempdir().unwrap();
+    let file = out_dir.path().join("matters.json");
+    let file_arg = file.to_str().unwrap();
+    let o = env.cli(&["export", "--out", file_arg], "").await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("plaintext"), "{}", stderr(&o));
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(exported, matters);
+    std::fs::write(&file, b"keep me").unwrap();
+    let o = env.cli(&["export", "--out", file_arg], "").await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("refusing to overwrite"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
+}
+
+/// Where no keyring answers (here: a session bus that does not exist), the vault key comes
+/// from a passphrase: the second line of `sign-in`'s input, the first of every other command.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_keyring_the_passphrase_comes_from_stdin() {
+    let env = Env::new().await;
+    let no_bus = [(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/strongroom-no-bus",
+    )];
+    let url = env.server.url();
+    let ca = env.server.ca_pem_path.to_str().unwrap().to_owned();
+    let sign_in = [
+        "sign-in",
+        "--server",
+        &url,
+        "--email",
+        seed::DEMO_EMAIL,
+        "--ca-file",
+        &ca,
+    ];
+    let passphrase = PASSPHRASE;
+
+    // Only the password: the passphrase is required.
+    let o = env
+        .cli_with(&sign_in, &format!("{}\n", seed::DEMO_PASSWORD), &no_bus)
+        .await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error (passphrase_required)"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = env
+        .cli_with(
+            &sign_in,
+            &format!("{}\n{passphrase}\n", seed::DEMO_PASSWORD),
+            &no_bus,
+        )
+        .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("8 matters"), "{}", stdout(&o));
+
+    // Status without the passphrase says what it can; with it, everything.
+    let o = env.cli_with(&["status", "--json"], "", &no_bus).await;
+    let st = json(&o);
+    assert_eq!(st["signed_in"], true);
+    assert_eq!(st["locked"], true);
+    assert_eq!(st["key_mode"], "passphrase");
+    let o = env
+        .cli_with(&["status", "--json"], &format!("{passphrase}\n"), &no_bus)
+        .await;
+    assert_eq!(json(&o)["matter_count"], 8);
+
+    let o = env.cli_with(&["matters"], "", &no_bus).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error (passphrase_required)"));
+    let o = env
+        .cli_with(&["matters"], "the wrong passphrase\n", &no_bus)
+        .await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error (wrong_passphrase)"));
+    let o = env
+        .cli_with(&["matters", "--json"], &format!("{passphrase}\n"), &no_bus)
+        .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o).as_array().unwrap().len(), 8);
+    env.server.stop().await;
+}
