@@ -1911,7 +1911,7 @@ async fn the_openapi_document_covers_every_route() {
     let expected: BTreeSet<String> = RecordKind::ALL
         .iter()
         .map(|k| k.as_str().to_owned())
-        .chain(["deleted".to_owned()])
+        .chain(["deleted".to_owned(), "revoked".to_owned()])
         .collect();
     assert_eq!(kinds, expected);
     // A change is its numbers and the record, flattened.
