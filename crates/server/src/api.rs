@@ -513,6 +513,25 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty() && t.len() <= 256)
 }
 
+/// Records what `principal` did in the audit log; the answer waits for it.
+pub(crate) async fn audit(
+    state: &AppState,
+    principal: &Principal,
+    kind: AuditKind,
+    details: serde_json::Value,
+) -> Result<(), ApiError> {
+    state
+        .store
+        .append_audit(NewAuditEvent {
+            practice: Some(principal.practice_id),
+            actor: Some(Actor::User(principal.user_id)),
+            kind,
+            details,
+        })
+        .await?;
+    Ok(())
+}
+
 pub(crate) fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }

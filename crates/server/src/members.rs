@@ -22,7 +22,7 @@ use strongroom_protocol::{
 };
 use uuid::Uuid;
 
-use crate::api::{ApiError, AppState};
+use crate::api::{ApiError, AppState, audit, unix_now};
 use crate::audit::{Actor, AuditKind, NewAuditEvent};
 use crate::auth;
 use crate::mailer::InvitationMail;
@@ -59,28 +59,6 @@ fn path_not_found(_: PathRejection) -> ApiError {
 
 fn json_error(e: JsonRejection) -> ApiError {
     ApiError::bad_request(format!("the request body is not right: {}", e.body_text()))
-}
-
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-async fn audit(
-    state: &AppState,
-    principal: &Principal,
-    kind: AuditKind,
-    details: serde_json::Value,
-) -> Result<(), ApiError> {
-    state
-        .store
-        .append_audit(NewAuditEvent {
-            practice: Some(principal.practice_id),
-            actor: Some(Actor::User(principal.user_id)),
-            kind,
-            details,
-        })
-        .await?;
-    Ok(())
 }
 
 /// The practice's members, with their roles.

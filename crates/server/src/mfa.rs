@@ -56,7 +56,7 @@ use strongroom_protocol::{
 use totp_rs::{Algorithm, Totp};
 
 use crate::api::{
-    ApiError, AppState, FAILURE_WINDOW_SECS, backoff_remaining, session_principal, unix_now,
+    ApiError, AppState, FAILURE_WINDOW_SECS, audit, backoff_remaining, session_principal, unix_now,
 };
 use crate::audit::{Actor, AuditKind, NewAuditEvent, email_sha256};
 use crate::auth;
@@ -520,24 +520,6 @@ async fn member(state: &AppState, principal: &Principal) -> Result<MfaUser, ApiE
         .mfa_user(principal.user_id)
         .await?
         .ok_or_else(ApiError::unauthenticated)
-}
-
-async fn audit(
-    state: &AppState,
-    principal: &Principal,
-    kind: AuditKind,
-    details: serde_json::Value,
-) -> Result<(), ApiError> {
-    state
-        .store
-        .append_audit(NewAuditEvent {
-            practice: Some(principal.practice_id),
-            actor: Some(Actor::User(principal.user_id)),
-            kind,
-            details,
-        })
-        .await?;
-    Ok(())
 }
 
 fn json_body<T>(body: Result<Json<T>, JsonRejection>, what: &str) -> Result<T, ApiError> {

@@ -19,7 +19,7 @@ use serde_json::json;
 use strongroom_protocol::{Problem, ProblemCode, SessionInfo, SessionList};
 use uuid::Uuid;
 
-use crate::api::{ApiError, AppState, SESSION_ABSOLUTE_SECS, SESSION_IDLE_SECS};
+use crate::api::{ApiError, AppState, SESSION_ABSOLUTE_SECS, SESSION_IDLE_SECS, unix_now};
 use crate::audit::{Actor, AuditKind, NewAuditEvent};
 use crate::store::sessions::SessionRecord;
 use crate::store::{Principal, Store};
@@ -90,10 +90,6 @@ fn rfc3339(secs: i64) -> String {
                 .ok()
         })
         .unwrap_or_default()
-}
-
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// A stored session as the list shows it to `principal`.

@@ -8,7 +8,7 @@
 //! before it expires, unless revoked.
 
 use async_trait::async_trait;
-use strongroom_protocol::{Invitation, Member, Role};
+use strongroom_protocol::{Invitation, InvitationStatus, Member, Role};
 use uuid::Uuid;
 
 use super::{PracticeId, StoreResult, UserId, UserRecord};
@@ -33,6 +33,24 @@ pub struct Acceptance {
     pub now: i64,
     pub display_name: String,
     pub password_hash: String,
+}
+
+/// Where an invitation stands at `now`: accepted, withdrawn, expired, or still pending.
+pub(crate) fn invitation_status(
+    accepted: Option<i64>,
+    revoked: bool,
+    expires_at: i64,
+    now: i64,
+) -> InvitationStatus {
+    if accepted.is_some() {
+        InvitationStatus::Accepted
+    } else if revoked {
+        InvitationStatus::Revoked
+    } else if expires_at <= now {
+        InvitationStatus::Expired
+    } else {
+        InvitationStatus::Pending
+    }
 }
 
 /// Why a member change was refused.

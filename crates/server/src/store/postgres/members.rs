@@ -1,12 +1,14 @@
 //! [`MemberStore`] on PostgreSQL.
 
 use async_trait::async_trait;
-use strongroom_protocol::{Invitation, InvitationStatus, Member, Role};
+use strongroom_protocol::{Invitation, Member, Role};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::{PostgresStore, parse_role};
-use crate::store::members::{Acceptance, LAST_ADMIN, MemberStore, NewInvitationRow};
+use crate::store::members::{
+    Acceptance, LAST_ADMIN, MemberStore, NewInvitationRow, invitation_status as status,
+};
 use crate::store::{PracticeId, StoreError, StoreResult, UserId, UserRecord};
 
 fn member_from_row(r: &Row) -> StoreResult<Member> {
@@ -18,18 +20,6 @@ fn member_from_row(r: &Row) -> StoreResult<Member> {
         disabled: r.try_get(4)?,
         mfa_enabled: r.try_get(5)?,
     })
-}
-
-fn status(accepted: Option<i64>, revoked: bool, expires_at: i64, now: i64) -> InvitationStatus {
-    if accepted.is_some() {
-        InvitationStatus::Accepted
-    } else if revoked {
-        InvitationStatus::Revoked
-    } else if expires_at <= now {
-        InvitationStatus::Expired
-    } else {
-        InvitationStatus::Pending
-    }
 }
 
 #[async_trait]

@@ -2,11 +2,13 @@
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use strongroom_protocol::{Invitation, InvitationStatus, Member, Role};
+use strongroom_protocol::{Invitation, Member, Role};
 use uuid::Uuid;
 
 use super::{SqliteStore, now_rfc3339, parse_role, parse_uuid};
-use crate::store::members::{Acceptance, LAST_ADMIN, MemberStore, NewInvitationRow};
+use crate::store::members::{
+    Acceptance, LAST_ADMIN, MemberStore, NewInvitationRow, invitation_status as status,
+};
 use crate::store::{PracticeId, StoreError, StoreResult, UserId, UserRecord};
 
 fn member_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Member> {
@@ -26,18 +28,6 @@ fn enabled_admins(c: &Connection, practice: &str) -> StoreResult<i64> {
         [practice],
         |r| r.get(0),
     )?)
-}
-
-fn status(accepted: Option<i64>, revoked: bool, expires_at: i64, now: i64) -> InvitationStatus {
-    if accepted.is_some() {
-        InvitationStatus::Accepted
-    } else if revoked {
-        InvitationStatus::Revoked
-    } else if expires_at <= now {
-        InvitationStatus::Expired
-    } else {
-        InvitationStatus::Pending
-    }
 }
 
 #[async_trait]
