@@ -458,12 +458,13 @@ pub(crate) async fn session_principal(
     let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
     let now = unix_now();
     let token_hash = auth::token_hash(token);
+    // The address is for the sessions list; it is noted in the same statement.
+    let ip = sessions::client_ip(parts.extensions.get::<ConnectInfo<SocketAddr>>());
     let principal = state
         .store
-        .session(&token_hash, now, state.sessions.idle_secs)
+        .session(&token_hash, now, state.sessions.idle_secs, ip.as_deref())
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    sessions::note_ip(state.store.as_ref(), &token_hash, parts).await;
     Ok(principal)
 }
 
