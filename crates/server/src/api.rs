@@ -232,8 +232,25 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(compression())
         .with_state(state)
+}
+
+/// Answers of 1 KiB or more are gzipped when the client accepts it, at the fastest level:
+/// a page of changes shrinks about fivefold at either level, and the fastest costs far
+/// less CPU (see docs/PERFORMANCE.md, the pull benchmark). Smaller answers gain nothing:
+/// `/v1/health`'s JSON gzipped is larger than itself.
+fn compression() -> tower_http::compression::CompressionLayer<
+    tower_http::compression::predicate::And<
+        tower_http::compression::DefaultPredicate,
+        tower_http::compression::predicate::SizeAbove,
+    >,
+> {
+    use tower_http::compression::predicate::{Predicate, SizeAbove};
+    use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
+    CompressionLayer::new()
+        .quality(CompressionLevel::Fastest)
+        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
 }
 
 /// The OpenAPI document of the routes in [`routes`].
