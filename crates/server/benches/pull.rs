@@ -18,7 +18,11 @@
 //! second (a pull counts when it is a 200 whose page parses), latency p50 / p99 / max
 //! (send to body parsed, sorted samples), and every other answer as an error. The load
 //! generator runs in the same process as the server and shares its cores: the baseline is
-//! measured the same way, so read the pull figures beside it.
+//! measured the same way, so read the pull figures beside it. It also reports the CPU time
+//! each answer cost, in this process (server, clients and writer together) and in the
+//! PostgreSQL backends serving it (found by an application name of the run's own, read
+//! from `/proc`): on a machine that others are using too, that figure moves much less
+//! than the rates do.
 //!
 //! ```sh
 //! cargo bench -p strongroom-server --bench pull
@@ -32,6 +36,8 @@
 //! - `STRONGROOM_BENCH_LIMIT` (default 500) and `STRONGROOM_BENCH_BEHIND` (default 50):
 //!   a pull's `limit`, and how far behind the head a client's cursor may be;
 //! - `STRONGROOM_BENCH_WRITE_MS` (default 50; 0 for no writer): the writer's interval;
+//! - `STRONGROOM_BENCH_GZIP` (default 1; 0 for none): whether clients accept gzip, as the
+//!   app's client does;
 //! - `STRONGROOM_BENCH_STORES` (default `sqlite,postgres`): which stores to run;
 //! - `STRONGROOM_BENCH_DATABASE_URL` (else `STRONGROOM_TEST_DATABASE_URL`, else
 //!   `postgres://postgres@127.0.0.1:5432/test`): the PostgreSQL database to make the
@@ -79,9 +85,19 @@ struct PhaseResult {
     error_samples: Vec<String>,
     measured: Duration,
     latencies: Vec<Duration>,
+    /// CPU seconds used in the measured window by this process (server, clients and
+    /// writer) and by the PostgreSQL backends serving it.
+    cpu_self: f64,
+    cpu_pg: Option<f64>,
 }
 
 impl PhaseResult {
+    /// CPU microseconds per answer: (this process, PostgreSQL).
+    fn cpu_per_answer_us(&self) -> (f64, Option<f64>) {
+        let n = (self.ok + self.errors).max(1) as f64;
+        (self.cpu_self * 1e6 / n, self.cpu_pg.map(|pg| pg * 1e6 / n))
+    }
+
     fn per_sec(&self) -> f64 {
         self.ok as f64 / self.measured.as_secs_f64()
     }
@@ -110,7 +126,10 @@ struct Tally {
     latencies: Vec<Duration>,
 }
 
-/// A client trusting only the server's CA, HTTP/1.1, one kept-alive connection.
+/// A client trusting only the server's CA, HTTP/1.1 with keep-alive. Its pool may open a
+/// second connection when a request goes out before the last answer's connection is back
+/// in the pool; it keeps it (a limit of one idle connection made it churn, a TLS handshake
+/// every few dozen pulls, which no real client pulling every few seconds would see).
 fn client_trusting(ca_pem: &[u8]) -> reqwest::Client {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
@@ -127,10 +146,46 @@ fn client_trusting(ca_pem: &[u8]) -> reqwest::Client {
     reqwest::Client::builder()
         .use_preconfigured_tls(cfg)
         .http1_only()
-        .pool_max_idle_per_host(1)
+        .gzip(env_or("STRONGROOM_BENCH_GZIP", 1u8) != 0)
         .timeout(Duration::from_secs(30))
         .build()
         .expect("a reqwest client")
+}
+
+/// CPU seconds (user and system) a process has used, from `/proc/PID/stat` (clock ticks
+/// of 1/100 s, Linux's `USER_HZ`).
+fn cpu_secs(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// The PostgreSQL backends of this run's server, found by their application name.
+struct PgCpu {
+    admin: tokio_postgres::Client,
+    application_name: String,
+}
+
+impl PgCpu {
+    /// CPU seconds of each of the server's backends so far, by pid.
+    async fn sample(&self) -> std::collections::HashMap<i32, f64> {
+        let rows = self
+            .admin
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+                &[&self.application_name],
+            )
+            .await
+            .unwrap_or_default();
+        rows.iter()
+            .filter_map(|r| {
+                let pid: i32 = r.get(0);
+                cpu_secs(&pid.to_string()).map(|s| (pid, s))
+            })
+            .collect()
+    }
 }
 
 fn load_average() -> String {
@@ -142,7 +197,13 @@ fn load_average() -> String {
 /// Runs `clients` loops of `request` for the warm-up and then `seconds`, and tallies the
 /// answers that started inside the measured window. `request` answers `Ok(())` for a
 /// success and `Err(description)` otherwise.
-async fn phase<F, Fut>(name: &str, clients: usize, seconds: u64, request: F) -> PhaseResult
+async fn phase<F, Fut>(
+    name: &str,
+    clients: usize,
+    seconds: u64,
+    pg: Option<&PgCpu>,
+    request: F,
+) -> PhaseResult
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), String>> + Send,
@@ -192,8 +253,16 @@ where
             .expect("a valid template")
             .progress_chars("=> "),
     );
+    let mut cpu_at_start = None;
     while Instant::now() < measure_to {
         tokio::time::sleep(Duration::from_millis(250)).await;
+        if cpu_at_start.is_none() && Instant::now() >= measure_from {
+            let pg_cpu = match pg {
+                Some(pg) => Some(pg.sample().await),
+                None => None,
+            };
+            cpu_at_start = Some((cpu_secs("self").unwrap_or(0.0), pg_cpu));
+        }
         let elapsed = start.elapsed().as_secs().min(total);
         pb.set_position(elapsed);
         let phase = if Instant::now() < measure_from {
@@ -206,12 +275,26 @@ where
             done.load(Ordering::Relaxed)
         ));
     }
+    let (self_start, pg_start) = cpu_at_start.unwrap_or_default();
+    let cpu_self = cpu_secs("self").unwrap_or(0.0) - self_start;
+    let cpu_pg = match (pg, pg_start) {
+        (Some(pg), Some(start)) => Some(
+            pg.sample()
+                .await
+                .iter()
+                .map(|(pid, end)| end - start.get(pid).copied().unwrap_or(0.0))
+                .sum(),
+        ),
+        _ => None,
+    };
     let mut result = PhaseResult {
         ok: 0,
         errors: 0,
         error_samples: Vec::new(),
         measured: Duration::from_secs(seconds),
         latencies: Vec::new(),
+        cpu_self,
+        cpu_pg,
     };
     for t in tasks {
         let tally = t.await.expect("a client task");
@@ -233,7 +316,9 @@ where
 struct PgSchema {
     admin_url: String,
     name: String,
+    /// Connects with the search path set to the schema, under `application_name`.
     url: String,
+    application_name: String,
 }
 
 async fn pg_connect(url: &str) -> anyhow::Result<tokio_postgres::Client> {
@@ -264,11 +349,15 @@ async fn create_schema() -> anyhow::Result<PgSchema> {
         .get(0);
     admin.batch_execute(&sql).await?;
     let sep = if admin_url.contains('?') { '&' } else { '?' };
-    let url = format!("{admin_url}{sep}options=-csearch_path%3D{name}");
+    let application_name = format!("strongroom-bench-{}", &name[8..16]);
+    let url = format!(
+        "{admin_url}{sep}options=-csearch_path%3D{name}&application_name={application_name}"
+    );
     Ok(PgSchema {
         admin_url,
         name,
         url,
+        application_name,
     })
 }
 
@@ -317,7 +406,22 @@ async fn run_store(store_name: &'static str, s: &Settings) -> anyhow::Result<Sto
         },
         None => StoreConfig::Sqlite,
     };
-    let result = run_server(store_name, s, dir.path(), config, load_before).await;
+    let pg_cpu = match &schema {
+        Some(schema) => Some(PgCpu {
+            admin: pg_connect(&schema.admin_url).await?,
+            application_name: schema.application_name.clone(),
+        }),
+        None => None,
+    };
+    let result = run_server(
+        store_name,
+        s,
+        dir.path(),
+        config,
+        pg_cpu.as_ref(),
+        load_before,
+    )
+    .await;
     if let Some(schema) = &schema {
         drop_schema(schema).await;
     }
@@ -329,6 +433,7 @@ async fn run_server(
     s: &Settings,
     dir: &std::path::Path,
     config: StoreConfig,
+    pg_cpu: Option<&PgCpu>,
     load_before: String,
 ) -> anyhow::Result<StoreResult> {
     let server = strongroom_server::start_with_store(
@@ -416,6 +521,7 @@ async fn run_server(
             &format!("{store_name}: baseline /v1/health"),
             s.clients,
             s.seconds,
+            pg_cpu,
             move |i| {
                 let req = clients[i].get(format!("{base}v1/health"));
                 async move {
@@ -494,6 +600,7 @@ async fn run_server(
             &format!("{store_name}: pulls /v1/sync/changes"),
             s.clients,
             s.seconds,
+            pg_cpu,
             move |i| {
                 let after =
                     (head.load(Ordering::Relaxed) - rand::rng().random_range(0..behind)).max(0);
@@ -595,6 +702,22 @@ fn print_results(s: &Settings, results: &[StoreResult]) {
             r.write_errors,
             r.load_before,
             r.load_after
+        );
+        let cpu = |p: &PhaseResult| {
+            let (own, pg) = p.cpu_per_answer_us();
+            let cores = (p.cpu_self + p.cpu_pg.unwrap_or(0.0)) / p.measured.as_secs_f64();
+            match pg {
+                Some(pg) => format!(
+                    "{own:.0} µs in this process + {pg:.0} µs in PostgreSQL ({cores:.2} cores busy)"
+                ),
+                None => format!("{own:.0} µs in this process ({cores:.2} cores busy)"),
+            }
+        };
+        println!(
+            "{}: CPU per pull {}; per health answer {}",
+            r.store,
+            cpu(&r.pulls),
+            cpu(&r.baseline)
         );
         for e in r
             .pulls
