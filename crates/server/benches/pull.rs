@@ -80,6 +80,8 @@ struct Settings {
 /// What one phase measured.
 struct PhaseResult {
     ok: u64,
+    /// Changes in the measured pulls' pages.
+    items: u64,
     errors: u64,
     /// A few of the errors, to say what they were.
     error_samples: Vec<String>,
@@ -121,6 +123,7 @@ impl PhaseResult {
 #[derive(Default)]
 struct Tally {
     ok: u64,
+    items: u64,
     errors: u64,
     error_samples: Vec<String>,
     latencies: Vec<Duration>,
@@ -195,8 +198,8 @@ fn load_average() -> String {
 }
 
 /// Runs `clients` loops of `request` for the warm-up and then `seconds`, and tallies the
-/// answers that started inside the measured window. `request` answers `Ok(())` for a
-/// success and `Err(description)` otherwise.
+/// answers that started inside the measured window. `request` answers `Ok(items)` for a
+/// success (the changes a page held; 0 for health) and `Err(description)` otherwise.
 async fn phase<F, Fut>(
     name: &str,
     clients: usize,
@@ -206,7 +209,7 @@ async fn phase<F, Fut>(
 ) -> PhaseResult
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<(), String>> + Send,
+    Fut: std::future::Future<Output = Result<u64, String>> + Send,
 {
     let request = Arc::new(request);
     let start = Instant::now();
@@ -231,8 +234,9 @@ where
                     continue;
                 }
                 match answer {
-                    Ok(()) => {
+                    Ok(items) => {
                         tally.ok += 1;
+                        tally.items += items;
                         tally.latencies.push(took);
                     }
                     Err(e) => {
@@ -289,6 +293,7 @@ where
     };
     let mut result = PhaseResult {
         ok: 0,
+        items: 0,
         errors: 0,
         error_samples: Vec::new(),
         measured: Duration::from_secs(seconds),
@@ -299,6 +304,7 @@ where
     for t in tasks {
         let tally = t.await.expect("a client task");
         result.ok += tally.ok;
+        result.items += tally.items;
         result.errors += tally.errors;
         result.latencies.extend(tally.latencies);
         for e in tally.error_samples {
@@ -390,7 +396,6 @@ struct StoreResult {
     pulls: PhaseResult,
     writes: u64,
     write_errors: u64,
-    changes_seen: u64,
 }
 
 async fn run_store(store_name: &'static str, s: &Settings) -> anyhow::Result<StoreResult> {
@@ -532,7 +537,7 @@ async fn run_server(
                         return Err(format!("{status}"));
                     }
                     serde_json::from_slice::<Value>(&body).map_err(|e| e.to_string())?;
-                    Ok(())
+                    Ok(0)
                 }
             },
         )
@@ -586,15 +591,9 @@ async fn run_server(
             (writes, errors)
         })
     });
-    let seen = Arc::new(AtomicI64::new(0));
     let pulls = {
-        let (clients, tokens, base, head, seen) = (
-            clients.clone(),
-            tokens.clone(),
-            base.clone(),
-            head.clone(),
-            seen.clone(),
-        );
+        let (clients, tokens, base, head) =
+            (clients.clone(), tokens.clone(), base.clone(), head.clone());
         let (limit, behind) = (s.limit, s.behind.max(1));
         phase(
             &format!("{store_name}: pulls /v1/sync/changes"),
@@ -607,7 +606,7 @@ async fn run_server(
                 let req = clients[i]
                     .get(format!("{base}v1/sync/changes?after={after}&limit={limit}"))
                     .bearer_auth(&tokens[i]);
-                let (head, seen) = (head.clone(), seen.clone());
+                let head = head.clone();
                 async move {
                     let resp = req.send().await.map_err(|e| e.to_string())?;
                     let status = resp.status();
@@ -618,8 +617,7 @@ async fn run_server(
                     let page: ChangesPage =
                         serde_json::from_slice(&body).map_err(|e| e.to_string())?;
                     head.fetch_max(page.cursor, Ordering::Relaxed);
-                    seen.fetch_add(page.changes.len() as i64, Ordering::Relaxed);
-                    Ok(())
+                    Ok(page.changes.len() as u64)
                 }
             },
         )
@@ -639,7 +637,6 @@ async fn run_server(
         pulls,
         writes,
         write_errors,
-        changes_seen: u64::try_from(seen.load(Ordering::Relaxed)).unwrap_or(0),
     })
 }
 
@@ -687,7 +684,7 @@ fn print_results(s: &Settings, results: &[StoreResult]) {
     println!();
     for r in results {
         let avg = if r.pulls.ok > 0 {
-            r.changes_seen as f64 / r.pulls.ok as f64
+            r.pulls.items as f64 / r.pulls.ok as f64
         } else {
             0.0
         };
