@@ -249,8 +249,25 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(compression())
         .with_state(state)
+}
+
+/// Answers of 1 KiB or more are gzipped when the client accepts it, at the fastest level:
+/// a page of changes shrinks about fivefold at either level, and the fastest costs far
+/// less CPU (see docs/PERFORMANCE.md, the pull benchmark). Smaller answers gain nothing:
+/// `/v1/health`'s JSON gzipped is larger than itself.
+fn compression() -> tower_http::compression::CompressionLayer<
+    tower_http::compression::predicate::And<
+        tower_http::compression::DefaultPredicate,
+        tower_http::compression::predicate::SizeAbove,
+    >,
+> {
+    use tower_http::compression::predicate::{Predicate, SizeAbove};
+    use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
+    CompressionLayer::new()
+        .quality(CompressionLevel::Fastest)
+        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
 }
 
 /// The OpenAPI document of the routes in [`routes`].
@@ -477,12 +494,13 @@ pub(crate) async fn session_principal(
     let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
     let now = unix_now();
     let token_hash = auth::token_hash(token);
+    // The address is for the sessions list; it is noted in the same statement.
+    let ip = sessions::client_ip(parts.extensions.get::<ConnectInfo<SocketAddr>>());
     let principal = state
         .store
-        .session(&token_hash, now, state.sessions.idle_secs)
+        .session(&token_hash, now, state.sessions.idle_secs, ip.as_deref())
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    sessions::note_ip(state.store.as_ref(), &token_hash, parts).await;
     Ok(principal)
 }
 

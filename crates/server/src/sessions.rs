@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::{Extension, Json};
 use serde_json::json;
 use strongroom_protocol::{Problem, ProblemCode, SessionInfo, SessionList};
@@ -21,8 +20,8 @@ use uuid::Uuid;
 
 use crate::api::{ApiError, AppState, SESSION_ABSOLUTE_SECS, SESSION_IDLE_SECS, unix_now};
 use crate::audit::{Actor, AuditKind, NewAuditEvent};
+use crate::store::Principal;
 use crate::store::sessions::SessionRecord;
-use crate::store::{Principal, Store};
 
 /// How long a session lives: it ends `idle_secs` after its latest request, and
 /// `absolute_secs` after sign-in however much it is used.
@@ -67,18 +66,6 @@ pub fn clean_label(raw: &str) -> String {
 /// The address a request came from, if the server knows it.
 pub(crate) fn client_ip(connection: Option<&ConnectInfo<SocketAddr>>) -> Option<String> {
     connection.map(|ConnectInfo(addr)| addr.ip().to_string())
-}
-
-/// Keeps a live session's latest address current, writing only when it changed. The
-/// address is for the sessions list: failing to record it is logged, and the request goes
-/// on.
-pub(crate) async fn note_ip(store: &dyn Store, token_hash: &str, parts: &Parts) {
-    let Some(ip) = client_ip(parts.extensions.get::<ConnectInfo<SocketAddr>>()) else {
-        return;
-    };
-    if let Err(e) = store.note_session_ip(token_hash, &ip).await {
-        tracing::warn!(error = %e, "could not record a session's address");
-    }
 }
 
 /// Unix seconds as RFC 3339 in UTC.

@@ -968,17 +968,23 @@ async fn the_store_keeps_versions_tombstones_and_sessions(backend: Backend) {
         mfa_enrollment_required: false,
     };
     assert_eq!(
-        store.session("live", now + 40, 50).await.unwrap(),
+        store.session("live", now + 40, 50, None).await.unwrap(),
         Some(principal)
     );
     // Only the touch at now + 40 keeps it alive at now + 80.
     assert_eq!(
-        store.session("live", now + 80, 50).await.unwrap(),
+        store.session("live", now + 80, 50, None).await.unwrap(),
         Some(principal)
     );
-    assert_eq!(store.session("idle", now + 80, 50).await.unwrap(), None);
-    assert_eq!(store.session("live", now + 100, 1000).await.unwrap(), None);
-    assert_eq!(store.session("unknown", now, 50).await.unwrap(), None);
+    assert_eq!(
+        store.session("idle", now + 80, 50, None).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.session("live", now + 100, 1000, None).await.unwrap(),
+        None
+    );
+    assert_eq!(store.session("unknown", now, 50, None).await.unwrap(), None);
     f.server.stop().await;
 }
 

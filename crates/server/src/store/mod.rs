@@ -127,13 +127,15 @@ pub trait Store:
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
     async fn create_session(&self, session: NewSession) -> StoreResult<()>;
     /// The principal of a live session: not revoked, not past `expires_at`, seen within
-    /// `idle_secs`. Touches `last_seen_at`. A new session counts as re-authenticated at its
-    /// `created_at`.
+    /// `idle_secs`. Touches `last_seen_at` and, when `ip` is given, records it as the
+    /// address of the session's latest request; writes only what changed. A new session
+    /// counts as re-authenticated at its `created_at`.
     async fn session(
         &self,
         token_hash: &str,
         now: i64,
         idle_secs: i64,
+        ip: Option<&str>,
     ) -> StoreResult<Option<Principal>>;
     /// Failed sign-ins recorded for an account key: (failures, last failure, unix seconds).
     async fn sign_in_failures(&self, account_key: &str) -> StoreResult<Option<(i64, i64)>>;

@@ -352,22 +352,32 @@ impl Store for PostgresStore {
         token_hash: &str,
         now: i64,
         idle_secs: i64,
+        ip: Option<&str>,
     ) -> StoreResult<Option<Principal>> {
         let client = self.client().await?;
-        // Checks and touches the session in one statement.
+        // Checks and touches the session, and notes its address, in one statement.
+        // `last_seen_at` is in whole seconds, so a session seen this second already, from
+        // the same address, is not written again: most requests then only read, and
+        // commit without a WAL flush.
         let stmt = client
             .prepare_cached(
-                "UPDATE sessions s SET last_seen_at = $2
-                 FROM users u, practices p
-                 WHERE u.id = s.user_id AND p.id = s.practice_id AND s.token_hash = $1
-                   AND NOT s.revoked AND NOT u.disabled
-                   AND s.expires_at > $2 AND s.last_seen_at > $2::bigint - $3::bigint
-                 RETURNING s.user_id, s.practice_id, u.role, s.public_id, s.reauth_at,
-                   p.mfa_required AND u.totp_secret IS NULL",
+                "WITH live AS (
+                   SELECT s.user_id, s.practice_id, u.role, s.public_id, s.reauth_at,
+                     p.mfa_required AND u.totp_secret IS NULL AS enroll
+                   FROM sessions s JOIN users u ON u.id = s.user_id
+                     JOIN practices p ON p.id = s.practice_id
+                   WHERE s.token_hash = $1 AND NOT s.revoked AND NOT u.disabled
+                     AND s.expires_at > $2 AND s.last_seen_at > $2::bigint - $3::bigint
+                 ), touched AS (
+                   UPDATE sessions SET last_seen_at = $2, last_ip = coalesce($4, last_ip)
+                   WHERE token_hash = $1 AND EXISTS (SELECT 1 FROM live)
+                     AND (last_seen_at <> $2 OR last_ip IS DISTINCT FROM coalesce($4, last_ip))
+                 )
+                 SELECT user_id, practice_id, role, public_id, reauth_at, enroll FROM live",
             )
             .await?;
         let Some(r) = client
-            .query_opt(&stmt, &[&token_hash, &now, &idle_secs])
+            .query_opt(&stmt, &[&token_hash, &now, &idle_secs, &ip])
             .await?
         else {
             return Ok(None);

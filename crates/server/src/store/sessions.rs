@@ -1,5 +1,6 @@
-//! A member's sessions, one per signed-in device: listing them, revoking one by its public
-//! id, and keeping the address of each one's latest request.
+//! A member's sessions, one per signed-in device: listing them and revoking one by its
+//! public id. The address of each one's latest request is kept by `Store::session`, which
+//! every authenticated request goes through.
 //!
 //! Invariant: a session is found here only through its own user and practice; the list
 //! and the revocation never reach another member's sessions, and never carry the token's
@@ -30,10 +31,6 @@ pub struct SessionRecord {
 /// The sessions part of the store. Every [`crate::store::Store`] is one.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
-    /// Records `ip` as the address of the session's latest request; writes only when it
-    /// differs from the one recorded.
-    async fn note_session_ip(&self, token_hash: &str, ip: &str) -> StoreResult<()>;
-
     /// The user's live sessions (not revoked, not past `expires_at`, seen within
     /// `idle_secs` of `now`), the most recently seen first.
     async fn live_sessions(

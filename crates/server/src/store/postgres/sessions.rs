@@ -39,18 +39,6 @@ fn record_from_row(r: &Row) -> StoreResult<SessionRecord> {
 
 #[async_trait]
 impl SessionStore for PostgresStore {
-    async fn note_session_ip(&self, token_hash: &str, ip: &str) -> StoreResult<()> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
-                "UPDATE sessions SET last_ip = $2
-                 WHERE token_hash = $1 AND last_ip IS DISTINCT FROM $2",
-            )
-            .await?;
-        client.execute(&stmt, &[&token_hash, &ip]).await?;
-        Ok(())
-    }
-
     async fn live_sessions(
         &self,
         practice: PracticeId,

@@ -39,18 +39,6 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
 
 #[async_trait]
 impl SessionStore for SqliteStore {
-    async fn note_session_ip(&self, token_hash: &str, ip: &str) -> StoreResult<()> {
-        let (token_hash, ip) = (token_hash.to_owned(), ip.to_owned());
-        self.with(move |c| {
-            c.prepare_cached(
-                "UPDATE sessions SET last_ip = ?2 WHERE token_hash = ?1 AND last_ip IS NOT ?2",
-            )?
-            .execute(params![token_hash, ip])?;
-            Ok(())
-        })
-        .await
-    }
-
     async fn live_sessions(
         &self,
         practice: PracticeId,
