@@ -30,8 +30,8 @@ use uuid::Uuid;
 #[path = "api/access.rs"]
 mod access;
 use access::{
-    hostile_record_writes_get_4xx_never_5xx, invitations_work_once_and_expire,
-    records_of_every_kind_round_trip_with_versions,
+    an_expired_or_idle_session_fails_on_its_next_request, hostile_record_writes_get_4xx_never_5xx,
+    invitations_work_once_and_expire, records_of_every_kind_round_trip_with_versions,
     restricted_matters_are_invisible_to_everyone_not_named, roles_and_disabling_members,
     the_route_matrix_lets_no_stranger_through,
 };
@@ -114,6 +114,7 @@ on_both_stores!(
     invitations_work_once_and_expire,
     the_route_matrix_lets_no_stranger_through,
     hostile_record_writes_get_4xx_never_5xx,
+    an_expired_or_idle_session_fails_on_its_next_request,
     an_invitation_is_emailed_and_its_code_accepts_it,
     an_invitation_that_cannot_be_emailed_is_withdrawn,
     operator_commands_create_a_practice_and_a_member_who_can_sign_in,

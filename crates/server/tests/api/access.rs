@@ -1057,3 +1057,36 @@ pub async fn hostile_record_writes_get_4xx_never_5xx(backend: Backend) {
     );
     f.server.stop().await;
 }
+
+/// A session past its absolute lifetime, or idle too long, fails on its very next request,
+/// whatever the route; a fresh sign-in works.
+pub async fn an_expired_or_idle_session_fails_on_its_next_request(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    for (label, sql) in [
+        (
+            "absolute",
+            "UPDATE sessions SET expires_at = 1000, created_at = 900, last_seen_at = 950",
+        ),
+        ("idle", "UPDATE sessions SET last_seen_at = 1000"),
+    ] {
+        let admin = f.demo_admin().await;
+        let (status, _) = f
+            .request(Some(&admin.token), Method::GET, "/v1/sync/changes", None)
+            .await;
+        assert_eq!(status, 200, "{label}: live at first");
+        f.raw_sql(sql).await.unwrap();
+        for (method, path) in [
+            (Method::GET, "/v1/sync/changes"),
+            (Method::GET, "/v1/records/matter"),
+            (Method::GET, "/v1/sessions"),
+            (Method::GET, "/v1/members"),
+        ] {
+            let (status, body) = f
+                .request(Some(&admin.token), method.clone(), path, None)
+                .await;
+            assert_eq!(status, 401, "{label} {method} {path}: {body}");
+            assert!(body.contains("unauthenticated"), "{body}");
+        }
+    }
+    f.server.stop().await;
+}
