@@ -392,6 +392,11 @@ impl ApiError {
         )
     }
 
+    /// 404 `not_found`, saying what was not found.
+    pub(crate) fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, ProblemCode::NotFound, detail)
+    }
+
     /// The caller's role does not allow this.
     pub(crate) fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, ProblemCode::Forbidden, detail)
@@ -401,9 +406,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => {
-                Self::new(StatusCode::NOT_FOUND, ProblemCode::NotFound, "not found")
-            }
+            StoreError::NotFound => Self::not_found("not found"),
             // These messages are the service's own words, naming fields, never values.
             StoreError::VersionMismatch { current } => Self::new(
                 StatusCode::PRECONDITION_FAILED,

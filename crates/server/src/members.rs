@@ -54,7 +54,7 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 fn path_not_found(_: PathRejection) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, ProblemCode::NotFound, "not found")
+    ApiError::not_found("not found")
 }
 
 fn json_error(e: JsonRejection) -> ApiError {
@@ -475,9 +475,7 @@ pub async fn accept_invitation(
 ) -> Result<Json<SignInResponse>, ApiError> {
     let Json(req) = body.map_err(json_error)?;
     let gone = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            ProblemCode::NotFound,
+        ApiError::not_found(
             "the invitation is not valid: it may have been used, withdrawn or have expired",
         )
     };

@@ -23,7 +23,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use strongroom_protocol::{
     AppliedAt, ConflictResolution, MAX_PUSH_BYTES, MAX_PUSH_MUTATIONS, MutationOp, MutationOutcome,
     Problem, ProblemCode, PushRequest, PushResponse, SyncConflict,
@@ -227,13 +226,7 @@ pub async fn resolve_conflict(
     id: Result<Path<Uuid>, PathRejection>,
     body: Result<Json<ConflictResolution>, JsonRejection>,
 ) -> Result<Json<AppliedAt>, ApiError> {
-    let Path(id) = id.map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            ProblemCode::NotFound,
-            "no such conflict",
-        )
-    })?;
+    let Path(id) = id.map_err(|_| ApiError::not_found("no such conflict"))?;
     let Json(resolution) = body.map_err(|e| {
         ApiError::bad_request(match e {
             JsonRejection::JsonSyntaxError(_) => "the body is not well-formed JSON",

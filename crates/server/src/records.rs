@@ -28,11 +28,7 @@ use crate::store::records::{Expect, ListQuery, RecordWrite, Viewer};
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        strongroom_protocol::ProblemCode::NotFound,
-        "no such record",
-    )
+    ApiError::not_found("no such record")
 }
 
 fn path_error(_: PathRejection) -> ApiError {

@@ -15,7 +15,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde_json::json;
-use strongroom_protocol::{Problem, ProblemCode, SessionInfo, SessionList};
+use strongroom_protocol::{Problem, SessionInfo, SessionList};
 use uuid::Uuid;
 
 use crate::api::{ApiError, AppState, SESSION_ABSOLUTE_SECS, SESSION_IDLE_SECS, unix_now};
@@ -175,13 +175,7 @@ pub(crate) async fn revoke_session(
     connection: Option<Extension<ConnectInfo<SocketAddr>>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            ProblemCode::NotFound,
-            "you have no live session of that id",
-        )
-    };
+    let not_found = || ApiError::not_found("you have no live session of that id");
     let Ok(Path(id)) = id else {
         return Err(not_found());
     };
