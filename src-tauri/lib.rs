@@ -5,6 +5,9 @@
 //! Invariant: the window loads only the bundled UI; each command is allowed by name in
 //! `capabilities/`. The vault lives in its own owner-only folder, apart from the webview's.
 //! Invariant: the vault locks itself after the configured idle time (a background tick).
+//! The live loop ([`strongroom_client::run_live`]) runs in the background from start-up
+//! and tells the window `strongroom://changed` after each sync or connection change; the
+//! event carries nothing, the window asks the core what changed.
 
 mod commands;
 
@@ -12,7 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use strongroom_client::{Config, Core};
-use tauri::Manager;
+use tauri::{Emitter, Manager};
 
 /// The core, shared by the commands.
 pub struct CoreState(pub tokio::sync::Mutex<Core>);
@@ -53,7 +56,24 @@ pub fn run() -> anyhow::Result<()> {
     let app = tauri::Builder::default()
         .setup(|app| {
             let cfg = config(app)?;
-            app.manage(CoreState(tokio::sync::Mutex::new(Core::new(cfg))));
+            let core = Core::new(cfg);
+            let live = core.live_control();
+            app.manage(CoreState(tokio::sync::Mutex::new(core)));
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let state = handle.state::<CoreState>();
+                strongroom_client::run_live(
+                    &state.0,
+                    &live,
+                    strongroom_client::LiveOptions::default(),
+                    |_update| {
+                        if let Err(e) = handle.emit("strongroom://changed", ()) {
+                            tracing::warn!(error = %e, "telling the window of a change failed");
+                        }
+                    },
+                )
+                .await;
+            });
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 loop {

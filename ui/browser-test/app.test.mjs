@@ -151,4 +151,29 @@ describe("matters", () => {
     assert.ok(await page.getByTestId("offline-note").isVisible());
     await page.close();
   });
+
+  test("live: a matter synced from another device appears on its own, and losing the stream shows offline", async () => {
+    const { page, errors } = await open("signed-in");
+    await page.locator("tr.matter-row").first().waitFor();
+    await page.evaluate(() =>
+      window.fakeBackend.receiveMatter({
+        id: "00000000-0000-4000-8000-0000000000aa",
+        number: "HV-2026-0150",
+        title: "Tane v Harbour City Council",
+        matter_type: "Litigation",
+        status: "open",
+        client_name: "Mere Tane",
+        responsible: "Priya Raman",
+        opened_on: "2026-11-27",
+      }),
+    );
+    await page.waitForFunction(() => document.querySelectorAll("tr.matter-row").length === 6);
+    assert.match(await page.locator("tr.matter-row").first().innerText(), /Tane v Harbour City Council/);
+    await page.waitForFunction(() => document.querySelector("[data-testid=connection]")?.textContent?.includes("Online"));
+    await page.evaluate(() => window.fakeBackend.goOffline());
+    await page.waitForFunction(() => document.querySelector("[data-testid=connection]")?.textContent?.includes("Offline"));
+    assert.equal(await page.locator("tr.matter-row").count(), 6);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });

@@ -7,4 +7,7 @@ import { FakeBackend, type Scenario } from "../src/lib/fake-backend";
 const scenario = (new URLSearchParams(location.search).get("scenario") ?? "signed-out") as Scenario;
 const target = document.getElementById("app");
 if (!target) throw new Error("no #app element");
-mount(App, { target, props: { backend: new FakeBackend(scenario) } });
+const backend = new FakeBackend(scenario);
+// The tests play the live loop through this handle.
+(window as unknown as { fakeBackend: FakeBackend }).fakeBackend = backend;
+mount(App, { target, props: { backend } });

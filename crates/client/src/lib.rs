@@ -17,9 +17,11 @@
 //! - Every error reaching the UI carries an [`ErrorCode`]; the UI maps codes to words.
 
 mod error;
+mod live;
 mod status;
 
 pub use error::{ClientError, ErrorCode, ErrorDto};
+pub use live::{Backoff, LiveControl, LiveOptions, LiveUpdate, run_live};
 pub use status::{
     AppStatus, Connection, KeyMode, MatterSummary, SearchHitDto, SearchRequest, SyncReport,
 };
@@ -133,6 +135,7 @@ pub struct Core {
     last_activity: Instant,
     set_aside: Option<PathBuf>,
     sync_running: bool,
+    live: std::sync::Arc<LiveControl>,
 }
 
 impl Core {
@@ -151,6 +154,7 @@ impl Core {
             last_activity: Instant::now(),
             set_aside: None,
             sync_running: false,
+            live: Default::default(),
         }
     }
 
@@ -211,6 +215,7 @@ impl Core {
                         .delete(SecretKind::PendingVaultKey, &self.profile)?;
                 }
                 self.vault = Some(vault);
+                self.live.poke();
                 self.touch();
                 Ok(())
             }
@@ -377,7 +382,10 @@ impl Core {
             Ok(vault)
         })();
         match created {
-            Ok(vault) => self.vault = Some(vault),
+            Ok(vault) => {
+                self.vault = Some(vault);
+                self.live.poke();
+            }
             Err(e) => {
                 // Leave nothing half made behind.
                 let _ = Vault::wipe_files(&path);
@@ -435,6 +443,7 @@ impl Core {
                     )?;
                 }
                 self.vault = Some(vault);
+                self.live.poke();
                 self.touch();
             }
         }
@@ -620,6 +629,32 @@ impl Core {
         })
     }
 
+    /// What the live loop needs to open the service's event stream: the server and this
+    /// device's session token. Fails like a sync would without a signed-in, open vault.
+    pub fn live_session(&mut self) -> Result<(ServerClient, Zeroizing<String>), ClientError> {
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
+        let url = vault
+            .meta(meta::SERVER_URL)?
+            .ok_or(ClientError::NotSignedIn)?;
+        let ca = vault
+            .meta(meta::PRACTICE_CA)?
+            .or_else(|| self.cfg.practice_ca_pem.clone());
+        let token = self.session_token()?;
+        let server = ServerClient::new(&url, &self.tls_options(ca))?;
+        Ok((server, token))
+    }
+
+    /// The handle of this core's live loop ([`run_live`]): the core pokes it itself when
+    /// a local edit waits or a vault opens.
+    pub fn live_control(&self) -> std::sync::Arc<LiveControl> {
+        self.live.clone()
+    }
+
+    /// Records whether the service is reachable, as the live loop learns it.
+    pub fn set_connection(&mut self, connection: Connection) {
+        self.connection = connection;
+    }
+
     /// Makes a local edit: applied to the vault and queued for the service in one
     /// transaction. Answers its mutation sequence.
     pub fn edit(
@@ -630,10 +665,12 @@ impl Core {
     ) -> Result<i64, ClientError> {
         self.touch();
         let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
-        Ok(vault.edit(
+        let seq = vault.edit(
             &strongroom_vault::LocalEdit { kind, id, op },
             &now_rfc3339(),
-        )?)
+        )?;
+        self.live.poke();
+        Ok(seq)
     }
 
     /// The conflicts waiting for this member's decision, one row per field in question.
@@ -1022,7 +1059,13 @@ async fn push_shared(
     session: &SyncSession,
     report: &mut SyncReport,
 ) -> Result<(), ClientError> {
-    while let Some(request) = core.lock().await.next_push()? {
+    loop {
+        // Its own statement: a guard taken in a `while let` condition would live through
+        // the body and deadlock on the next lock.
+        let next = core.lock().await.next_push()?;
+        let Some(request) = next else {
+            return Ok(());
+        };
         let answer = session.push(&request).await?;
         let undo = core.lock().await.apply_push(&request, &answer, report)?;
         for (kind, id) in undo {
@@ -1032,7 +1075,6 @@ async fn push_shared(
                 .restore_record(kind, id, restored.as_ref())?;
         }
     }
-    Ok(())
 }
 
 /// Creates `dir` readable by its owner only, and makes it so if it already exists.

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use strongroom_client::{Config, Connection, Core, ErrorCode, KeyMode, SearchRequest, profile_for};
 use strongroom_keystore::{Keystore, SecretKind};
@@ -907,4 +908,131 @@ async fn losing_access_purges_the_matter_and_reports_the_pending_edit() {
     core.sync().await.unwrap();
     assert_eq!(core.matters().unwrap().len(), before.len());
     env.cleanup_keyring();
+}
+
+/// A second device of the demo member, signed in under its own data directory.
+async fn second_device(env: &Env, dir: &Path) -> Core {
+    let mut cfg = Config::new(dir.join("data"));
+    cfg.keyring_service = env.service.clone();
+    cfg.practice_ca_pem = Some(env.ca_pem.clone());
+    cfg.without_os_roots = true;
+    let mut core = Core::new(cfg);
+    core.start().unwrap();
+    core.sign_in(
+        &env.server.url(),
+        seed::DEMO_EMAIL,
+        seed::DEMO_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
+    core
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn live_an_edit_on_one_device_shows_on_another_without_asking() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use strongroom_client::{EditOp, LiveOptions, LiveUpdate, run_live};
+    use strongroom_protocol::RecordKind;
+    let env = Env::new().await;
+    let other_dir = tempfile::tempdir().unwrap();
+    let first = Arc::new(tokio::sync::Mutex::new(env.signed_in().await));
+    let second = Arc::new(tokio::sync::Mutex::new(
+        second_device(&env, other_dir.path()).await,
+    ));
+    // Polling every 10 minutes: only the live stream can bring the edit within the test.
+    let opts = LiveOptions {
+        first_retry: Duration::from_millis(100),
+        max_retry: Duration::from_secs(2),
+        poll_interval: Duration::from_secs(600),
+    };
+    let connected = Arc::new(AtomicUsize::new(0));
+    let mut loops = Vec::new();
+    for core in [first.clone(), second.clone()] {
+        let (opts, connected) = (opts.clone(), connected.clone());
+        loops.push(tokio::spawn(async move {
+            let control = core.lock().await.live_control();
+            run_live(&core, &control, opts, |u| {
+                if matches!(u, LiveUpdate::Connected) {
+                    connected.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+            .await
+        }));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while connected.load(Ordering::SeqCst) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the live streams never opened"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        second.lock().await.status().unwrap().connection,
+        Connection::Online
+    );
+    let matter_id: uuid::Uuid = first.lock().await.matters().unwrap()[0].id.parse().unwrap();
+    // An edit on the first device: its own loop pushes it, the service pokes the second.
+    first
+        .lock()
+        .await
+        .edit(
+            RecordKind::Matter,
+            matter_id,
+            EditOp::Upsert {
+                fields: serde_json::json!({"title": "Renamed while the other laptop watched"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            },
+        )
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let title = second
+            .lock()
+            .await
+            .matters()
+            .unwrap()
+            .into_iter()
+            .find(|m| m.id == matter_id.to_string())
+            .unwrap()
+            .title;
+        if title == "Renamed while the other laptop watched" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit never reached the second device"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(first.lock().await.status().unwrap().pending_edits, 0);
+
+    // The service goes away: both devices notice and say offline, vaults intact.
+    for l in &loops {
+        l.abort();
+    }
+    let survivor = first.clone();
+    let control = survivor.lock().await.live_control();
+    env.server.stop().await;
+    let watcher = tokio::spawn(async move {
+        run_live(&survivor, &control, opts, |_| {}).await;
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while first.lock().await.status().unwrap().connection != Connection::Offline {
+        assert!(std::time::Instant::now() < deadline, "never went offline");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    watcher.abort();
+    assert!(!first.lock().await.matters().unwrap().is_empty());
+    env.cleanup_keyring();
+    let profile = profile_for(&other_dir.path().join("data"));
+    env.keystore()
+        .delete(SecretKind::VaultKey, &profile)
+        .unwrap();
+    env.keystore()
+        .delete(SecretKind::SessionToken, &profile)
+        .unwrap();
 }

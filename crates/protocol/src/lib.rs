@@ -24,6 +24,18 @@ pub const PROTOCOL_HEADER: &str = "strongroom-protocol";
 /// The largest page of changes a client may ask for in one pull.
 pub const MAX_PAGE_SIZE: u32 = 5000;
 
+/// `GET /v1/sync/events` (server-sent events): sent on connecting and whenever the
+/// practice's feed moves. Its data is `{}`: the client pulls to learn what changed.
+pub const EVENT_CHANGED: &str = "changed";
+
+/// `GET /v1/sync/events`: the session stopped being valid; the stream ends after it. Its
+/// data is a [`Problem`]; the client's next request learns the rest.
+pub const EVENT_ENDED: &str = "ended";
+
+/// How often `GET /v1/sync/events` sends a keep-alive comment, in seconds: a client that
+/// hears nothing for several of these treats the stream as lost.
+pub const EVENTS_KEEP_ALIVE_SECS: u64 = 15;
+
 /// `GET /v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

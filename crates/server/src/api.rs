@@ -42,7 +42,7 @@ use crate::mfa;
 use crate::sessions::{self, SessionLifetimes, clean_label};
 use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
-use crate::{members, push, records};
+use crate::{events, members, push, records};
 
 /// Session lifetimes by default ([`SessionLifetimes`] in [`AppState`] rules).
 pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
@@ -64,6 +64,8 @@ pub struct AppState {
     pub sessions: SessionLifetimes,
     /// Sends invitations by email, when an SMTP server is configured.
     pub mailer: Option<Arc<crate::mailer::Mailer>>,
+    /// How often an open live stream re-checks its session.
+    pub live_recheck: std::time::Duration,
 }
 
 impl AppState {
@@ -78,7 +80,16 @@ impl AppState {
             totp_key: None,
             sessions: SessionLifetimes::default(),
             mailer: None,
+            live_recheck: std::time::Duration::from_secs(events::SESSION_CHECK_SECS),
         }
+    }
+
+    /// With live streams re-checking their session this often (none: the default).
+    pub fn with_live_recheck(mut self, every: Option<std::time::Duration>) -> Self {
+        if let Some(every) = every.filter(|d| !d.is_zero()) {
+            self.live_recheck = every;
+        }
+        self
     }
 
     /// The same state sending email through `mailer`.
@@ -160,6 +171,7 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Verb::Post, "/v1/auth/sign-in", sign_in),
         at(Verb::Post, "/v1/auth/sign-out", sign_out),
         at(Verb::Get, "/v1/sync/changes", changes),
+        at(Verb::Get, "/v1/sync/events", events::events),
         at(Verb::Post, "/v1/sync/push", push::push).with_body_limit(MAX_PUSH_BYTES),
         at(Verb::Get, "/v1/sync/conflicts", push::list_conflicts),
         at(
@@ -281,7 +293,7 @@ fn compression() -> tower_http::compression::CompressionLayer<
                        `strongroom-protocol` header."
     ),
     paths(
-        health, sign_in, sign_out, changes, verify_audit, openapi_json,
+        health, sign_in, sign_out, changes, events::events, verify_audit, openapi_json,
         records::list, records::get_one, records::put, records::delete,
         members::list_members, members::update_member, members::matter_access,
         members::set_matter_access, members::invite, members::list_invitations,
@@ -525,7 +537,7 @@ impl FromRequestParts<AppState> for Principal {
 }
 
 /// The session token of an `Authorization: Bearer` header, if there is a plausible one.
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

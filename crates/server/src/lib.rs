@@ -11,6 +11,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod events;
 pub mod mailer;
 pub mod members;
 pub mod mfa;
@@ -189,6 +190,9 @@ pub async fn start_with_store(
 pub struct ServiceSettings {
     pub sessions: SessionLifetimes,
     pub smtp: Option<config::SmtpSettings>,
+    /// How often an open live stream re-checks its session (default
+    /// [`events::SESSION_CHECK_SECS`]): how soon a revocation closes it.
+    pub live_recheck: Option<std::time::Duration>,
 }
 
 /// Starts a server on the given store, with these settings, and returns once it is
@@ -198,7 +202,11 @@ pub async fn start_configured(
     store: StoreConfig,
     settings: ServiceSettings,
 ) -> anyhow::Result<RunningServer> {
-    let ServiceSettings { sessions, smtp } = settings;
+    let ServiceSettings {
+        sessions,
+        smtp,
+        live_recheck,
+    } = settings;
     let mailer = smtp
         .as_ref()
         .map(mailer::Mailer::new)
@@ -218,7 +226,8 @@ pub async fn start_configured(
         api::AppState::new(store.clone())
             .with_totp_key(totp_key)
             .with_sessions(sessions)
-            .with_mailer(mailer),
+            .with_mailer(mailer)
+            .with_live_recheck(live_recheck),
     );
     let handle = axum_server::Handle::new();
     let listener = std::net::TcpListener::bind(opts.listen)

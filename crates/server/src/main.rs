@@ -329,6 +329,7 @@ async fn main() -> anyhow::Result<()> {
                 strongroom_server::ServiceSettings {
                     sessions: settings.sessions,
                     smtp: settings.smtp.clone(),
+                    live_recheck: None,
                 },
             )
             .await

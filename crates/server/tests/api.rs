@@ -43,6 +43,12 @@ use mail::{
     an_invitation_is_emailed_and_its_code_accepts_it,
     an_invitation_that_cannot_be_emailed_is_withdrawn,
 };
+#[path = "api/live.rs"]
+mod live;
+use live::{
+    a_revoked_sessions_live_stream_ends,
+    the_live_stream_pokes_on_each_write_to_its_own_practice_only,
+};
 #[path = "api/logs.rs"]
 mod logs;
 #[path = "api/push.rs"]
@@ -144,6 +150,8 @@ on_both_stores!(
     a_push_to_a_restricted_matter_is_rejected_and_changes_nothing,
     malformed_pushes_get_4xx_never_5xx,
     field_versions_are_kept_by_the_records_api_and_batch_writes,
+    the_live_stream_pokes_on_each_write_to_its_own_practice_only,
+    a_revoked_sessions_live_stream_ends,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 //! - A response is decoded whole before anything is returned, so a malformed answer is an
 //!   error and never half a result.
 
+mod live;
 mod tls;
 
 use std::time::Duration;
@@ -19,6 +20,7 @@ use strongroom_protocol::{
 };
 use url::Url;
 
+pub use live::{LiveEvent, LiveStream, QUIET_LIMIT};
 pub use tls::TlsOptions;
 
 /// What can go wrong talking to the server.
@@ -206,24 +208,29 @@ impl ServerClient {
         if status.is_success() {
             return serde_json::from_slice(&body).map_err(|e| SyncError::Malformed(e.to_string()));
         }
-        let problem: Option<Problem> = serde_json::from_slice(&body).ok();
-        Err(match (status, problem.as_ref().map(|p| p.code)) {
-            (StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS, _) => {
-                SyncError::Unreachable(format!("the server is busy ({status}); trying again later"))
-            }
-            (_, Some(ProblemCode::InvalidCredentials)) => SyncError::InvalidCredentials,
-            (StatusCode::UNAUTHORIZED, _) => SyncError::Unauthenticated,
-            (_, Some(ProblemCode::IncompatibleProtocol)) => SyncError::IncompatibleProtocol {
-                server: 0,
-                client: PROTOCOL_VERSION,
-            },
-            _ => SyncError::Server {
-                status: status.as_u16(),
-                detail: problem
-                    .map(|p| p.detail.unwrap_or(p.title))
-                    .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
-            },
-        })
+        Err(refusal(status, &body))
+    }
+}
+
+/// What a refusal (`status` with a problem `body`) means to this app.
+fn refusal(status: StatusCode, body: &[u8]) -> SyncError {
+    let problem: Option<Problem> = serde_json::from_slice(body).ok();
+    match (status, problem.as_ref().map(|p| p.code)) {
+        (StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS, _) => {
+            SyncError::Unreachable(format!("the server is busy ({status}); trying again later"))
+        }
+        (_, Some(ProblemCode::InvalidCredentials)) => SyncError::InvalidCredentials,
+        (StatusCode::UNAUTHORIZED, _) => SyncError::Unauthenticated,
+        (_, Some(ProblemCode::IncompatibleProtocol)) => SyncError::IncompatibleProtocol {
+            server: 0,
+            client: PROTOCOL_VERSION,
+        },
+        _ => SyncError::Server {
+            status: status.as_u16(),
+            detail: problem
+                .map(|p| p.detail.unwrap_or(p.title))
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
+        },
     }
 }
 

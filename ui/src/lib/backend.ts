@@ -1,6 +1,7 @@
 // The one interface the UI talks through. The desktop app uses TauriBackend; tests and,
 // later, the web surface provide their own implementations.
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type { AppStatus, ErrorDto, MatterSummary, SearchHit, SearchRequest, SyncReport } from "./types";
 import { BackendError, toBackendError } from "./errors";
 
@@ -13,7 +14,13 @@ export interface Backend {
   syncNow(): Promise<SyncReport>;
   listMatters(): Promise<MatterSummary[]>;
   search(request: SearchRequest): Promise<SearchHit[]>;
+  /** Calls `handler` whenever what the app shows may have changed on its own (a live
+   * sync brought changes, the connection came or went). Answers a function that stops it. */
+  onChange(handler: () => void): () => void;
 }
+
+/** The event the desktop shell sends when the live loop changed something. */
+export const CHANGED_EVENT = "strongroom://changed";
 
 export { BackendError };
 
@@ -49,5 +56,21 @@ export class TauriBackend implements Backend {
   }
   search(request: SearchRequest) {
     return call<SearchHit[]>("search_matters", { request });
+  }
+  onChange(handler: () => void) {
+    let stopped = false;
+    let stop: (() => void) | null = null;
+    listen(CHANGED_EVENT, () => handler())
+      .then((unlisten) => {
+        if (stopped) unlisten();
+        else stop = unlisten;
+      })
+      .catch(() => {
+        // Without events the app still works: "Sync now" and the status still answer.
+      });
+    return () => {
+      stopped = true;
+      stop?.();
+    };
   }
 }

@@ -32,6 +32,8 @@ export const FAKE = {
 
 export class FakeBackend implements Backend {
   private state: AppStatus;
+  private readonly listeners = new Set<() => void>();
+  private matters: MatterSummary[] = [...MATTERS];
 
   constructor(private readonly scenario: Scenario) {
     const signedIn = scenario === "signed-in" || scenario === "offline" || scenario === "locked";
@@ -109,12 +111,29 @@ export class FakeBackend implements Backend {
   }
   async listMatters() {
     this.open();
-    return MATTERS;
+    return this.matters;
+  }
+  onChange(handler: () => void) {
+    this.listeners.add(handler);
+    return () => {
+      this.listeners.delete(handler);
+    };
+  }
+  /** As the live loop does: a matter arrived from another device, then the app is told. */
+  receiveMatter(matter: MatterSummary) {
+    this.matters = [matter, ...this.matters];
+    this.state = { ...this.state, matter_count: this.matters.length, connection: "online", last_sync_at: new Date().toISOString() };
+    for (const l of this.listeners) l();
+  }
+  /** As the live loop does when the stream is lost. */
+  goOffline() {
+    this.state = { ...this.state, connection: "offline" };
+    for (const l of this.listeners) l();
   }
   async search(request: SearchRequest): Promise<SearchHit[]> {
     this.open();
     const words = request.text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-    return MATTERS.filter((m) => {
+    return this.matters.filter((m) => {
       const tokens = `${m.number} ${m.title} ${m.client_name}`.toLowerCase().split(/[^\p{L}\p{N}]+/u);
       return words.every((w) => tokens.some((t) => t.startsWith(w)));
     }).map((m) => ({ matter_id: m.id, number: m.number, title: m.title, client_name: m.client_name, found_in: "matter", note_id: null }));

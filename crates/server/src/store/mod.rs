@@ -7,6 +7,7 @@
 
 pub mod members;
 pub mod mfa;
+pub mod pokes;
 pub mod postgres;
 pub mod push;
 pub mod records;
@@ -114,6 +115,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait Store:
     AuditLog + MemberStore + MfaStore + PushStore + RecordStore + SessionStore + Send + Sync + 'static
 {
+    /// Where this store announces committed writes (see [`pokes`]).
+    fn pokes(&self) -> &pokes::Pokes;
     async fn create_practice(&self, name: &str) -> StoreResult<PracticeId>;
     async fn practice(&self, id: PracticeId) -> StoreResult<PracticeInfo>;
     async fn create_user(

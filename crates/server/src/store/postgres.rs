@@ -11,6 +11,13 @@
 //! agree, numbers have no gaps (a rolled-back write gives its number back), and a reader's
 //! cursor never passes a change that is still to commit.
 //!
+//! Pokes (see [`super::pokes`]): the same statement that takes a sequence number queues a
+//! `NOTIFY strongroom_feed` with the practice's id, which PostgreSQL delivers only when the
+//! transaction commits, to every server on the database. Each server keeps one connection
+//! listening on that channel ([`listen`]) and turns what it hears into local pokes; when
+//! that connection drops, it reconnects and pokes [`Poke::All`], since it may have missed
+//! some.
+//!
 //! The audit log is in the `audit` submodule, second factors in `mfa`.
 
 mod audit;
@@ -20,6 +27,7 @@ mod push;
 mod records;
 mod sessions;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -31,6 +39,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 use uuid::Uuid;
 
+use super::pokes::{Poke, Pokes};
 use super::{
     NewSession, PracticeId, Principal, Store, StoreError, StoreResult, UserId, UserRecord,
 };
@@ -105,6 +114,17 @@ impl From<PoolError> for StoreError {
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    pokes: Pokes,
+    /// Stops the listener when the last clone of the store goes.
+    _listener: Arc<AbortOnDrop>,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -146,7 +166,7 @@ impl PostgresStore {
             cfg.application_name("strongroom-server");
         }
         let manager = Manager::from_config(
-            cfg,
+            cfg.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -159,7 +179,13 @@ impl PostgresStore {
             .create_timeout(Some(Duration::from_secs(15)))
             .build()
             .map_err(|e| StoreError::Database(e.to_string()))?;
-        let store = Self { pool };
+        let pokes = Pokes::default();
+        let listener = tokio::spawn(listen(cfg, pokes.clone()));
+        let store = Self {
+            pool,
+            pokes,
+            _listener: Arc::new(AbortOnDrop(listener)),
+        };
         let mut client = store.pool.get().await.map_err(|e| {
             StoreError::Database(format!(
                 "cannot connect to PostgreSQL at {}: {}",
@@ -173,6 +199,48 @@ impl PostgresStore {
 
     async fn client(&self) -> StoreResult<Object> {
         Ok(self.pool.get().await?)
+    }
+}
+
+/// Listens on the `strongroom_feed` channel for as long as the store lives, reconnecting after a second
+/// when the connection fails, and turns each notification into a poke.
+async fn listen(cfg: tokio_postgres::Config, pokes: Pokes) {
+    use futures_util::StreamExt;
+    loop {
+        match cfg.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let mut messages =
+                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let listening = async { client.batch_execute("LISTEN strongroom_feed").await };
+                // The connection's messages must be polled for the LISTEN to complete.
+                let mut listening = std::pin::pin!(listening);
+                let ready = loop {
+                    tokio::select! {
+                        done = &mut listening => break done.is_ok(),
+                        msg = messages.next() => match msg {
+                            Some(Ok(_)) => continue,
+                            _ => break false,
+                        },
+                    }
+                };
+                if ready {
+                    // Whatever happened while nobody listened.
+                    pokes.send(Poke::All);
+                    while let Some(Ok(msg)) = messages.next().await {
+                        if let tokio_postgres::AsyncMessage::Notification(n) = msg
+                            && let Ok(id) = n.payload().parse::<Uuid>()
+                        {
+                            pokes.send(Poke::Practice(PracticeId(id)));
+                        }
+                    }
+                }
+                tracing::warn!("the PostgreSQL feed listener lost its connection; reconnecting");
+            }
+            Err(e) => {
+                tracing::warn!(error = %pg_message(&e), "the PostgreSQL feed listener cannot connect");
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
@@ -232,12 +300,15 @@ async fn lock_practice(tx: &Transaction<'_>, practice: PracticeId) -> StoreResul
 /// Takes the practice's next sequence number inside `tx`; the row lock it takes orders
 /// this practice's writers until `tx` ends.
 async fn next_seq(tx: &Transaction<'_>, practice: PracticeId) -> StoreResult<i64> {
+    // PostgreSQL folds the same notification queued twice in one transaction into one.
     let stmt = tx
         .prepare_cached(
-            "UPDATE practices SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+            "WITH s AS (UPDATE practices SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq),
+                  n AS (SELECT pg_notify('strongroom_feed', $2) FROM s)
+             SELECT last_seq FROM s, n",
         )
         .await?;
-    tx.query_opt(&stmt, &[&practice.0])
+    tx.query_opt(&stmt, &[&practice.0, &practice.0.to_string()])
         .await?
         .map(|r| r.get(0))
         .ok_or(StoreError::NotFound)
@@ -249,6 +320,10 @@ fn parse_role(s: &str) -> StoreResult<Role> {
 
 #[async_trait]
 impl Store for PostgresStore {
+    fn pokes(&self) -> &Pokes {
+        &self.pokes
+    }
+
     async fn create_practice(&self, name: &str) -> StoreResult<PracticeId> {
         let id = Uuid::new_v4();
         self.client()

@@ -4,6 +4,10 @@
 //! anyway, and `BEGIN IMMEDIATE` takes the write lock before the sequence number is read,
 //! so sequence numbers commit in order. The audit log is in the `audit` submodule, second
 //! factors in `mfa`.
+//!
+//! Pokes (see [`super::pokes`]): [`next_seq`] notes the practice on the blocking thread
+//! that runs the write; [`SqliteStore::with`] sends the pokes once the write's closure has
+//! returned `Ok`, that is after its transaction committed.
 
 mod audit;
 mod members;
@@ -40,6 +44,12 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    pokes: super::pokes::Pokes,
+}
+
+thread_local! {
+    /// The practices whose feed the write running on this thread has moved.
+    static MOVED: std::cell::RefCell<Vec<PracticeId>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl SqliteStore {
@@ -60,6 +70,7 @@ impl SqliteStore {
         migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            pokes: Default::default(),
         })
     }
 
@@ -68,11 +79,22 @@ impl SqliteStore {
         f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let conn = self.conn.clone();
+        let pokes = self.pokes.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn
                 .lock()
                 .map_err(|_| StoreError::Database("store lock poisoned".into()))?;
-            f(&mut guard)
+            MOVED.with_borrow_mut(Vec::clear);
+            let out = f(&mut guard);
+            drop(guard);
+            let mut moved = MOVED.take();
+            if out.is_ok() {
+                moved.dedup();
+                for practice in moved {
+                    pokes.send(super::pokes::Poke::Practice(practice));
+                }
+            }
+            out
         })
         .await
         .map_err(|e| StoreError::Database(e.to_string()))?
@@ -112,8 +134,14 @@ fn parse_uuid(s: &str) -> rusqlite::Result<Uuid> {
     })
 }
 
-/// Takes the practice's next sequence number inside the open transaction on `tx`.
+/// Takes the practice's next sequence number inside the open transaction on `tx`, and
+/// notes the practice for a poke once the write commits.
 fn next_seq(tx: &Connection, practice: PracticeId) -> StoreResult<i64> {
+    MOVED.with_borrow_mut(|m| {
+        if !m.contains(&practice) {
+            m.push(practice);
+        }
+    });
     tx.query_row(
         "UPDATE practices SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
         [practice.0.to_string()],
@@ -125,6 +153,10 @@ fn next_seq(tx: &Connection, practice: PracticeId) -> StoreResult<i64> {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn pokes(&self) -> &super::pokes::Pokes {
+        &self.pokes
+    }
+
     async fn create_practice(&self, name: &str) -> StoreResult<PracticeId> {
         let name = name.to_owned();
         self.with(move |c| {

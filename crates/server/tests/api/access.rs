@@ -902,6 +902,15 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
             if path == "/v1/auth/sign-out" {
                 continue; // ends the caller's own session only, tested elsewhere
             }
+            if path == "/v1/sync/events" {
+                // A stream that stays open: its first event must say nothing but "pull".
+                let mut events =
+                    super::live::EventStream::open(&f.http, f.url(path), &who.token).await;
+                let first = events.next(std::time::Duration::from_secs(5)).await;
+                assert_eq!(first, super::live::Next::Event("changed".into()), "{name}");
+                calls += 1;
+                continue;
+            }
             let mut targets = Vec::new();
             if path.contains("{kind}") {
                 for (kind, id) in ids {

@@ -47,7 +47,7 @@ impl Fixture {
     }
 
     /// The sessions list `token` sees (which must be answered).
-    async fn sessions(&self, token: &str) -> Vec<Value> {
+    pub(crate) async fn sessions(&self, token: &str) -> Vec<Value> {
         let resp = self.sessions_by(&self.http, token).await;
         assert_eq!(resp.status(), 200);
         let body: Value = resp.json().await.unwrap();
@@ -55,7 +55,7 @@ impl Fixture {
     }
 
     /// `DELETE /v1/sessions/{id}` with `token`: the status and the body.
-    async fn revoke(&self, token: &str, id: &str) -> (u16, Value) {
+    pub(crate) async fn revoke(&self, token: &str, id: &str) -> (u16, Value) {
         let resp = self
             .http
             .delete(self.url(&["/v1/sessions/", id].concat()))

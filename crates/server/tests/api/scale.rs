@@ -203,6 +203,32 @@ async fn two_instances_on_one_database_are_one_service() {
     let (status, _, _) = call(0, Some(second), Method::GET, "/v1/sync/changes", None).await;
     assert_eq!(status, 401);
 
+    // A write through one instance pokes a live stream held by the other (PostgreSQL's
+    // LISTEN/NOTIFY carries it between them).
+    for (held_by, written_through) in [(1usize, 0usize), (0, 1)] {
+        let mut events =
+            super::live::EventStream::open(&http, at(held_by, "/v1/sync/events"), &token).await;
+        assert_eq!(
+            events.next(std::time::Duration::from_secs(5)).await,
+            super::live::Next::Event("changed".into())
+        );
+        let m = super::sample_matter(&format!("POKE-{held_by}"));
+        let (status, _, body) = call(
+            written_through,
+            t(),
+            Method::PUT,
+            &format!("/v1/records/matter/{}", m.id),
+            Some(serde_json::to_value(&m).unwrap()),
+        )
+        .await;
+        assert!(status < 300, "{status}: {body}");
+        assert_eq!(
+            events.next(std::time::Duration::from_secs(5)).await,
+            super::live::Next::Event("changed".into()),
+            "a write on instance {written_through} reaches a stream on instance {held_by}"
+        );
+    }
+
     // Both instances appended to one audit chain, and it holds.
     for i in 0..2 {
         let (status, _, body) = call(i, t(), Method::GET, "/v1/audit/verify", None).await;
