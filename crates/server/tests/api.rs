@@ -49,6 +49,8 @@ mod logs;
 mod push;
 #[path = "api/scale.rs"]
 mod scale;
+#[path = "api/wipes.rs"]
+mod wipes;
 use devices::{
     a_member_cannot_see_or_revoke_another_members_sessions,
     a_sessions_last_ip_and_last_seen_move_with_use,
@@ -64,6 +66,11 @@ use push::{
     field_versions_are_kept_by_the_records_api_and_batch_writes,
     interleaved_devices_apply_each_mutation_once, malformed_pushes_get_4xx_never_5xx,
     resolving_keeps_mine_theirs_or_an_edit_and_everyone_sees_it,
+};
+use wipes::{
+    a_disabled_members_device_is_told_revoked,
+    a_revoked_session_is_told_so_and_confirms_its_wipe_once,
+    an_expired_session_is_not_told_revoked_and_confirms_nothing,
 };
 
 /// Generates each named test once per store: `sqlite::NAME` and `postgres::NAME`.
@@ -144,6 +151,9 @@ on_both_stores!(
     a_push_to_a_restricted_matter_is_rejected_and_changes_nothing,
     malformed_pushes_get_4xx_never_5xx,
     field_versions_are_kept_by_the_records_api_and_batch_writes,
+    a_revoked_session_is_told_so_and_confirms_its_wipe_once,
+    an_expired_session_is_not_told_revoked_and_confirms_nothing,
+    a_disabled_members_device_is_told_revoked,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2065,7 +2075,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(

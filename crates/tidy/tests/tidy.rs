@@ -145,6 +145,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/postgres/0007_access_revocations.sql",
         "1593d3b68d744d42aea7f0e5928a90271c40c18e37aa2441d94d9f994aae34e6",
     ),
+    (
+        "crates/server/migrations/sqlite/0009_device_wipes.sql",
+        "80302574cb8e9ed4600d1c1ffcf164ab6bf758dabbcd5a0e43317a1d50118512",
+    ),
+    (
+        "crates/server/migrations/postgres/0008_device_wipes.sql",
+        "4aeb44109a9d79efd940a3f5e26c84482d706a89a4c8b6e43d86f2375dad96e4",
+    ),
 ];
 
 #[test]
