@@ -242,3 +242,44 @@ pub(crate) async fn a_disabled_members_device_is_told_revoked(backend: Backend) 
     assert_eq!(f.pull_code(&token).await, answer(s, c));
     f.server.stop().await;
 }
+
+/// `strongroom-server pin --cert FILE` prints each certificate's public-key pin, the
+/// leaf's first, as the library computes them; a file with no certificate is an error.
+#[tokio::test]
+async fn the_pin_command_prints_each_certificates_public_key_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = strongroom_server::tls::TlsPaths::in_dir(dir.path());
+    strongroom_server::tls::ensure_dev_certificate(&paths).unwrap();
+    let run = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_strongroom-server"))
+            .args(["pin", "--cert"])
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let out = run(&paths.server_chain);
+    assert!(out.status.success(), "{out:?}");
+    let printed: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let chain = std::fs::read_to_string(&paths.server_chain).unwrap();
+    assert_eq!(printed, strongroom_server::tls::spki_pins(&chain).unwrap());
+    assert_eq!(printed.len(), 2, "the leaf and the CA: {printed:?}");
+    assert!(
+        printed
+            .iter()
+            .all(|p| p.starts_with("sha256/") && p.len() == 51)
+    );
+    assert_ne!(printed[0], printed[1]);
+
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "no certificate here\n").unwrap();
+    let out = run(&empty);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no certificate found"),
+        "{out:?}"
+    );
+}
