@@ -41,6 +41,15 @@ fn config(app: &tauri::App) -> anyhow::Result<Config> {
         })?;
         cfg.practice_ca_pem = Some(pem);
     }
+    // Public-key pins for sign-in, comma-separated (`sha256/<base64>`); checked when used.
+    if let Ok(pins) = std::env::var("STRONGROOM_SERVER_PINS") {
+        cfg.server_pins = pins
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
     Ok(cfg)
 }
 

@@ -75,6 +75,11 @@ pub enum Command {
         /// A practice CA (PEM) to trust besides the OS roots; kept in the vault
         #[arg(long, value_name = "PEM")]
         ca_file: Option<PathBuf>,
+        /// A public-key pin the server must match (sha256/BASE64 of its certificate's
+        /// SubjectPublicKeyInfo, as `strongroom-server pin` prints it); repeatable, kept
+        /// in the vault
+        #[arg(long = "pin", value_name = "PIN")]
+        pins: Vec<String>,
     },
     /// Pushes this device's edits and pulls the service's changes
     Sync {
@@ -152,7 +157,14 @@ pub async fn run(cli: Cli, secrets: &mut dyn Secrets, out: &mut dyn Write) -> an
             server,
             email,
             ca_file,
-        } => sign_in(cfg, &server, &email, ca_file.as_deref(), secrets, out).await,
+            pins,
+        } => {
+            let cfg = Config {
+                server_pins: pins,
+                ..cfg
+            };
+            sign_in(cfg, &server, &email, ca_file.as_deref(), secrets, out).await
+        }
         Command::Sync { json } => {
             let mut core = open(cfg, secrets)?;
             let report = core.sync().await?;

@@ -339,3 +339,177 @@ async fn without_a_keyring_the_passphrase_comes_from_stdin() {
     assert_eq!(json(&o).as_array().unwrap().len(), 8);
     env.server.stop().await;
 }
+
+/// Revokes every live session of the demo member named `device`, as another device's
+/// sessions list would (through the store: the CLI is what is under test here).
+async fn revoke_device(env: &Env, device: &str) {
+    let store = &env.server.store;
+    let demo = store
+        .user_by_email(seed::DEMO_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let live = store
+        .live_sessions(demo.practice_id, demo.id, now, 3600)
+        .await
+        .unwrap();
+    let mut revoked = 0;
+    for s in live.iter().filter(|s| s.device_name == device) {
+        store
+            .revoke_own_session(demo.practice_id, demo.id, &s.public_id, now, 3600)
+            .await
+            .unwrap();
+        revoked += 1;
+    }
+    assert!(revoked > 0, "no live session of {device}: {live:?}");
+}
+
+/// `--pin`: a wrong pin is refused by name, a malformed one is an input error, the right
+/// one signs in. Then the session is revoked elsewhere: the next `sync` erases the vault
+/// and its keys, says `device_removed`, and leaves the device signed out.
+#[tokio::test(flavor = "multi_thread")]
+async fn pins_and_a_revoked_session_wipe_the_device() {
+    use strongroom_sync::SpkiPin;
+    let env = Env::new().await;
+    let url = env.server.url();
+    let ca = env.server.ca_pem_path.to_str().unwrap().to_owned();
+    let chain = env.server.ca_pem_path.with_file_name("server.pem");
+    let leaf = SpkiPin::of_pem(&std::fs::read_to_string(chain).unwrap()).unwrap()[0].to_string();
+    // Another server's key: its certificate is issued by another CA, but that does not
+    // matter, this server's chain is valid and only its key is not the pinned one.
+    let other = tempfile::tempdir().unwrap();
+    strongroom_server::tls::ensure_dev_certificate(&strongroom_server::tls::TlsPaths::in_dir(
+        other.path(),
+    ))
+    .unwrap();
+    let wrong = SpkiPin::of_pem(&std::fs::read_to_string(other.path().join("server.pem")).unwrap())
+        .unwrap()[0]
+        .to_string();
+    assert_ne!(leaf, wrong);
+    let sign_in = |pin: &str| {
+        vec![
+            "sign-in".to_owned(),
+            "--server".into(),
+            url.clone(),
+            "--email".into(),
+            seed::DEMO_EMAIL.into(),
+            "--ca-file".into(),
+            ca.clone(),
+            "--pin".into(),
+            pin.to_owned(),
+        ]
+    };
+    let password = format!("{}\n", seed::DEMO_PASSWORD);
+    let args = sign_in(&wrong);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = env.cli(&args, &password).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error (certificate_refused)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("does not match the pinned key"),
+        "{}",
+        stderr(&o)
+    );
+    let args = sign_in("sha256/nope");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = env.cli(&args, &password).await;
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error (invalid_input)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(files_under(&env.data_dir().join("vault")).is_empty());
+
+    let args = sign_in(&leaf);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = env.cli(&args, &password).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = env.cli(&["sync"], "").await;
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    revoke_device(&env, &format!("Strongroom CLI ({})", std::env::consts::OS)).await;
+    let o = env.cli(&["sync"], "").await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error (device_removed)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("erased"), "{}", stderr(&o));
+    assert!(files_under(&env.data_dir().join("vault")).is_empty());
+    let profile = profile_for(&env.data_dir());
+    let ks = Keystore::native(env.service.clone());
+    assert!(ks.get(SecretKind::VaultKey, &profile).unwrap().is_none());
+    assert!(
+        ks.get(SecretKind::SessionToken, &profile)
+            .unwrap()
+            .is_none()
+    );
+    let o = env.cli(&["status", "--json"], "").await;
+    assert_eq!(json(&o)["signed_in"], false);
+    env.server.stop().await;
+}
+
+/// Without a keyring the session token lives inside the vault: a revoked session still
+/// erases the vault (and its passphrase parameters), and the wipe is still confirmed.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_keyring_a_revoked_session_still_wipes_and_confirms() {
+    use strongroom_server::audit::AuditKind;
+    let env = Env::new().await;
+    let no_bus = [(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/strongroom-no-bus",
+    )];
+    let url = env.server.url();
+    let ca = env.server.ca_pem_path.to_str().unwrap().to_owned();
+    let sign_in = [
+        "sign-in",
+        "--server",
+        &url,
+        "--email",
+        seed::DEMO_EMAIL,
+        "--ca-file",
+        &ca,
+    ];
+    let o = env
+        .cli_with(
+            &sign_in,
+            &format!("{}\n{PASSPHRASE}\n", seed::DEMO_PASSWORD),
+            &no_bus,
+        )
+        .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!files_under(&env.data_dir().join("vault")).is_empty());
+
+    revoke_device(&env, &format!("Strongroom CLI ({})", std::env::consts::OS)).await;
+    let o = env
+        .cli_with(&["sync"], &format!("{PASSPHRASE}\n"), &no_bus)
+        .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error (device_removed)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(files_under(&env.data_dir().join("vault")).is_empty());
+    let wiped = env
+        .server
+        .store
+        .audit_entries(None, 0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind() == Some(AuditKind::DeviceWiped))
+        .count();
+    assert_eq!(wiped, 1);
+    env.server.stop().await;
+}

@@ -21,6 +21,8 @@ pub enum ErrorCode {
     BadCaFile,
     InvalidCredentials,
     SessionExpired,
+    /// The server revoked this device's session; its offline copy and key were erased.
+    DeviceRemoved,
     IncompatibleServer,
     MalformedResponse,
     ServerError,
@@ -70,6 +72,12 @@ pub enum ClientError {
     InvalidCredentials,
     #[error("the session has ended; sign in again")]
     SessionExpired,
+    /// Only the server's explicit `session_revoked` leads here, and by the time the UI
+    /// sees it the vault and its keyring entries are gone.
+    #[error(
+        "this device was signed out remotely (its session was revoked), and its offline copy and key were erased"
+    )]
+    DeviceRemoved,
     #[error("the server speaks protocol {server}; this app speaks {client}")]
     IncompatibleServer { server: u32, client: u32 },
     #[error("the server sent an answer this app cannot read; nothing was changed ({0})")]
@@ -111,6 +119,7 @@ impl ClientError {
             ClientError::BadCaFile(_) => ErrorCode::BadCaFile,
             ClientError::InvalidCredentials => ErrorCode::InvalidCredentials,
             ClientError::SessionExpired => ErrorCode::SessionExpired,
+            ClientError::DeviceRemoved => ErrorCode::DeviceRemoved,
             ClientError::IncompatibleServer { .. } => ErrorCode::IncompatibleServer,
             ClientError::MalformedResponse(_) => ErrorCode::MalformedResponse,
             ClientError::Server(_) => ErrorCode::ServerError,

@@ -12,6 +12,9 @@
 //! - The session token lives in the OS keyring, or without one inside the encrypted vault.
 //! - A network failure never touches the vault: pages are decoded whole, then applied
 //!   one transaction per page.
+//! - Only the server's explicit `session_revoked` erases the vault and its keyring entries
+//!   ([`ClientError::DeviceRemoved`]), then the wipe is confirmed with the revoked token,
+//!   best effort; a 5xx, a timeout, a lost connection or an expired session never wipes.
 //! - A vault that cannot be read is set aside (renamed), never deleted, and the user is
 //!   offered a fresh sync.
 //! - Every error reaching the UI carries an [`ErrorCode`]; the UI maps codes to words.
@@ -36,7 +39,7 @@ use strongroom_protocol::{
     MAX_PUSH_MUTATIONS, MatterStatus, Mutation, MutationOp, MutationOutcome, PushRequest,
     PushResponse, RecordKind, SignInRequest,
 };
-use strongroom_sync::{ServerClient, SyncError, TlsOptions};
+use strongroom_sync::{ServerClient, SpkiPin, SyncError, TlsOptions};
 use strongroom_vault::passphrase::{self, KdfParams, KeyParamsFile, MIN_PASSPHRASE_CHARS};
 use strongroom_vault::{SearchQuery, Vault, VaultError, VaultKey};
 use zeroize::Zeroizing;
@@ -70,6 +73,9 @@ pub struct Config {
     /// A practice CA (PEM) to trust in addition to the OS roots, for sign-in. After sign-in
     /// the vault keeps it.
     pub practice_ca_pem: Option<String>,
+    /// Public-key pins (`sha256/<base64>` of the server's SubjectPublicKeyInfo) the server
+    /// must match, for sign-in; after sign-in the vault keeps them. Empty: none.
+    pub server_pins: Vec<String>,
     /// Leave the OS roots out (tests only).
     pub without_os_roots: bool,
     /// How this device names itself to the server.
@@ -87,6 +93,7 @@ impl Config {
             keyring_service: KEYRING_SERVICE.into(),
             default_server_url: None,
             practice_ca_pem: None,
+            server_pins: Vec::new(),
             without_os_roots: false,
             device_name: format!("Strongroom desktop ({})", std::env::consts::OS),
             idle_lock: Duration::from_secs(15 * 60),
@@ -112,6 +119,8 @@ pub fn profile_for(data_dir: &Path) -> String {
 mod meta {
     pub const SERVER_URL: &str = "server_url";
     pub const PRACTICE_CA: &str = "practice_ca_pem";
+    /// The server's public-key pins, comma-separated, when sign-in had any.
+    pub const SERVER_PINS: &str = "server_pins";
     pub const USER_EMAIL: &str = "user_email";
     pub const USER_NAME: &str = "user_name";
     pub const PRACTICE_NAME: &str = "practice_name";
@@ -292,11 +301,33 @@ impl Core {
         self.last_activity = Instant::now();
     }
 
-    fn tls_options(&self, ca: Option<String>) -> TlsOptions {
-        TlsOptions {
+    fn tls_options(&self, ca: Option<String>, pins: &str) -> Result<TlsOptions, ClientError> {
+        Ok(TlsOptions {
             extra_ca_pem: ca,
             without_os_roots: self.cfg.without_os_roots,
-        }
+            pins: SpkiPin::parse_list(pins)?,
+        })
+    }
+
+    /// The configured pins, as one comma-separated setting.
+    fn configured_pins(&self) -> String {
+        self.cfg.server_pins.join(",")
+    }
+
+    /// The server's address, and the practice CA and pins to trust it by: the vault's
+    /// (kept at sign-in), else the configuration's.
+    fn server_of_vault(&self) -> Result<ServerClient, ClientError> {
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
+        let url = vault
+            .meta(meta::SERVER_URL)?
+            .ok_or(ClientError::NotSignedIn)?;
+        let ca = vault
+            .meta(meta::PRACTICE_CA)?
+            .or_else(|| self.cfg.practice_ca_pem.clone());
+        let pins = vault
+            .meta(meta::SERVER_PINS)?
+            .unwrap_or_else(|| self.configured_pins());
+        Ok(ServerClient::new(&url, &self.tls_options(ca, &pins)?)?)
     }
 
     /// Signs in, creates the vault and runs the first sync. With no keyring, a passphrase
@@ -325,7 +356,9 @@ impl Core {
             (false, Some(p)) => Some(p),
         };
         let ca = self.cfg.practice_ca_pem.clone();
-        let server = ServerClient::new(server_url, &self.tls_options(ca.clone()))?;
+        let tls = self.tls_options(ca.clone(), &self.configured_pins())?;
+        let pins: Vec<String> = tls.pins.iter().map(ToString::to_string).collect();
+        let server = ServerClient::new(server_url, &tls)?;
         server.health().await?;
         let answer = server
             .sign_in(&SignInRequest {
@@ -369,6 +402,9 @@ impl Core {
             vault.set_meta(meta::SERVER_URL, server.address())?;
             if let Some(ca) = &ca {
                 vault.set_meta(meta::PRACTICE_CA, ca)?;
+            }
+            if !pins.is_empty() {
+                vault.set_meta(meta::SERVER_PINS, &pins.join(","))?;
             }
             vault.set_meta(meta::USER_EMAIL, &answer.user.email)?;
             vault.set_meta(meta::USER_NAME, &answer.user.display_name)?;
@@ -575,27 +611,29 @@ impl Core {
             Ok(s) => s,
             Err(e) => return self.finish_sync(Err(e)),
         };
+        let outcome = self.sync_steps(&mut session).await;
+        let finished = self.finish_sync(outcome);
+        session.confirm_wipe_if_removed(&finished).await;
+        finished
+    }
+
+    /// Push, then pull until the feed is drained: the body of [`Core::sync`].
+    async fn sync_steps(&mut self, session: &mut SyncSession) -> Result<SyncReport, ClientError> {
         let mut report = SyncReport::default();
         // Push first, so pulled changes never cover an edit still waiting to go.
-        let pushed = self.push_all(&session, &mut report).await;
+        let pushed = self.push_all(session, &mut report).await;
         self.note_clock_skew(session.clock_skew());
-        if let Err(e) = pushed {
-            return self.finish_sync(Err(e));
-        }
+        pushed?;
         loop {
             let batch = session.fetch_batch().await;
-            match self.apply_batch(&batch.pages) {
-                Ok(n) => {
-                    report.applied += n;
-                    report.pages += batch.pages.len();
-                }
-                Err(e) => return self.finish_sync(Err(e)),
-            }
+            let n = self.apply_batch(&batch.pages)?;
+            report.applied += n;
+            report.pages += batch.pages.len();
             if let Some(e) = batch.error {
-                return self.finish_sync(Err(e));
+                return Err(e);
             }
             if !batch.more {
-                return self.finish_sync(Ok(report));
+                return Ok(report);
             }
         }
     }
@@ -606,20 +644,14 @@ impl Core {
         if self.sync_running {
             return Err(ClientError::SyncInProgress);
         }
+        let server = self.server_of_vault()?;
         let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
-        let url = vault
-            .meta(meta::SERVER_URL)?
-            .ok_or(ClientError::NotSignedIn)?;
-        let ca = vault
-            .meta(meta::PRACTICE_CA)?
-            .or_else(|| self.cfg.practice_ca_pem.clone());
         let cursor = vault.sync_state()?.cursor;
         if cursor == 0 && !vault.in_bulk_load()? {
             vault.begin_bulk_load()?;
         }
         let bulk = vault.in_bulk_load()?;
         let token = self.session_token()?;
-        let server = ServerClient::new(&url, &self.tls_options(ca))?;
         self.sync_running = true;
         Ok(SyncSession {
             server,
@@ -632,15 +664,8 @@ impl Core {
     /// What the live loop needs to open the service's event stream: the server and this
     /// device's session token. Fails like a sync would without a signed-in, open vault.
     pub fn live_session(&mut self) -> Result<(ServerClient, Zeroizing<String>), ClientError> {
-        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
-        let url = vault
-            .meta(meta::SERVER_URL)?
-            .ok_or(ClientError::NotSignedIn)?;
-        let ca = vault
-            .meta(meta::PRACTICE_CA)?
-            .or_else(|| self.cfg.practice_ca_pem.clone());
+        let server = self.server_of_vault()?;
         let token = self.session_token()?;
-        let server = ServerClient::new(&url, &self.tls_options(ca))?;
         Ok((server, token))
     }
 
@@ -692,18 +717,20 @@ impl Core {
         server_id: uuid::Uuid,
         resolution: &strongroom_protocol::ConflictResolution,
     ) -> Result<(), ClientError> {
-        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
-        let url = vault
-            .meta(meta::SERVER_URL)?
-            .ok_or(ClientError::NotSignedIn)?;
-        let ca = vault
-            .meta(meta::PRACTICE_CA)?
-            .or_else(|| self.cfg.practice_ca_pem.clone());
+        let server = self.server_of_vault()?;
         let token = self.session_token()?;
-        let server = ServerClient::new(&url, &self.tls_options(ca))?;
-        server
-            .resolve_conflict(&token, server_id, resolution)
-            .await?;
+        match server.resolve_conflict(&token, server_id, resolution).await {
+            Ok(_) => {}
+            Err(SyncError::SessionRevoked) => {
+                let gone = self.erase_revoked();
+                if matches!(gone, ClientError::DeviceRemoved) {
+                    // Best effort: the service learns of the wipe if it can.
+                    let _ = server.confirm_wiped(&token).await;
+                }
+                return Err(gone);
+            }
+            Err(e) => return Err(e.into()),
+        }
         let name = match resolution {
             strongroom_protocol::ConflictResolution::KeepMine => "keep_mine",
             strongroom_protocol::ConflictResolution::KeepTheirs => "keep_theirs",
@@ -846,8 +873,25 @@ impl Core {
         Ok(vault.apply_pages(pages, &now_rfc3339())?)
     }
 
+    /// The server said this device's session was revoked: erases the vault and every
+    /// keyring entry of this device ([`Core::wipe`]). Answers
+    /// [`ClientError::DeviceRemoved`] once that is done, or what stopped it.
+    fn erase_revoked(&mut self) -> ClientError {
+        tracing::warn!("the server revoked this device's session; erasing the offline copy");
+        match self.wipe() {
+            Ok(_) => {
+                self.last_error = Some(ClientError::DeviceRemoved.to_dto());
+                ClientError::DeviceRemoved
+            }
+            Err(e) => ClientError::Internal(format!(
+                "this device's session was revoked, and erasing its offline copy failed: {e}"
+            )),
+        }
+    }
+
     /// Ends a sync: on success finishes a bulk load (builds the indexes) and records the
-    /// time; either way records whether the server answered.
+    /// time; either way records whether the server answered. When the server revoked the
+    /// session, erases this device's copy first (see [`SyncSession::confirm_wipe_if_removed`]).
     pub fn finish_sync(
         &mut self,
         outcome: Result<SyncReport, ClientError>,
@@ -855,6 +899,10 @@ impl Core {
         if !matches!(outcome, Err(ClientError::SyncInProgress)) {
             self.sync_running = false;
         }
+        let outcome = match outcome {
+            Err(ClientError::DeviceRemoved) => Err(self.erase_revoked()),
+            other => other,
+        };
         let outcome = outcome.and_then(|report| {
             let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
             if vault.in_bulk_load()? {
@@ -969,6 +1017,18 @@ impl SyncSession {
         self.server.clock_skew()
     }
 
+    /// After [`Core::finish_sync`] erased this device because its session was revoked,
+    /// tells the service so with the revoked session's token, kept in memory until now.
+    /// Best effort: a failure changes nothing.
+    pub async fn confirm_wipe_if_removed(&self, finished: &Result<SyncReport, ClientError>) {
+        if matches!(finished, Err(ClientError::DeviceRemoved)) {
+            match self.server.confirm_wiped(&self.token).await {
+                Ok(()) => tracing::info!("the wipe is confirmed to the service"),
+                Err(e) => tracing::warn!(error = %e, "the wipe could not be confirmed"),
+            }
+        }
+    }
+
     /// Pushes a batch of queued edits.
     pub async fn push(&self, request: &PushRequest) -> Result<PushResponse, ClientError> {
         Ok(self.server.push(&self.token, request).await?)
@@ -1028,27 +1088,31 @@ pub async fn sync_shared(core: &tokio::sync::Mutex<Core>) -> Result<SyncReport, 
         Ok(s) => s,
         Err(e) => return core.lock().await.finish_sync(Err(e)),
     };
+    let outcome = shared_steps(core, &mut session).await;
+    let finished = core.lock().await.finish_sync(outcome);
+    session.confirm_wipe_if_removed(&finished).await;
+    finished
+}
+
+/// Push, then pull until the feed is drained: the body of [`sync_shared`].
+async fn shared_steps(
+    core: &tokio::sync::Mutex<Core>,
+    session: &mut SyncSession,
+) -> Result<SyncReport, ClientError> {
     let mut report = SyncReport::default();
-    let pushed = push_shared(core, &session, &mut report).await;
+    let pushed = push_shared(core, session, &mut report).await;
     core.lock().await.note_clock_skew(session.clock_skew());
-    if let Err(e) = pushed {
-        return core.lock().await.finish_sync(Err(e));
-    }
+    pushed?;
     loop {
         let batch = session.fetch_batch().await;
-        let mut core = core.lock().await;
-        match core.apply_batch(&batch.pages) {
-            Ok(n) => {
-                report.applied += n;
-                report.pages += batch.pages.len();
-            }
-            Err(e) => return core.finish_sync(Err(e)),
-        }
+        let n = core.lock().await.apply_batch(&batch.pages)?;
+        report.applied += n;
+        report.pages += batch.pages.len();
         if let Some(e) = batch.error {
-            return core.finish_sync(Err(e));
+            return Err(e);
         }
         if !batch.more {
-            return core.finish_sync(Ok(report));
+            return Ok(report);
         }
     }
 }
@@ -1103,6 +1167,8 @@ impl From<SyncError> for ClientError {
             SyncError::BadCaFile(m) => ClientError::BadCaFile(m),
             SyncError::InvalidCredentials => ClientError::InvalidCredentials,
             SyncError::Unauthenticated => ClientError::SessionExpired,
+            SyncError::SessionRevoked => ClientError::DeviceRemoved,
+            SyncError::InvalidPin(m) => ClientError::InvalidInput(m),
             SyncError::IncompatibleProtocol { server, client } => {
                 ClientError::IncompatibleServer { server, client }
             }

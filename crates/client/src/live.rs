@@ -115,6 +115,7 @@ fn needs_the_user(e: &ClientError) -> bool {
             | C::CertificateRefused
             | C::BadCaFile
             | C::InvalidAddress
+            | C::DeviceRemoved
     )
 }
 

@@ -736,6 +736,11 @@ pub enum ProblemCode {
     NoPendingFactor,
     /// The authenticator code is not right (or was used already).
     WrongCode,
+    /// The session was revoked: signed out from another device, removed by its member or
+    /// ended by disabling the member. Only the holder of that session's token is told so
+    /// (an expired or unknown token is `unauthenticated`); the device erases its offline
+    /// copy and confirms with `POST /v1/sessions/wiped`.
+    SessionRevoked,
 }
 
 /// A member of the practice, as an admin sees them.

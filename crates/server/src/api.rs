@@ -182,6 +182,7 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Verb::Get, "/v1/audit/verify", verify_audit),
         at(Verb::Get, "/v1/sessions", sessions::list_sessions),
         at(Verb::Delete, "/v1/sessions/{id}", sessions::revoke_session),
+        at(Verb::Post, "/v1/sessions/wiped", sessions::confirm_wiped),
         at(Verb::Get, "/v1/openapi.json", openapi_json),
         at(Verb::Get, "/v1/records/{kind}", records::list),
         at(Verb::Get, "/v1/records/{kind}/{id}", records::get_one),
@@ -300,7 +301,7 @@ fn compression() -> tower_http::compression::CompressionLayer<
         members::revoke_invitation, members::accept_invitation,
         mfa::totp_setup, mfa::totp_confirm, mfa::totp_disable, mfa::regenerate_recovery_codes,
         mfa::reauth, mfa::practice_settings, mfa::put_practice_settings,
-        sessions::list_sessions, sessions::revoke_session,
+        sessions::list_sessions, sessions::revoke_session, sessions::confirm_wiped,
         push::push, push::list_conflicts, push::resolve_conflict,
     ),
     modifiers(&SessionSecurity),
@@ -404,6 +405,16 @@ impl ApiError {
         )
     }
 
+    /// 401 `session_revoked`: told only to the holder of a revoked session's token, whose
+    /// device then erases its offline copy.
+    pub(crate) fn session_revoked() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ProblemCode::SessionRevoked,
+            "this session was revoked; the device must erase its offline copy",
+        )
+    }
+
     /// 404 `not_found`, saying what was not found.
     pub(crate) fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, ProblemCode::NotFound, detail)
@@ -482,7 +493,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
     match headers.get(PROTOCOL_HEADER) {
         None => Ok(()),
         Some(v)
@@ -511,12 +522,19 @@ pub(crate) async fn session_principal(
     let token_hash = auth::token_hash(token);
     // The address is for the sessions list; it is noted in the same statement.
     let ip = sessions::client_ip(parts.extensions.get::<ConnectInfo<SocketAddr>>());
-    let principal = state
+    let found = state
         .store
         .session(&token_hash, now, state.sessions.idle_secs, ip.as_deref())
-        .await?
-        .ok_or_else(ApiError::unauthenticated)?;
-    Ok(principal)
+        .await?;
+    if let Some(principal) = found {
+        return Ok(principal);
+    }
+    // Only a revoked session is told so (its device wipes itself); an expired or unknown
+    // token learns nothing more than that it is no session.
+    Err(match state.store.revoked_session(&token_hash).await? {
+        Some(_) => ApiError::session_revoked(),
+        None => ApiError::unauthenticated(),
+    })
 }
 
 /// A live session, refused (403 `mfa_enrollment_required`) while its practice requires a
@@ -882,7 +900,8 @@ struct ChangesQuery {
         (status = 400, description = "A malformed query (`bad_request`), or a protocol \
          version this service does not speak (`incompatible_protocol`)",
          body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid session (`unauthenticated`)",
+        (status = 401, description = "No valid session (`unauthenticated`), or a revoked \
+         one (`session_revoked`: every route answers so; the device erases its copy)",
          body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The service could not complete the request \
          (`internal`)", body = Problem, content_type = "application/problem+json"),

@@ -84,6 +84,10 @@ pub enum AuditKind {
     /// at once. Details: `session_id` (its public id), `device_name`, `current` (whether it
     /// was the session that asked), `ip` (of the request).
     SessionRevoked,
+    /// The device of a revoked session confirmed that it erased its offline copy and its
+    /// key (recorded once per session, after the revocation). Details: `session_id` (its
+    /// public id), `device_name`, `ip` (of the confirmation).
+    DeviceWiped,
 }
 
 impl AuditKind {
@@ -107,6 +111,7 @@ impl AuditKind {
         AuditKind::ReauthFailed,
         AuditKind::PracticeSettingsChanged,
         AuditKind::SessionRevoked,
+        AuditKind::DeviceWiped,
     ];
 
     /// The stored name.
@@ -130,6 +135,7 @@ impl AuditKind {
             AuditKind::ReauthFailed => "reauth_failed",
             AuditKind::PracticeSettingsChanged => "practice_settings_changed",
             AuditKind::SessionRevoked => "session_revoked",
+            AuditKind::DeviceWiped => "device_wiped",
         }
     }
 

@@ -99,6 +99,14 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Print the public-key pin (`sha256/<base64>` of the SubjectPublicKeyInfo) of each
+    /// certificate in a PEM file, one a line, for the desktop app's `--pin` or
+    /// `STRONGROOM_SERVER_PINS`.
+    Pin {
+        /// A PEM file of one or more certificates, e.g. the data directory's `server.pem`.
+        #[arg(long, value_name = "FILE")]
+        cert: PathBuf,
+    },
     /// Verify the audit log's hash chain: prints "intact (N entries)" and exits 0, or
     /// "broken at entry ID: reason" and exits 1 (2 if it could not be checked).
     VerifyAudit {
@@ -234,7 +242,7 @@ async fn operate(command: Command) -> anyhow::Result<()> {
             println!("matters: {}", seeded.matters);
             println!("related records: {}", seeded.related);
         }
-        Command::Serve { .. } | Command::VerifyAudit { .. } => {}
+        Command::Serve { .. } | Command::VerifyAudit { .. } | Command::Pin { .. } => {}
     }
     Ok(())
 }
@@ -339,6 +347,14 @@ async fn main() -> anyhow::Result<()> {
                 "Development CA (trust this in the app): {}",
                 server.ca_pem_path.display()
             );
+            let chain = strongroom_server::tls::TlsPaths::in_dir(&settings.data_dir).server_chain;
+            if let Some(pin) = std::fs::read_to_string(&chain)
+                .ok()
+                .and_then(|pem| strongroom_server::tls::spki_pins(&pem).ok())
+                .and_then(|pins| pins.into_iter().next())
+            {
+                println!("Public-key pin of this server's certificate: {pin}");
+            }
             if seed_demo {
                 println!(
                     "Demo practice: {} / {}",
@@ -348,6 +364,15 @@ async fn main() -> anyhow::Result<()> {
             }
             tokio::signal::ctrl_c().await?;
             server.stop().await;
+        }
+        Command::Pin { cert } => {
+            let pem = std::fs::read_to_string(&cert)
+                .with_context(|| format!("reading {}", cert.display()))?;
+            for pin in strongroom_server::tls::spki_pins(&pem)
+                .with_context(|| format!("reading the certificates in {}", cert.display()))?
+            {
+                println!("{pin}");
+            }
         }
         Command::VerifyAudit {
             data_dir,

@@ -1,27 +1,35 @@
 //! A member's sessions, one per signed-in device: `GET /v1/sessions` lists the caller's own
 //! live sessions with what each device said it is and where it was seen from, and
-//! `DELETE /v1/sessions/{id}` revokes one of them by its public id.
+//! `DELETE /v1/sessions/{id}` revokes one of them by its public id. A revoked session's
+//! token is answered `session_revoked` everywhere; its device erases its offline copy and
+//! confirms with `POST /v1/sessions/wiped`, the one route that token still opens.
 //!
 //! Invariant: a member reaches only their own sessions. Another member's session id, a
 //! revoked or expired one, and an id that never existed all get the same 404.
 //! Invariant: no answer carries a session's token or its hash; a session is named by its
 //! public id only.
 //! Invariant: every revocation is in the audit log before the answer goes out.
+//! Invariant: a wipe is confirmed only with a revoked session's own token, and recorded
+//! once (`wiped_at` and its `device_wiped` audit entry in one transaction).
 
 use std::net::SocketAddr;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
 use serde_json::json;
-use strongroom_protocol::{Problem, SessionInfo, SessionList};
+use strongroom_protocol::{Problem, ProblemCode, SessionInfo, SessionList};
 use uuid::Uuid;
 
-use crate::api::{ApiError, AppState, SESSION_ABSOLUTE_SECS, SESSION_IDLE_SECS, unix_now};
+use crate::api::{
+    ApiError, AppState, SESSION_ABSOLUTE_SECS, SESSION_IDLE_SECS, bearer_token, check_protocol,
+    unix_now,
+};
 use crate::audit::{Actor, AuditKind, NewAuditEvent};
+use crate::auth;
 use crate::store::Principal;
-use crate::store::sessions::SessionRecord;
+use crate::store::sessions::{SessionRecord, WipeConfirmation};
 
 /// How long a session lives: it ends `idle_secs` after its latest request, and
 /// `absolute_secs` after sign-in however much it is used.
@@ -217,6 +225,66 @@ pub(crate) async fn revoke_session(
         .await?;
     tracing::info!(user = %principal.user_id.0, session = %revoked.public_id, "session revoked");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The device of a revoked session confirms, with that session's own token, that it erased
+/// its offline copy and its key. Recorded in the audit log once (`device_wiped`, after the
+/// revocation); a repeated confirmation is answered the same and records nothing.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions/wiped",
+    tag = "auth",
+    params(
+        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
+    ),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "The wipe is recorded"),
+        (status = 400, description = "A protocol version this service does not speak \
+         (`incompatible_protocol`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "The token is no revoked session's: unknown or expired \
+         (`unauthenticated`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The session is live: there is nothing to confirm \
+         (`conflict`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn confirm_wiped(
+    State(state): State<AppState>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    check_protocol(&headers)?;
+    let token = bearer_token(&headers).ok_or_else(ApiError::unauthenticated)?;
+    let token_hash = auth::token_hash(token);
+    let ip = client_ip(connection.as_ref().map(|Extension(c)| c));
+    let now = unix_now();
+    match state
+        .store
+        .confirm_wipe(&token_hash, now, ip.as_deref())
+        .await?
+    {
+        WipeConfirmation::Recorded(s) => {
+            tracing::info!(user = %s.user.0, session = %s.public_id, "device wiped");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        WipeConfirmation::AlreadyRecorded => Ok(StatusCode::NO_CONTENT),
+        WipeConfirmation::NotRevoked => {
+            let live = state
+                .store
+                .session(&token_hash, now, state.sessions.idle_secs, ip.as_deref())
+                .await?;
+            Err(match live {
+                Some(_) => ApiError::new(
+                    StatusCode::CONFLICT,
+                    ProblemCode::Conflict,
+                    "this session is live; only a revoked session's device confirms a wipe",
+                ),
+                None => ApiError::unauthenticated(),
+            })
+        }
+    }
 }
 
 #[cfg(test)]

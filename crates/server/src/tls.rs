@@ -35,6 +35,27 @@ impl TlsPaths {
     }
 }
 
+/// The public-key pin of each certificate in a PEM text, in order: `sha256/` and the
+/// standard base64 of the SHA-256 of its SubjectPublicKeyInfo, as the desktop app takes
+/// pins.
+pub fn spki_pins(pem: &str) -> anyhow::Result<Vec<String>> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let mut pins = Vec::new();
+    for der in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let der = der.context("reading a PEM certificate")?;
+        let (_, cert) = x509_parser::parse_x509_certificate(&der)
+            .map_err(|e| anyhow::anyhow!("a certificate cannot be read: {e}"))?;
+        let digest = Sha256::digest(cert.tbs_certificate.subject_pki.raw);
+        pins.push(format!(
+            "sha256/{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        ));
+    }
+    anyhow::ensure!(!pins.is_empty(), "no certificate found in the PEM text");
+    Ok(pins)
+}
+
 /// Makes the development CA and server certificate unless they exist already.
 pub fn ensure_dev_certificate(paths: &TlsPaths) -> anyhow::Result<()> {
     if paths.server_chain.exists() && paths.server_key.exists() && paths.ca_cert.exists() {

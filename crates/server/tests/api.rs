@@ -55,6 +55,8 @@ mod logs;
 mod push;
 #[path = "api/scale.rs"]
 mod scale;
+#[path = "api/wipes.rs"]
+mod wipes;
 use devices::{
     a_member_cannot_see_or_revoke_another_members_sessions,
     a_sessions_last_ip_and_last_seen_move_with_use,
@@ -70,6 +72,11 @@ use push::{
     field_versions_are_kept_by_the_records_api_and_batch_writes,
     interleaved_devices_apply_each_mutation_once, malformed_pushes_get_4xx_never_5xx,
     resolving_keeps_mine_theirs_or_an_edit_and_everyone_sees_it,
+};
+use wipes::{
+    a_disabled_members_device_is_told_revoked,
+    a_revoked_session_is_told_so_and_confirms_its_wipe_once,
+    an_expired_session_is_not_told_revoked_and_confirms_nothing,
 };
 
 /// Generates each named test once per store: `sqlite::NAME` and `postgres::NAME`.
@@ -152,6 +159,9 @@ on_both_stores!(
     field_versions_are_kept_by_the_records_api_and_batch_writes,
     the_live_stream_pokes_on_each_write_to_its_own_practice_only,
     a_revoked_sessions_live_stream_ends,
+    a_revoked_session_is_told_so_and_confirms_its_wipe_once,
+    an_expired_session_is_not_told_revoked_and_confirms_nothing,
+    a_disabled_members_device_is_told_revoked,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2073,7 +2083,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(

@@ -2,7 +2,11 @@
 //!
 //! Invariants:
 //! - TLS 1.2 or 1.3 only, through rustls; trust comes from the OS roots plus an optional
-//!   practice CA. There is no switch that accepts an invalid certificate.
+//!   practice CA, narrowed by optional public-key pins. There is no switch that accepts an
+//!   invalid certificate.
+//! - Only a 401 whose problem code is `session_revoked` is [`SyncError::SessionRevoked`],
+//!   the one answer on which the device erases itself; any other 401 is
+//!   [`SyncError::Unauthenticated`], and 5xx, timeouts and lost connections are transient.
 //! - Only `https://` server addresses are accepted.
 //! - A response is decoded whole before anything is returned, so a malformed answer is an
 //!   error and never half a result.
@@ -21,7 +25,7 @@ use strongroom_protocol::{
 use url::Url;
 
 pub use live::{LiveEvent, LiveStream, QUIET_LIMIT};
-pub use tls::TlsOptions;
+pub use tls::{SpkiPin, TlsOptions};
 
 /// What can go wrong talking to the server.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +42,12 @@ pub enum SyncError {
     InvalidCredentials,
     #[error("the session is no longer valid; sign in again")]
     Unauthenticated,
+    /// The server says this session was revoked (signed out remotely, the device removed,
+    /// or the member disabled): the device must erase its offline copy.
+    #[error("this device's session was revoked")]
+    SessionRevoked,
+    #[error("{0}")]
+    InvalidPin(String),
     #[error("the server speaks protocol version {server}, this app speaks {client}")]
     IncompatibleProtocol { server: u32, client: u32 },
     #[error("the server sent an answer this app cannot read: {0}")]
@@ -193,10 +203,37 @@ impl ServerClient {
             .await
     }
 
+    /// `POST /v1/sessions/wiped`: tells the service that this device, whose session was
+    /// revoked, has erased its offline copy (with the revoked session's own token).
+    pub async fn confirm_wiped(&self, token: &str) -> Result<(), SyncError> {
+        let req = self
+            .http
+            .post(self.url("v1/sessions/wiped")?)
+            .bearer_auth(token);
+        let (status, body) = self.answer(req).await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(problem(status, &body))
+        }
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<T, SyncError> {
+        let (status, body) = self.answer(req).await?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| SyncError::Malformed(e.to_string()));
+        }
+        Err(problem(status, &body))
+    }
+
+    /// Sends a request; answers its status and whole body.
+    async fn answer(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, Vec<u8>), SyncError> {
         let resp = req
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
             .send()
@@ -205,21 +242,19 @@ impl ServerClient {
         let status = resp.status();
         self.note_date(resp.headers());
         let body = read_capped(resp).await?;
-        if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|e| SyncError::Malformed(e.to_string()));
-        }
-        Err(refusal(status, &body))
+        Ok((status, body))
     }
 }
 
-/// What a refusal (`status` with a problem `body`) means to this app.
-fn refusal(status: StatusCode, body: &[u8]) -> SyncError {
+/// What a failed answer means.
+fn problem(status: StatusCode, body: &[u8]) -> SyncError {
     let problem: Option<Problem> = serde_json::from_slice(body).ok();
     match (status, problem.as_ref().map(|p| p.code)) {
         (StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS, _) => {
             SyncError::Unreachable(format!("the server is busy ({status}); trying again later"))
         }
         (_, Some(ProblemCode::InvalidCredentials)) => SyncError::InvalidCredentials,
+        (StatusCode::UNAUTHORIZED, Some(ProblemCode::SessionRevoked)) => SyncError::SessionRevoked,
         (StatusCode::UNAUTHORIZED, _) => SyncError::Unauthenticated,
         (_, Some(ProblemCode::IncompatibleProtocol)) => SyncError::IncompatibleProtocol {
             server: 0,
@@ -310,6 +345,40 @@ fn classify(e: reqwest::Error) -> SyncError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_401_saying_session_revoked_is_a_revocation() {
+        let body = |code: &str| {
+            serde_json::to_vec(&serde_json::json!({
+                "type": "x", "title": "Unauthorized", "status": 401, "code": code
+            }))
+            .unwrap()
+        };
+        let revoked = problem(StatusCode::UNAUTHORIZED, &body("session_revoked"));
+        assert!(matches!(revoked, SyncError::SessionRevoked), "{revoked:?}");
+        assert!(!revoked.is_transient());
+        for (status, text) in [
+            (StatusCode::UNAUTHORIZED, body("unauthenticated")),
+            (StatusCode::UNAUTHORIZED, b"".to_vec()),
+            (StatusCode::UNAUTHORIZED, b"session_revoked".to_vec()),
+        ] {
+            assert!(
+                matches!(problem(status, &text), SyncError::Unauthenticated),
+                "{status}"
+            );
+        }
+        // A revoked code on anything but a 401 (a proxy's, say) is no revocation.
+        for status in [
+            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::BAD_GATEWAY,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::FORBIDDEN,
+        ] {
+            let e = problem(status, &body("session_revoked"));
+            assert!(!matches!(e, SyncError::SessionRevoked), "{status}: {e:?}");
+        }
+        assert!(problem(StatusCode::SERVICE_UNAVAILABLE, b"").is_transient());
+    }
 
     #[test]
     fn addresses_must_be_https_with_a_host() {

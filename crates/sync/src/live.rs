@@ -13,7 +13,7 @@ use strongroom_protocol::{
     EVENT_CHANGED, EVENT_ENDED, EVENTS_KEEP_ALIVE_SECS, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
-use crate::{ServerClient, SyncError, chain, classify, read_capped, refusal};
+use crate::{ServerClient, SyncError, chain, classify, problem, read_capped};
 
 /// How long a stream may stay silent before it counts as lost.
 pub const QUIET_LIMIT: Duration = Duration::from_secs(EVENTS_KEEP_ALIVE_SECS * 3);
@@ -65,7 +65,7 @@ impl ServerClient {
         self.note_date(resp.headers());
         if !status.is_success() {
             let body = read_capped(resp).await?;
-            return Err(refusal(status, &body));
+            return Err(problem(status, &body));
         }
         let is_events = resp
             .headers()

@@ -24,6 +24,7 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   "bad_ca_file",
   "invalid_credentials",
   "session_expired",
+  "device_removed",
   "incompatible_server",
   "malformed_response",
   "server_error",
@@ -77,6 +78,8 @@ export function humanMessage(code: ErrorCode, detail = ""): string {
       return "That email and password don't match an account on this server.";
     case "session_expired":
       return "Your session has ended. Sign in again to keep syncing.";
+    case "device_removed":
+      return "This device was signed out remotely, and its offline copy of your practice's data was erased from it. Sign in again if you should still have access.";
     case "incompatible_server":
       return "This server runs a version of Strongroom this app cannot talk to. Update the app or ask your administrator.";
     case "malformed_response":

@@ -37,6 +37,12 @@ describe("errors", () => {
     expect(toBackendError({ code: "made_up", message: "x" }).code).toBe("internal");
     expect(toBackendError(undefined).code).toBe("internal");
   });
+  it("says plainly that a removed device's copy was erased", () => {
+    const e = toBackendError({ code: "device_removed", message: "x" });
+    expect(e.code).toBe("device_removed");
+    expect(humanMessage(e.code)).toContain("signed out remotely");
+    expect(humanMessage(e.code)).toContain("erased");
+  });
   it("never suggests accepting a refused certificate", () => {
     expect(humanMessage("certificate_refused", "x").toLowerCase()).not.toContain("accept");
   });

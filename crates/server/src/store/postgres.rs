@@ -68,6 +68,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         7,
         include_str!("../../migrations/postgres/0007_access_revocations.sql"),
     ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_device_wipes.sql"),
+    ),
 ];
 
 /// The advisory lock key that lets one server migrate a database at a time ("strongro").

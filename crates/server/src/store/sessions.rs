@@ -8,7 +8,10 @@
 
 use async_trait::async_trait;
 
+use serde_json::json;
+
 use super::{PracticeId, StoreResult, UserId};
+use crate::audit::{Actor, AuditKind, NewAuditEvent};
 
 /// A session as the sessions list shows it. Never the token or its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +29,44 @@ pub struct SessionRecord {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+}
+
+/// A session that was revoked (signed out, removed from a sessions list, or ended by
+/// disabling its member), as its own token finds it, whether or not it has expired since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedSession {
+    pub practice: PracticeId,
+    pub user: UserId,
+    /// The session's public id, as stored.
+    pub public_id: String,
+    pub device_name: String,
+    /// Whether its device has confirmed the wipe already.
+    pub wiped: bool,
+}
+
+/// What a device's confirmation that it wiped itself did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WipeConfirmation {
+    /// Recorded now, with its audit entry, in one transaction.
+    Recorded(RevokedSession),
+    /// Recorded before; nothing changed.
+    AlreadyRecorded,
+    /// The token is no revoked session's (live, expired or unknown); nothing changed.
+    NotRevoked,
+}
+
+/// The audit entry of a confirmed wipe.
+pub(crate) fn wiped_event(session: &RevokedSession, ip: Option<&str>) -> NewAuditEvent {
+    NewAuditEvent {
+        practice: Some(session.practice),
+        actor: Some(Actor::User(session.user)),
+        kind: AuditKind::DeviceWiped,
+        details: json!({
+            "session_id": session.public_id,
+            "device_name": session.device_name,
+            "ip": ip,
+        }),
+    }
 }
 
 /// The sessions part of the store. Every [`crate::store::Store`] is one.
@@ -51,4 +92,17 @@ pub trait SessionStore: Send + Sync + 'static {
         now: i64,
         idle_secs: i64,
     ) -> StoreResult<Option<SessionRecord>>;
+
+    /// The revoked session with this token hash (revoked, or its member disabled), expired
+    /// since or not; `None` for a live, merely expired or unknown one.
+    async fn revoked_session(&self, token_hash: &str) -> StoreResult<Option<RevokedSession>>;
+
+    /// Records that the device of the revoked session with this token hash wiped itself:
+    /// `wiped_at` and a `device_wiped` audit entry in one transaction, only the first time.
+    async fn confirm_wipe(
+        &self,
+        token_hash: &str,
+        now: i64,
+        ip: Option<&str>,
+    ) -> StoreResult<WipeConfirmation>;
 }

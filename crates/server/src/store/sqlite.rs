@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_records.sql"),
     include_str!("../../migrations/sqlite/0007_push.sql"),
     include_str!("../../migrations/sqlite/0008_access_revocations.sql"),
+    include_str!("../../migrations/sqlite/0009_device_wipes.sql"),
 ];
 
 /// SQLite-backed [`Store`].

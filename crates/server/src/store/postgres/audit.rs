@@ -31,46 +31,56 @@ fn head_from_row(r: &Row) -> StoreResult<AuditHead> {
     })
 }
 
+/// Appends `event` inside `tx`, locking the head until `tx` ends: the entry commits with
+/// whatever else the transaction does, or not at all.
+pub(super) async fn append_in(
+    tx: &deadpool_postgres::Transaction<'_>,
+    event: &NewAuditEvent,
+) -> StoreResult<AuditEntry> {
+    let lock = tx
+        .prepare_cached("SELECT last_id, last_hash FROM audit_head WHERE singleton FOR UPDATE")
+        .await?;
+    let head = match tx.query_opt(&lock, &[]).await? {
+        Some(r) => head_from_row(&r)?,
+        None => return Err(StoreError::Database("the audit log has no head".into())),
+    };
+    // The time is taken under the lock, so entries' times follow their ids.
+    let e = next_entry(&head, now_rfc3339(), event);
+    let practice: Option<Uuid> = event.practice.map(|p| p.0);
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO audit_log
+               (id, occurred_at, practice_id, actor, kind, details, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .await?;
+    tx.execute(
+        &insert,
+        &[
+            &e.id,
+            &e.occurred_at,
+            &practice,
+            &e.actor,
+            &e.kind,
+            &e.details,
+            &e.prev_hash,
+            &e.hash,
+        ],
+    )
+    .await?;
+    let advance = tx
+        .prepare_cached("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE singleton")
+        .await?;
+    tx.execute(&advance, &[&e.id, &e.hash]).await?;
+    Ok(e)
+}
+
 #[async_trait]
 impl AuditLog for PostgresStore {
     async fn append_audit(&self, event: NewAuditEvent) -> StoreResult<AuditEntry> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let lock = tx
-            .prepare_cached("SELECT last_id, last_hash FROM audit_head WHERE singleton FOR UPDATE")
-            .await?;
-        let head = match tx.query_opt(&lock, &[]).await? {
-            Some(r) => head_from_row(&r)?,
-            None => return Err(StoreError::Database("the audit log has no head".into())),
-        };
-        // The time is taken under the lock, so entries' times follow their ids.
-        let e = next_entry(&head, now_rfc3339(), &event);
-        let practice: Option<Uuid> = event.practice.map(|p| p.0);
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO audit_log
-                   (id, occurred_at, practice_id, actor, kind, details, prev_hash, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .await?;
-        tx.execute(
-            &insert,
-            &[
-                &e.id,
-                &e.occurred_at,
-                &practice,
-                &e.actor,
-                &e.kind,
-                &e.details,
-                &e.prev_hash,
-                &e.hash,
-            ],
-        )
-        .await?;
-        let advance = tx
-            .prepare_cached("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE singleton")
-            .await?;
-        tx.execute(&advance, &[&e.id, &e.hash]).await?;
+        let e = append_in(&tx, &event).await?;
         tx.commit().await?;
         Ok(e)
     }

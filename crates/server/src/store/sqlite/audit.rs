@@ -21,44 +21,54 @@ fn entry_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     })
 }
 
+/// Appends `event` inside `tx`, which must hold the write lock (`BEGIN IMMEDIATE`): the
+/// entry commits with whatever else the transaction does, or not at all.
+pub(super) fn append_in(
+    tx: &rusqlite::Transaction<'_>,
+    event: &NewAuditEvent,
+) -> StoreResult<AuditEntry> {
+    let head = tx
+        .query_row(
+            "SELECT last_id, last_hash FROM audit_head WHERE singleton = 1",
+            [],
+            |r| {
+                Ok(AuditHead {
+                    last_id: r.get(0)?,
+                    last_hash: r.get(1)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::Database("the audit log has no head".into()))?;
+    let e = next_entry(&head, now_rfc3339(), event);
+    tx.execute(
+        "INSERT INTO audit_log
+           (id, occurred_at, practice_id, actor, kind, details, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            e.id,
+            e.occurred_at,
+            e.practice_id,
+            e.actor,
+            e.kind,
+            e.details,
+            e.prev_hash,
+            e.hash
+        ],
+    )?;
+    tx.execute(
+        "UPDATE audit_head SET last_id = ?1, last_hash = ?2 WHERE singleton = 1",
+        params![e.id, e.hash],
+    )?;
+    Ok(e)
+}
+
 #[async_trait]
 impl AuditLog for SqliteStore {
     async fn append_audit(&self, event: NewAuditEvent) -> StoreResult<AuditEntry> {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let head = tx
-                .query_row(
-                    "SELECT last_id, last_hash FROM audit_head WHERE singleton = 1",
-                    [],
-                    |r| {
-                        Ok(AuditHead {
-                            last_id: r.get(0)?,
-                            last_hash: r.get(1)?,
-                        })
-                    },
-                )
-                .optional()?
-                .ok_or_else(|| StoreError::Database("the audit log has no head".into()))?;
-            let e = next_entry(&head, now_rfc3339(), &event);
-            tx.execute(
-                "INSERT INTO audit_log
-                   (id, occurred_at, practice_id, actor, kind, details, prev_hash, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    e.id,
-                    e.occurred_at,
-                    e.practice_id,
-                    e.actor,
-                    e.kind,
-                    e.details,
-                    e.prev_hash,
-                    e.hash
-                ],
-            )?;
-            tx.execute(
-                "UPDATE audit_head SET last_id = ?1, last_hash = ?2 WHERE singleton = 1",
-                params![e.id, e.hash],
-            )?;
+            let e = append_in(&tx, &event)?;
             tx.commit()?;
             Ok(e)
         })

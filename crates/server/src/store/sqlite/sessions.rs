@@ -1,10 +1,13 @@
 //! A member's sessions on SQLite: list, revoke by public id, and the latest address.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::SqliteStore;
-use crate::store::sessions::{SessionRecord, SessionStore};
+use super::audit::append_in;
+use super::{SqliteStore, parse_uuid};
+use crate::store::sessions::{
+    RevokedSession, SessionRecord, SessionStore, WipeConfirmation, wiped_event,
+};
 use crate::store::{PracticeId, StoreResult, UserId};
 
 /// The columns [`record_from_row`] reads, in its order.
@@ -21,6 +24,25 @@ macro_rules! live_session_of {
         "practice_id = ?1 AND user_id = ?2 AND revoked = 0 AND expires_at > ?3 \
          AND last_seen_at > ?3 - ?4"
     };
+}
+
+/// The revoked session of token hash `?1`, and whether its wipe is confirmed.
+macro_rules! revoked_session_by_token {
+    () => {
+        "SELECT s.practice_id, s.user_id, s.public_id, s.device_name, s.wiped_at IS NOT NULL
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = ?1 AND (s.revoked <> 0 OR u.disabled <> 0)"
+    };
+}
+
+fn revoked_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RevokedSession> {
+    Ok(RevokedSession {
+        practice: PracticeId(parse_uuid(&r.get::<_, String>(0)?)?),
+        user: UserId(parse_uuid(&r.get::<_, String>(1)?)?),
+        public_id: r.get(2)?,
+        device_name: r.get(3)?,
+        wiped: r.get(4)?,
+    })
 }
 
 fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
@@ -92,6 +114,49 @@ impl SessionStore for SqliteStore {
                 record_from_row,
             )
             .optional()?)
+        })
+        .await
+    }
+
+    async fn revoked_session(&self, token_hash: &str) -> StoreResult<Option<RevokedSession>> {
+        let token_hash = token_hash.to_owned();
+        self.with(move |c| {
+            Ok(c.prepare_cached(revoked_session_by_token!())?
+                .query_row([token_hash], revoked_from_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn confirm_wipe(
+        &self,
+        token_hash: &str,
+        now: i64,
+        ip: Option<&str>,
+    ) -> StoreResult<WipeConfirmation> {
+        let token_hash = token_hash.to_owned();
+        let ip = ip.map(str::to_owned);
+        self.with(move |c| {
+            // The write lock first: two confirmations at once record one entry.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found = tx
+                .prepare_cached(revoked_session_by_token!())?
+                .query_row([&token_hash], revoked_from_row)
+                .optional()?;
+            let outcome = match found {
+                None => WipeConfirmation::NotRevoked,
+                Some(s) if s.wiped => WipeConfirmation::AlreadyRecorded,
+                Some(s) => {
+                    tx.execute(
+                        "UPDATE sessions SET wiped_at = ?2 WHERE token_hash = ?1",
+                        params![token_hash, now],
+                    )?;
+                    append_in(&tx, &wiped_event(&s, ip.as_deref()))?;
+                    WipeConfirmation::Recorded(s)
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
         })
         .await
     }
