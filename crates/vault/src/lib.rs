@@ -454,11 +454,22 @@ impl Vault {
     }
 
     /// Builds the search index from the stored rows and ends the bulk load.
+    ///
+    /// The work is done in steps, each its own transaction, so that the page cache holds one
+    /// step's new pages at a time instead of all of them. The vault stays in bulk mode until
+    /// the last step commits; after a crash in between, the steps run again from the start
+    /// (each one is idempotent: indexes are created if missing, the search index is cleared
+    /// before it is filled).
     pub fn finish_bulk_load(&mut self) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute_batch(records::create_secondary_indexes!())?;
+        tx.commit()?;
+        let tx = self.conn.transaction()?;
+        records::rebuild_matter_index(&tx)?;
+        tx.commit()?;
+        let tx = self.conn.transaction()?;
+        records::rebuild_note_index(&tx)?;
         records::clear_revived_tombstones(&tx)?;
-        records::rebuild_search_index(&tx)?;
         tx.execute(
             "UPDATE meta SET value = 'ready' WHERE key = 'search_index'",
             [],
