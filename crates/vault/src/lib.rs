@@ -90,8 +90,12 @@ pub struct SyncState {
     pub last_sync_at: Option<String>,
 }
 
-/// How many changes a bulk load applies per transaction, at most (several pages).
-pub const BULK_BATCH_CHANGES: usize = 25_000;
+/// How many changes a bulk load applies per transaction, at most (several pages). Random
+/// UUID keys spread each transaction's writes over most of every primary-key index, and a
+/// commit writes (and encrypts) every page it changed: fewer, larger transactions write
+/// each such page fewer times. 100,000 changes hold some tens of megabytes of pages in the
+/// page cache until their commit, well inside the bulk load's cache.
+pub const BULK_BATCH_CHANGES: usize = 100_000;
 
 /// How many records of each kind the vault holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
