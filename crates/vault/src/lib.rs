@@ -90,8 +90,12 @@ pub struct SyncState {
     pub last_sync_at: Option<String>,
 }
 
-/// How many changes a bulk load applies per transaction, at most (several pages).
-pub const BULK_BATCH_CHANGES: usize = 25_000;
+/// How many changes a bulk load applies per transaction, at most (several pages). Random
+/// UUID keys spread each transaction's writes over most of every primary-key index, and a
+/// commit writes (and encrypts) every page it changed: fewer, larger transactions write
+/// each such page fewer times. 100,000 changes hold some tens of megabytes of pages in the
+/// page cache until their commit, well inside the bulk load's cache.
+pub const BULK_BATCH_CHANGES: usize = 100_000;
 
 /// How many records of each kind the vault holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -234,6 +238,8 @@ impl Vault {
             conn.execute_batch(
                 "PRAGMA cipher_log_level = NONE; PRAGMA cipher_memory_security = ON;",
             )?;
+            // Once memory security is on, so that the lookaside block is locked too.
+            set_lookaside(&conn)?;
             key.apply(&conn)?;
             let version: String = conn
                 .query_row("PRAGMA cipher_version", [], |r| r.get(0))
@@ -247,6 +253,8 @@ impl Vault {
             if major < 4 {
                 return Err(VaultError::CipherTooOld(version));
             }
+        } else {
+            set_lookaside(&conn)?;
         }
         // The first read decrypts page 1: a wrong key fails here, before anything is written.
         if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -454,11 +462,22 @@ impl Vault {
     }
 
     /// Builds the search index from the stored rows and ends the bulk load.
+    ///
+    /// The work is done in steps, each its own transaction, so that the page cache holds one
+    /// step's new pages at a time instead of all of them. The vault stays in bulk mode until
+    /// the last step commits; after a crash in between, the steps run again from the start
+    /// (each one is idempotent: indexes are created if missing, the search index is cleared
+    /// before it is filled).
     pub fn finish_bulk_load(&mut self) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute_batch(records::create_secondary_indexes!())?;
+        tx.commit()?;
+        let tx = self.conn.transaction()?;
+        records::rebuild_matter_index(&tx)?;
+        tx.commit()?;
+        let tx = self.conn.transaction()?;
+        records::rebuild_note_index(&tx)?;
         records::clear_revived_tombstones(&tx)?;
-        records::rebuild_search_index(&tx)?;
         tx.execute(
             "UPDATE meta SET value = 'ready' WHERE key = 'search_index'",
             [],
@@ -665,6 +684,37 @@ impl Vault {
         }
         Ok(())
     }
+}
+
+/// Lookaside slots per connection, and their size: SQLite serves a connection's small,
+/// short-lived allocations from this one block instead of the process heap. Under
+/// `cipher_memory_security` every heap allocation is locked with `mlock` and wiped and
+/// unlocked when freed (two system calls each); the lookaside block is allocated once
+/// (locked, and wiped when the connection closes) and its slots are reused. SQLite's default
+/// (40 slots) is taken up by the prepared statements the vault keeps cached.
+const LOOKASIDE_SLOT: i32 = 1200;
+const LOOKASIDE_SLOTS: i32 = 512;
+
+fn set_lookaside(conn: &Connection) -> Result<()> {
+    // SAFETY: the handle is this open connection's and used on this thread only; the call
+    // happens before any statement runs, so no lookaside memory is in use; a null buffer
+    // makes SQLite allocate the block itself (through its allocator, hence locked and wiped).
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_db_config(
+            conn.handle(),
+            rusqlite::ffi::SQLITE_DBCONFIG_LOOKASIDE,
+            std::ptr::null_mut::<std::ffi::c_void>(),
+            LOOKASIDE_SLOT,
+            LOOKASIDE_SLOTS,
+        )
+    };
+    if rc != rusqlite::ffi::SQLITE_OK {
+        return Err(VaultError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rc),
+            Some("configuring lookaside memory".into()),
+        )));
+    }
+    Ok(())
 }
 
 /// Checks that `page` follows `cursor`: its changes are in increasing `seq` order, all after

@@ -423,17 +423,89 @@ pub(crate) fn clear_revived_tombstones(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Builds both search indexes from the tables in one pass.
-pub(crate) fn rebuild_search_index(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(concat!(
-        "INSERT INTO matter_fts (matter_fts) VALUES ('delete-all');
-         INSERT INTO note_fts (note_fts) VALUES ('delete-all');
-         INSERT INTO matter_fts (rowid, number, title, client, people, description) ",
-        matter_index_select!(),
-        ";
-         INSERT INTO note_fts (rowid, subject, body) SELECT rowid, subject, body FROM file_notes;"
-    ))?;
+/// How much text FTS5 gathers in memory before writing it out as a segment, while a whole
+/// index is built in one pass (its default, 1 MiB, is for live edits). With the default,
+/// building a practice's note index writes hundreds of small segments and merges them again
+/// and again; with this, a few large ones.
+const BUILD_HASHSIZE: i64 = 64 * 1024 * 1024;
+/// FTS5's defaults, set again once the build is done.
+const LIVE_HASHSIZE: i64 = 1024 * 1024;
+const LIVE_AUTOMERGE: i64 = 4;
+
+/// The statement that sets one of an FTS5 table's options (kept in the index's own config,
+/// so written in the same transaction as the build it is for).
+const MATTER_FTS_OPTION: &str = "INSERT INTO matter_fts (matter_fts, rank) VALUES (?1, ?2)";
+const NOTE_FTS_OPTION: &str = "INSERT INTO note_fts (note_fts, rank) VALUES (?1, ?2)";
+
+/// Sets `hashsize` and `automerge` with `option_sql`, one of the two statements above.
+fn fts_tuning(tx: &Transaction<'_>, option_sql: &str, hashsize: i64, automerge: i64) -> Result<()> {
+    let mut stmt = tx.prepare(option_sql)?;
+    stmt.execute(params!["hashsize", hashsize])?;
+    stmt.execute(params!["automerge", automerge])?;
     Ok(())
+}
+
+/// Builds the matter search index from the tables in one pass.
+///
+/// The same text as [`reindex_matter`] indexes, but each matter's people are joined here
+/// rather than by `group_concat`, whose growing buffer is a heap allocation (or several)
+/// per matter; under `cipher_memory_security` every one of those costs system calls.
+pub(crate) fn rebuild_matter_index(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch("INSERT INTO matter_fts (matter_fts) VALUES ('delete-all');")?;
+    // Segments are not merged during the build: it writes few, large ones.
+    fts_tuning(tx, MATTER_FTS_OPTION, BUILD_HASHSIZE, 0)?;
+    {
+        let mut matters =
+            tx.prepare("SELECT rowid, id, number, title, client_name, description FROM matters")?;
+        let mut people = tx.prepare(
+            "SELECT c.name, p.role FROM participants p JOIN contacts c ON c.id = p.contact_id
+             WHERE p.matter_id = ?1",
+        )?;
+        let mut insert = tx.prepare(
+            "INSERT INTO matter_fts (rowid, number, title, client, people, description)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut text = String::new();
+        let mut rows = matters.query([])?;
+        while let Some(m) = rows.next()? {
+            text.clear();
+            let mut found = people.query([text_at(m, 1)?])?;
+            while let Some(p) = found.next()? {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                text.push_str(text_at(p, 0)?);
+                text.push(' ');
+                text.push_str(text_at(p, 1)?);
+            }
+            insert.execute(params![
+                m.get::<_, i64>(0)?,
+                text_at(m, 2)?,
+                text_at(m, 3)?,
+                text_at(m, 4)?,
+                text,
+                text_at(m, 5)?
+            ])?;
+        }
+    }
+    fts_tuning(tx, MATTER_FTS_OPTION, LIVE_HASHSIZE, LIVE_AUTOMERGE)
+}
+
+/// Builds the file-note search index from the table in one pass.
+pub(crate) fn rebuild_note_index(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch("INSERT INTO note_fts (note_fts) VALUES ('delete-all');")?;
+    fts_tuning(tx, NOTE_FTS_OPTION, BUILD_HASHSIZE, 0)?;
+    tx.execute_batch(
+        "INSERT INTO note_fts (rowid, subject, body) SELECT rowid, subject, body FROM file_notes;",
+    )?;
+    fts_tuning(tx, NOTE_FTS_OPTION, LIVE_HASHSIZE, LIVE_AUTOMERGE)
+}
+
+/// A text column, borrowed from the row.
+fn text_at<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn uuid_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
