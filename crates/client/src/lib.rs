@@ -145,6 +145,8 @@ pub struct Core {
     set_aside: Option<PathBuf>,
     sync_running: bool,
     live: std::sync::Arc<LiveControl>,
+    /// The last server client made, by (address, practice CA, pins).
+    server_cache: Option<((String, Option<String>, String), ServerClient)>,
 }
 
 impl Core {
@@ -164,6 +166,7 @@ impl Core {
             set_aside: None,
             sync_running: false,
             live: Default::default(),
+            server_cache: None,
         }
     }
 
@@ -316,7 +319,10 @@ impl Core {
 
     /// The server's address, and the practice CA and pins to trust it by: the vault's
     /// (kept at sign-in), else the configuration's.
-    fn server_of_vault(&self) -> Result<ServerClient, ClientError> {
+    ///
+    /// The client is kept and reused while these stay the same, so its connections (and
+    /// their TLS sessions) carry over from one sync to the next.
+    fn server_of_vault(&mut self) -> Result<ServerClient, ClientError> {
         let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
         let url = vault
             .meta(meta::SERVER_URL)?
@@ -327,7 +333,15 @@ impl Core {
         let pins = vault
             .meta(meta::SERVER_PINS)?
             .unwrap_or_else(|| self.configured_pins());
-        Ok(ServerClient::new(&url, &self.tls_options(ca, &pins)?)?)
+        let key = (url, ca, pins);
+        if let Some((k, client)) = &self.server_cache
+            && *k == key
+        {
+            return Ok(client.clone());
+        }
+        let client = ServerClient::new(&key.0, &self.tls_options(key.1.clone(), &key.2)?)?;
+        self.server_cache = Some((key, client.clone()));
+        Ok(client)
     }
 
     /// Signs in, creates the vault and runs the first sync. With no keyring, a passphrase
@@ -571,6 +585,7 @@ impl Core {
     /// Deletes the vault, its companions and every keyring entry of this device.
     pub fn wipe(&mut self) -> Result<AppStatus, ClientError> {
         drop(self.vault.take());
+        self.server_cache = None;
         Vault::wipe_files(&self.cfg.vault_path())?;
         for kind in [
             SecretKind::VaultKey,
