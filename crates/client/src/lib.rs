@@ -131,6 +131,9 @@ mod meta {
     pub const DEVICE_ID: &str = "device_id";
 }
 
+/// What a server client is made from: the address, the practice CA and the pins.
+type ServerKey = (String, Option<String>, String);
+
 /// The desktop core.
 pub struct Core {
     cfg: Config,
@@ -145,8 +148,8 @@ pub struct Core {
     set_aside: Option<PathBuf>,
     sync_running: bool,
     live: std::sync::Arc<LiveControl>,
-    /// The last server client made, by (address, practice CA, pins).
-    server_cache: Option<((String, Option<String>, String), ServerClient)>,
+    /// The last server client made, by what it was made from.
+    server_cache: Option<(ServerKey, ServerClient)>,
 }
 
 impl Core {
