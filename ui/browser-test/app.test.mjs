@@ -176,4 +176,17 @@ describe("matters", () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  test("a sync under way shows changes done of total in the status line", async () => {
+    const { page, errors } = await open("signed-in");
+    await page.locator("tr.matter-row").first().waitFor();
+    await page.evaluate(() => window.fakeBackend.setProgress(1200, 5000, 3_250_000));
+    const progress = page.getByTestId("sync-progress");
+    await progress.waitFor();
+    assert.match(await progress.innerText(), /1,200 of 5,000 changes \(24%\), 3\.1 MB/);
+    assert.equal(await page.getByRole("progressbar", { name: "Sync progress" }).getAttribute("value"), "1200");
+    assert.deepEqual(await axe(page), []);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
 });

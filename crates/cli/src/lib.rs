@@ -167,14 +167,38 @@ pub async fn run(cli: Cli, secrets: &mut dyn Secrets, out: &mut dyn Write) -> an
         }
         Command::Sync { json } => {
             let mut core = open(cfg, secrets)?;
-            let report = core.sync().await?;
+            // On a terminal, a bar of changes stored of those waiting (drawn on standard
+            // error; nothing is drawn when it is not a terminal).
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} changes ({percent}%), {msg}, about {eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let outcome = core
+                .sync_with_progress(&mut |p| {
+                    if let Some(total) = p.total {
+                        bar.set_length(total.max(p.done));
+                    }
+                    bar.set_position(p.done);
+                    bar.set_message(format!("{} received", indicatif::HumanBytes(p.bytes)));
+                })
+                .await;
+            bar.finish_and_clear();
+            let report = outcome?;
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {
                 writeln!(
                     out,
-                    "pulled {} pages, {} changes\npushed {} edits\nconflicts {}\nrejected {}",
-                    report.pages, report.applied, report.pushed, report.conflicts, report.rejected
+                    "pulled {} pages, {} changes, {} bytes\npushed {} edits\nconflicts {}\nrejected {}",
+                    report.pages,
+                    report.applied,
+                    report.bytes,
+                    report.pushed,
+                    report.conflicts,
+                    report.rejected
                 )?;
             }
             core.close()?;

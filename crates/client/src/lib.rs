@@ -26,7 +26,8 @@ mod status;
 pub use error::{ClientError, ErrorCode, ErrorDto};
 pub use live::{Backoff, LiveControl, LiveOptions, LiveUpdate, run_live};
 pub use status::{
-    AppStatus, Connection, KeyMode, MatterSummary, SearchHitDto, SearchRequest, SyncReport,
+    AppStatus, Connection, KeyMode, MatterSummary, SearchHitDto, SearchRequest, SyncProgress,
+    SyncReport,
 };
 pub use strongroom_vault::{EditOp, LocalConflict, RejectedEdit};
 
@@ -150,6 +151,8 @@ pub struct Core {
     live: std::sync::Arc<LiveControl>,
     /// The last server client made, by what it was made from.
     server_cache: Option<(ServerKey, ServerClient)>,
+    /// The sync under way, how far it has come.
+    progress: Option<SyncProgress>,
 }
 
 impl Core {
@@ -170,6 +173,7 @@ impl Core {
             sync_running: false,
             live: Default::default(),
             server_cache: None,
+            progress: None,
         }
     }
 
@@ -282,6 +286,7 @@ impl Core {
             connection: self.connection,
             last_error: self.last_error.clone(),
             set_aside: self.set_aside.as_ref().map(|p| p.display().to_string()),
+            sync_progress: self.progress,
             ..AppStatus::default()
         };
         if let Some(v) = &self.vault {
@@ -625,18 +630,31 @@ impl Core {
     /// [`SyncSession::fetch_batch`] and [`Core::apply_batch`] in turn, then
     /// [`Core::finish_sync`].
     pub async fn sync(&mut self) -> Result<SyncReport, ClientError> {
+        self.sync_with_progress(&mut |_| {}).await
+    }
+
+    /// [`Core::sync`], telling `on_progress` after each batch of pages is stored (for a
+    /// progress bar: changes done of total, bytes).
+    pub async fn sync_with_progress(
+        &mut self,
+        on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
+    ) -> Result<SyncReport, ClientError> {
         let mut session = match self.begin_sync() {
             Ok(s) => s,
             Err(e) => return self.finish_sync(Err(e)),
         };
-        let outcome = self.sync_steps(&mut session).await;
+        let outcome = self.sync_steps(&mut session, on_progress).await;
         let finished = self.finish_sync(outcome);
         session.confirm_wipe_if_removed(&finished).await;
         finished
     }
 
     /// Push, then pull until the feed is drained: the body of [`Core::sync`].
-    async fn sync_steps(&mut self, session: &mut SyncSession) -> Result<SyncReport, ClientError> {
+    async fn sync_steps(
+        &mut self,
+        session: &mut SyncSession,
+        on_progress: &mut (dyn FnMut(&SyncProgress) + Send),
+    ) -> Result<SyncReport, ClientError> {
         let mut report = SyncReport::default();
         // Push first, so pulled changes never cover an edit still waiting to go.
         let pushed = self.push_all(session, &mut report).await;
@@ -644,9 +662,8 @@ impl Core {
         pushed?;
         loop {
             let batch = session.fetch_batch().await;
-            let n = self.apply_batch(&batch.pages)?;
-            report.applied += n;
-            report.pages += batch.pages.len();
+            let progress = self.apply_fetched(&batch, &mut report)?;
+            on_progress(&progress);
             if let Some(e) = batch.error {
                 return Err(e);
             }
@@ -671,11 +688,13 @@ impl Core {
         let bulk = vault.in_bulk_load()?;
         let token = self.session_token()?;
         self.sync_running = true;
+        self.progress = Some(SyncProgress::default());
         Ok(SyncSession {
             server,
             token,
             cursor,
             bulk,
+            counted: false,
         })
     }
 
@@ -882,6 +901,26 @@ impl Core {
         Ok(vault.restore_from_server(kind, id, server)?)
     }
 
+    /// Applies a fetched batch like [`Core::apply_batch`], adding it to the report and to
+    /// the progress that [`Core::status`] shows; answers the progress.
+    pub fn apply_fetched(
+        &mut self,
+        batch: &FetchedBatch,
+        report: &mut SyncReport,
+    ) -> Result<SyncProgress, ClientError> {
+        let applied = self.apply_batch(&batch.pages)?;
+        report.applied += applied;
+        report.pages += batch.pages.len();
+        report.bytes += batch.bytes;
+        let progress = self.progress.get_or_insert_with(SyncProgress::default);
+        progress.done += applied as u64;
+        progress.bytes += batch.bytes;
+        if batch.total.is_some() {
+            progress.total = batch.total;
+        }
+        Ok(*progress)
+    }
+
     /// Applies a fetched batch (its pages and the last cursor) in one transaction.
     pub fn apply_batch(
         &mut self,
@@ -916,6 +955,7 @@ impl Core {
     ) -> Result<SyncReport, ClientError> {
         if !matches!(outcome, Err(ClientError::SyncInProgress)) {
             self.sync_running = false;
+            self.progress = None;
         }
         let outcome = match outcome {
             Err(ClientError::DeviceRemoved) => Err(self.erase_revoked()),
@@ -999,6 +1039,7 @@ pub fn typescript_bindings() -> String {
         MatterSummary::decl(&cfg),
         SearchRequest::decl(&cfg),
         SearchHitDto::decl(&cfg),
+        SyncProgress::decl(&cfg),
         SyncReport::decl(&cfg),
     ];
     let mut out = String::from(
@@ -1019,6 +1060,8 @@ pub struct SyncSession {
     token: Zeroizing<String>,
     cursor: i64,
     bulk: bool,
+    /// Whether the service was asked how many changes wait.
+    counted: bool,
 }
 
 /// What one fetch brought: whole pages (maybe none), whether more wait, and the failure
@@ -1027,6 +1070,10 @@ pub struct FetchedBatch {
     pub pages: Vec<strongroom_protocol::ChangesPage>,
     pub more: bool,
     pub error: Option<ClientError>,
+    /// Bytes of the pages' answers, as decoded.
+    pub bytes: u64,
+    /// How many changes waited when the sync began, when this batch's first answer said.
+    pub total: Option<u64>,
 }
 
 impl SyncSession {
@@ -1064,33 +1111,41 @@ impl SyncSession {
     /// Fetches the next pages: one, or in a bulk load up to
     /// [`strongroom_vault::BULK_BATCH_CHANGES`] changes' worth.
     pub async fn fetch_batch(&mut self) -> FetchedBatch {
-        let mut pages = Vec::new();
+        let mut batch = FetchedBatch {
+            pages: Vec::new(),
+            more: true,
+            error: None,
+            bytes: 0,
+            total: None,
+        };
         let mut changes = 0;
         loop {
+            // The first request of a sync also asks how many changes wait, for progress.
+            let count = !self.counted;
             match self
                 .server
-                .changes(&self.token, self.cursor, PAGE_SIZE)
+                .changes(&self.token, self.cursor, PAGE_SIZE, count)
                 .await
             {
-                Ok(page) => {
+                Ok((page, bytes)) => {
+                    self.counted = true;
                     self.cursor = page.cursor;
                     changes += page.changes.len();
-                    let more = page.has_more;
-                    pages.push(page);
-                    if !more || !self.bulk || changes >= strongroom_vault::BULK_BATCH_CHANGES {
-                        return FetchedBatch {
-                            pages,
-                            more,
-                            error: None,
-                        };
+                    batch.bytes += bytes;
+                    if page.total.is_some() {
+                        batch.total = page.total;
+                    }
+                    batch.more = page.has_more;
+                    batch.pages.push(page);
+                    if !batch.more || !self.bulk || changes >= strongroom_vault::BULK_BATCH_CHANGES
+                    {
+                        return batch;
                     }
                 }
                 Err(e) => {
-                    return FetchedBatch {
-                        pages,
-                        more: true,
-                        error: Some(e.into()),
-                    };
+                    batch.more = true;
+                    batch.error = Some(e.into());
+                    return batch;
                 }
             }
         }
@@ -1123,9 +1178,7 @@ async fn shared_steps(
     pushed?;
     loop {
         let batch = session.fetch_batch().await;
-        let n = core.lock().await.apply_batch(&batch.pages)?;
-        report.applied += n;
-        report.pages += batch.pages.len();
+        core.lock().await.apply_fetched(&batch, &mut report)?;
         if let Some(e) = batch.error {
             return Err(e);
         }

@@ -55,6 +55,20 @@ pub struct AppStatus {
     pub last_sync_at: Option<String>,
     pub matter_count: i64,
     pub last_error: Option<ErrorDto>,
+    /// A sync under way: how far it has come.
+    pub sync_progress: Option<SyncProgress>,
+}
+
+/// How far a sync under way has come: changes stored of those the service said were
+/// waiting when it began, and the size of the answers so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+pub struct SyncProgress {
+    /// Changes pulled and stored so far.
+    pub done: u64,
+    /// Changes waiting when the sync began (unknown until the first answer).
+    pub total: Option<u64>,
+    /// Bytes of the answers so far, as decoded.
+    pub bytes: u64,
 }
 
 /// A matter as the list shows it.
@@ -99,6 +113,8 @@ pub struct SyncReport {
     pub conflicts: usize,
     /// Edits the service refused (no access any more, a broken rule), undone here.
     pub rejected: usize,
+    /// Bytes of the pulled pages, as decoded.
+    pub bytes: u64,
 }
 
 /// A search as the UI asks for it.

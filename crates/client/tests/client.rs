@@ -1041,3 +1041,51 @@ async fn live_an_edit_on_one_device_shows_on_another_without_asking() {
         .delete(SecretKind::SessionToken, &profile)
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_sync_reports_its_progress_changes_of_total_and_bytes() {
+    let env = Env::new().await;
+    let mut core = env.signed_in().await;
+    assert_eq!(core.status().unwrap().sync_progress, None);
+    // Changes made elsewhere while this device was away.
+    let store = env.server.store.clone();
+    let practice = store
+        .user_by_email(seed::DEMO_EMAIL)
+        .await
+        .unwrap()
+        .unwrap()
+        .practice_id;
+    for i in 0..12 {
+        let m = strongroom_protocol::Matter {
+            id: uuid::Uuid::new_v4(),
+            number: format!("PR-{i}"),
+            title: format!("Progress matter {i}"),
+            matter_type: "Commercial".into(),
+            status: strongroom_protocol::MatterStatus::Open,
+            client_name: "A Client".into(),
+            responsible: "A Lawyer".into(),
+            opened_on: "2026-03-04".into(),
+            closed_on: None,
+            description: String::new(),
+            custom_fields: Default::default(),
+        };
+        store.put_matter(practice, &m).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let report = core
+        .sync_with_progress(&mut |p| seen.push(*p))
+        .await
+        .unwrap();
+    assert_eq!(report.applied, 12);
+    let last = *seen.last().expect("progress was reported");
+    assert_eq!(last.total, Some(12), "the service said how many waited");
+    assert_eq!(last.done, 12);
+    assert!(last.bytes > 0 && last.bytes == report.bytes);
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].done <= w[1].done && w[0].bytes <= w[1].bytes)
+    );
+    // Over once the sync is.
+    assert_eq!(core.status().unwrap().sync_progress, None);
+    env.cleanup_keyring();
+}

@@ -539,6 +539,10 @@ pub struct ChangesPage {
     pub cursor: i64,
     /// Whether more changes wait after `cursor`.
     pub has_more: bool,
+    /// Asked for with `count=true`: how many changes this member has after the request's
+    /// `after`, this page's included (for a progress bar: records done of total).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 /// The most mutations one `POST /v1/sync/push` may carry.

@@ -882,6 +882,9 @@ struct ChangesQuery {
     /// The most changes to return (at most `MAX_PAGE_SIZE`, 5000).
     #[param(minimum = 1, maximum = 5000, default = 500)]
     limit: Option<u32>,
+    /// Also say how many changes wait after `after` in all (`total`), for a progress bar.
+    #[serde(default)]
+    count: bool,
 }
 
 /// The practice's changes after a cursor, in `seq` order: a record's latest state, or a
@@ -931,6 +934,19 @@ async fn changes(
             limit,
         )
         .await?;
+    let mut page = page;
+    if q.count {
+        page.total = Some(
+            state
+                .store
+                .count_changes_after(
+                    principal.practice_id,
+                    Viewer::Member(principal.user_id),
+                    q.after,
+                )
+                .await?,
+        );
+    }
     Ok(Json(page))
 }
 

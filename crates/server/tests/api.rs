@@ -471,6 +471,15 @@ async fn sign_in_and_pull_the_demo_practice(backend: Backend) {
         }
     }
     assert_eq!(all.len(), seed::demo_matters().len());
+    // Asked, the feed says how many changes wait after a cursor, in all.
+    let mid: ChangesPage = f
+        .changes(&token, &format!("?after={}&limit=1&count=true", all[2].seq))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mid.total, Some((all.len() - 3) as u64));
+    assert_eq!(mid.changes.len(), 1);
     let seqs: Vec<i64> = all.iter().map(|c| c.seq).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     // An empty page keeps the cursor.

@@ -150,19 +150,31 @@ impl ServerClient {
         self.send(req).await
     }
 
-    /// `GET /v1/sync/changes`: the page of changes after `after`.
+    /// `GET /v1/sync/changes`: the page of changes after `after`, and the size of the
+    /// answer in bytes (as decoded). With `count`, the page says how many changes wait in
+    /// all (`total`).
     pub async fn changes(
         &self,
         token: &str,
         after: i64,
         limit: u32,
-    ) -> Result<ChangesPage, SyncError> {
+        count: bool,
+    ) -> Result<(ChangesPage, u64), SyncError> {
         let mut url = self.url("v1/sync/changes")?;
         url.query_pairs_mut()
             .append_pair("after", &after.to_string())
             .append_pair("limit", &limit.to_string());
+        if count {
+            url.query_pairs_mut().append_pair("count", "true");
+        }
         let req = self.http.get(url).bearer_auth(token);
-        self.send(req).await
+        let (status, body) = self.answer(req).await?;
+        if !status.is_success() {
+            return Err(problem(status, &body));
+        }
+        let page =
+            serde_json::from_slice(&body).map_err(|e| SyncError::Malformed(e.to_string()))?;
+        Ok((page, body.len() as u64))
     }
 
     /// `POST /v1/sync/push`: this device's queued edits; one answer per mutation.

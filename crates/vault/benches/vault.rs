@@ -362,6 +362,7 @@ fn pages(records: Vec<ChangeRecord>, page: usize) -> Vec<ChangesPage> {
         out.push(ChangesPage {
             cursor: seq,
             has_more: (seq as usize) < total,
+            total: None,
             changes,
         });
     }

@@ -99,6 +99,7 @@ fn every_record_kind_round_trips_and_deletes_leave_tombstones() {
         changes: page(0, set.records(), false).changes,
         cursor: 7,
         has_more: false,
+        total: None,
     };
     let mut dup = again.clone();
     dup.cursor = v.sync_state().unwrap().cursor;
@@ -186,6 +187,7 @@ fn a_page_that_does_not_follow_the_cursor_writes_nothing() {
         changes: vec![],
         cursor: 2,
         has_more: true,
+        total: None,
     };
     assert!(matches!(
         v.apply_page(&stuck, "t2"),

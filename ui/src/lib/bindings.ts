@@ -30,7 +30,11 @@ rejected_edits: number,
  * How far the service's clock is ahead of this device's, in seconds, as of the last
  * answer. Ordering never depends on it; over two minutes either way, the app warns.
  */
-clock_skew_secs: number | null, default_server_url: string | null, server_url: string | null, user_email: string | null, user_name: string | null, practice_name: string | null, connection: Connection, last_sync_at: string | null, matter_count: number, last_error: ErrorDto | null, };
+clock_skew_secs: number | null, default_server_url: string | null, server_url: string | null, user_email: string | null, user_name: string | null, practice_name: string | null, connection: Connection, last_sync_at: string | null, matter_count: number, last_error: ErrorDto | null, 
+/**
+ * A sync under way: how far it has come.
+ */
+sync_progress: SyncProgress | null, };
 
 export type Connection = "unknown" | "online" | "offline";
 
@@ -50,6 +54,20 @@ export type SearchHit = { matter_id: string, number: string, title: string, clie
  */
 found_in: "matter" | "file_note", note_id: string | null, };
 
+export type SyncProgress = { 
+/**
+ * Changes pulled and stored so far.
+ */
+done: number, 
+/**
+ * Changes waiting when the sync began (unknown until the first answer).
+ */
+total: number | null, 
+/**
+ * Bytes of the answers so far, as decoded.
+ */
+bytes: number, };
+
 export type SyncReport = { 
 /**
  * Pages of changes pulled, and the changes in them.
@@ -66,5 +84,9 @@ conflicts: number,
 /**
  * Edits the service refused (no access any more, a broken rule), undone here.
  */
-rejected: number, };
+rejected: number, 
+/**
+ * Bytes of the pulled pages, as decoded.
+ */
+bytes: number, };
 

@@ -56,6 +56,7 @@ export class FakeBackend implements Backend {
       last_sync_at: signedIn ? new Date().toISOString() : null,
       matter_count: signedIn ? MATTERS.length : 0,
       last_error: null,
+      sync_progress: null,
     };
   }
 
@@ -107,7 +108,7 @@ export class FakeBackend implements Backend {
       throw new BackendError("server_unreachable", "connection refused");
     }
     this.state = { ...this.state, connection: "online", last_sync_at: new Date().toISOString() };
-    return { pages: 1, applied: 0, pushed: 0, conflicts: 0, rejected: 0 };
+    return { pages: 1, applied: 0, pushed: 0, conflicts: 0, rejected: 0, bytes: 0 };
   }
   async listMatters() {
     this.open();
@@ -123,6 +124,11 @@ export class FakeBackend implements Backend {
   receiveMatter(matter: MatterSummary) {
     this.matters = [matter, ...this.matters];
     this.state = { ...this.state, matter_count: this.matters.length, connection: "online", last_sync_at: new Date().toISOString() };
+    for (const l of this.listeners) l();
+  }
+  /** A sync under way, as the status reports it while it runs. */
+  setProgress(done: number, total: number | null, bytes: number) {
+    this.state = { ...this.state, sync_progress: { done, total, bytes } };
     for (const l of this.listeners) l();
   }
   /** As the live loop does when the stream is lost. */

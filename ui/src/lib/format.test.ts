@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clockSkewWarning, relativeTime, statusLabel } from "./format";
+import { clockSkewWarning, progressLabel, relativeTime, statusLabel } from "./format";
 import { BackendError, asBackendError, humanMessage, toBackendError } from "./errors";
 
 describe("relativeTime", () => {
@@ -54,3 +54,16 @@ describe("errors", () => {
     expect(asBackendError(undefined).detail).toBe("undefined");
   });
 });
+
+describe("progressLabel", () => {
+  it("says done of total with a percentage and the size", () => {
+    expect(progressLabel({ done: 1200, total: 5000, bytes: 3_250_000 })).toBe("1,200 of 5,000 changes (24%), 3.1 MB");
+  });
+  it("without a total yet, says what is done", () => {
+    expect(progressLabel({ done: 0, total: null, bytes: 512 })).toBe("0 changes, 512 bytes");
+  });
+  it("never passes 100%", () => {
+    expect(progressLabel({ done: 12, total: 10, bytes: 2048 })).toBe("12 of 10 changes (100%), 2 KB");
+  });
+});
+

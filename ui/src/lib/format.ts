@@ -35,3 +35,18 @@ export function clockSkewWarning(skew: number | null | undefined): string | null
   const amount = mins >= 120 ? `${Math.round(mins / 60)} hours` : `${mins} minutes`;
   return `This computer's clock is ${amount} ${skew > 0 ? "behind" : "ahead"}: check its date and time`;
 }
+
+/** A sync's progress in words: "1,200 of 5,000 changes (24%), 3.1 MB". */
+export function progressLabel(p: { done: number; total: number | null; bytes: number }): string {
+  const n = (x: number) => x.toLocaleString("en-AU");
+  const size =
+    p.bytes >= 1024 * 1024
+      ? `${(p.bytes / (1024 * 1024)).toFixed(1)} MB`
+      : p.bytes >= 1024
+        ? `${Math.round(p.bytes / 1024)} KB`
+        : `${p.bytes} bytes`;
+  if (p.total === null || p.total === 0) return `${n(p.done)} changes, ${size}`;
+  const pct = Math.min(100, Math.floor((p.done / p.total) * 100));
+  return `${n(p.done)} of ${n(p.total)} changes (${pct}%), ${size}`;
+}
+

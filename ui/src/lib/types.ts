@@ -10,6 +10,7 @@ export type {
   MatterSummary,
   SearchHit,
   SearchRequest,
+  SyncProgress,
   SyncReport,
 } from "./bindings";
 import type { MatterSummary } from "./bindings";

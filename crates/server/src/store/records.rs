@@ -163,6 +163,15 @@ pub trait RecordStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<ChangesPage>;
 
+    /// How many changes [`RecordStore::changes_after`] would give this viewer after
+    /// `after`, in all: for a client's progress bar.
+    async fn count_changes_after(
+        &self,
+        practice: PracticeId,
+        viewer: Viewer,
+        after: i64,
+    ) -> StoreResult<u64>;
+
     /// Who may open a matter: `(restricted, members)`, or `NotFound` when there is no live
     /// matter of that id.
     async fn matter_access(

@@ -100,19 +100,34 @@ impl Fixture {
     }
 
     /// Everything `who` pulls from the feed.
+    /// Everything `who` pulls from the feed. The first request also asks how many changes
+    /// wait (`count=true`): the count must be exactly what the pulls then deliver, whatever
+    /// `who` may or may not see.
     pub(crate) async fn pull_all(&self, who: &Who) -> Vec<Change> {
         let mut out = Vec::new();
         let mut cursor = 0;
+        let mut total = None;
         loop {
+            let count = if total.is_none() { "&count=true" } else { "" };
             let page: ChangesPage = self
-                .changes(&who.token, &format!("?after={cursor}&limit=5000"))
+                .changes(&who.token, &format!("?after={cursor}&limit=5000{count}"))
                 .await
                 .json()
                 .await
                 .unwrap();
+            if total.is_none() {
+                total = Some(page.total.expect("count=true answers a total"));
+            } else {
+                assert_eq!(page.total, None, "no total unless asked");
+            }
             out.extend(page.changes);
             cursor = page.cursor;
             if !page.has_more {
+                assert_eq!(
+                    total,
+                    Some(out.len() as u64),
+                    "the count is what is delivered"
+                );
                 return out;
             }
         }

@@ -49,6 +49,7 @@ pub fn page(after: i64, records: Vec<ChangeRecord>, has_more: bool) -> ChangesPa
         cursor: after + changes.len() as i64,
         changes,
         has_more,
+        total: None,
     }
 }
 

@@ -44,6 +44,7 @@ fn main() {
                     }],
                     cursor: seq,
                     has_more: true,
+                    total: None,
                 };
                 vault.apply_page(&page, "t").expect("apply");
                 writeln!(out, "ack {seq}").expect("stdout");

@@ -300,6 +300,7 @@ fn page_of(mut changes: Vec<Change>, after: i64, limit: u32) -> ChangesPage {
         changes,
         cursor,
         has_more,
+        total: None,
     }
 }
 
@@ -458,6 +459,48 @@ impl RecordStore for PostgresStore {
             }
         }
         Ok(page_of(changes, after, limit))
+    }
+
+    async fn count_changes_after(
+        &self,
+        practice: PracticeId,
+        viewer: Viewer,
+        after: i64,
+    ) -> StoreResult<u64> {
+        let client = self.client().await?;
+        // The same rows as `changes_after`'s, counted.
+        let stmt = client
+            .prepare_cached(
+                "SELECT count(*) FROM records r
+                 WHERE practice_id = $1 AND seq > $2
+                   AND (r.matter_id IS NULL OR $3::uuid IS NULL
+                        OR NOT EXISTS (SELECT 1 FROM matter_restrictions mr
+                                       WHERE mr.practice_id = r.practice_id AND mr.matter_id = r.matter_id)
+                        OR EXISTS (SELECT 1 FROM matter_access ma
+                                   WHERE ma.practice_id = r.practice_id AND ma.matter_id = r.matter_id
+                                     AND ma.user_id = $3))",
+            )
+            .await?;
+        let records: i64 = client
+            .query_one(&stmt, &[&practice.0, &after, &viewer_id(viewer)])
+            .await?
+            .try_get(0)?;
+        let revoked: i64 = match viewer_id(viewer) {
+            Some(user) => {
+                let stmt = client
+                    .prepare_cached(
+                        "SELECT count(*) FROM access_revocations
+                         WHERE practice_id = $1 AND user_id = $2 AND seq > $3",
+                    )
+                    .await?;
+                client
+                    .query_one(&stmt, &[&practice.0, &user, &after])
+                    .await?
+                    .try_get(0)?
+            }
+            None => 0,
+        };
+        Ok(u64::try_from(records + revoked).unwrap_or(0))
     }
 
     async fn matter_access(

@@ -294,6 +294,7 @@ fn page(mut changes: Vec<Change>, after: i64, limit: u32) -> ChangesPage {
         changes,
         cursor,
         has_more,
+        total: None,
     }
 }
 
@@ -449,6 +450,43 @@ impl RecordStore for SqliteStore {
                 }
             }
             Ok(page(changes, after, limit))
+        })
+        .await
+    }
+
+    async fn count_changes_after(
+        &self,
+        practice: PracticeId,
+        viewer: Viewer,
+        after: i64,
+    ) -> StoreResult<u64> {
+        self.with(move |c| {
+            // The same rows as `changes_after`'s, counted.
+            let records: i64 = c
+                .prepare_cached(
+                    "SELECT count(*) FROM records r
+                     WHERE practice_id = ?1 AND seq > ?2
+                       AND (r.matter_id IS NULL OR ?3 IS NULL
+                            OR NOT EXISTS (SELECT 1 FROM matter_restrictions mr
+                                           WHERE mr.practice_id = r.practice_id AND mr.matter_id = r.matter_id)
+                            OR EXISTS (SELECT 1 FROM matter_access ma
+                                       WHERE ma.practice_id = r.practice_id AND ma.matter_id = r.matter_id
+                                         AND ma.user_id = ?3))",
+                )?
+                .query_row(
+                    params![practice.0.to_string(), after, viewer_id(viewer)],
+                    |r| r.get(0),
+                )?;
+            let revoked: i64 = match viewer_id(viewer) {
+                Some(user) => c
+                    .prepare_cached(
+                        "SELECT count(*) FROM access_revocations
+                         WHERE practice_id = ?1 AND user_id = ?2 AND seq > ?3",
+                    )?
+                    .query_row(params![practice.0.to_string(), user, after], |r| r.get(0))?,
+                None => 0,
+            };
+            Ok(u64::try_from(records + revoked).unwrap_or(0))
         })
         .await
     }
