@@ -735,6 +735,17 @@ impl Core {
         Ok(seq)
     }
 
+    /// A record as this device holds it, if it does.
+    pub fn record(
+        &mut self,
+        kind: RecordKind,
+        id: uuid::Uuid,
+    ) -> Result<Option<strongroom_protocol::ChangeRecord>, ClientError> {
+        self.touch();
+        let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
+        Ok(vault.record(kind, id)?.map(|(record, _, _)| record))
+    }
+
     /// The conflicts waiting for this member's decision, one row per field in question.
     pub fn conflicts(&self) -> Result<Vec<LocalConflict>, ClientError> {
         let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;

@@ -1,6 +1,8 @@
 //! The desktop core against a real server over TLS, with real SQLCipher vaults and the real
 //! OS keyring (Secret Service). Run inside the test environment that `scripts/test` sets up.
 
+#[path = "client/convergence.rs"]
+mod convergence;
 #[path = "client/faults.rs"]
 mod faults;
 #[path = "client/revocation.rs"]
