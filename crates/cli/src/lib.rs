@@ -80,11 +80,22 @@ pub enum Command {
         /// in the vault
         #[arg(long = "pin", value_name = "PIN")]
         pins: Vec<String>,
+        /// Only sign in: the first sync then runs with `sync` (resumable, with progress)
+        #[arg(long)]
+        no_sync: bool,
     },
     /// Pushes this device's edits and pulls the service's changes
     Sync {
         #[arg(long)]
         json: bool,
+        /// Changes a first sync stores per transaction (default 100000): fewer hold less
+        /// in memory and lose less to an interruption
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        batch_changes: Option<u64>,
+        /// Reports progress as one JSON line per stored batch on standard error
+        /// (`{"done":N,"total":N,"bytes":N}`), instead of a bar
+        #[arg(long)]
+        progress_json: bool,
     },
     /// Shows whether this device is signed in, the practice, last sync, pending edits
     Status {
@@ -158,14 +169,32 @@ pub async fn run(cli: Cli, secrets: &mut dyn Secrets, out: &mut dyn Write) -> an
             email,
             ca_file,
             pins,
+            no_sync,
         } => {
             let cfg = Config {
                 server_pins: pins,
                 ..cfg
             };
-            sign_in(cfg, &server, &email, ca_file.as_deref(), secrets, out).await
+            sign_in(
+                cfg,
+                &server,
+                &email,
+                ca_file.as_deref(),
+                !no_sync,
+                secrets,
+                out,
+            )
+            .await
         }
-        Command::Sync { json } => {
+        Command::Sync {
+            json,
+            batch_changes,
+            progress_json,
+        } => {
+            let mut cfg = cfg;
+            if let Some(n) = batch_changes {
+                cfg.bulk_batch_changes = usize::try_from(n).unwrap_or(usize::MAX);
+            }
             let mut core = open(cfg, secrets)?;
             // On a terminal, a bar of changes stored of those waiting (drawn on standard
             // error; nothing is drawn when it is not a terminal).
@@ -176,8 +205,19 @@ pub async fn run(cli: Cli, secrets: &mut dyn Secrets, out: &mut dyn Write) -> an
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
+            if progress_json {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
             let outcome = core
                 .sync_with_progress(&mut |p| {
+                    if progress_json {
+                        // Written only once the batch is stored: a reader may rely on it.
+                        eprintln!(
+                            "{}",
+                            serde_json::json!({"done": p.done, "total": p.total, "bytes": p.bytes})
+                        );
+                        return;
+                    }
                     if let Some(total) = p.total {
                         bar.set_length(total.max(p.done));
                     }
@@ -331,6 +371,7 @@ async fn sign_in(
     server: &str,
     email: &str,
     ca_file: Option<&Path>,
+    first_sync: bool,
     secrets: &mut dyn Secrets,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
@@ -357,14 +398,13 @@ async fn sign_in(
                 .ok_or(ClientError::PassphraseRequired)?,
         )
     };
-    let st = core
-        .sign_in(
-            server,
-            email,
-            &password,
-            passphrase.as_ref().map(|p| p.as_str()),
-        )
-        .await?;
+    let passphrase = passphrase.as_ref().map(|p| p.as_str());
+    let st = if first_sync {
+        core.sign_in(server, email, &password, passphrase).await?
+    } else {
+        core.sign_in_without_sync(server, email, &password, passphrase)
+            .await?
+    };
     drop(password);
     writeln!(
         out,

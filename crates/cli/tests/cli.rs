@@ -9,7 +9,7 @@ use std::process::{Output, Stdio};
 use strongroom_client::profile_for;
 use strongroom_keystore::{Keystore, SecretKind};
 use strongroom_server::{RunningServer, ServeOptions, seed};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 /// The vault passphrase of the test without a keyring.
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -512,4 +512,100 @@ async fn without_a_keyring_a_revoked_session_still_wipes_and_confirms() {
         .count();
     assert_eq!(wiped, 1);
     env.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_sync_killed_part_way_resumes_where_it_stopped() {
+    let env = Env::new().await;
+    // A practice of 20,000 matters: forty batches of 500, each stored with its cursor.
+    let seeded = strongroom_server::operator::seed_benchmark(
+        env.server.store.as_ref(),
+        20_000,
+        0,
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let total = 20_000u64;
+    let ca = env.server.ca_pem_path.to_str().unwrap().to_owned();
+    let out = env
+        .cli(
+            &[
+                "sign-in",
+                "--server",
+                &env.server.url(),
+                "--email",
+                &seeded.email,
+                "--ca-file",
+                &ca,
+                "--no-sync",
+            ],
+            &format!("{}\n", seeded.password),
+        )
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status = json(&env.cli(&["status", "--json"], "").await);
+    assert_eq!(status["matter_count"], 0, "signed in, nothing synced yet");
+
+    // The first sync, killed (SIGKILL) once a batch is stored.
+    let data_dir = env.data_dir();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_strongroom-cli"))
+        .args([
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--keyring-service",
+            &env.service,
+            "sync",
+            "--batch-changes",
+            "500",
+            "--progress-json",
+        ])
+        .env_remove("STRONGROOM_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let stored = loop {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(120), lines.next_line())
+            .await
+            .expect("progress within two minutes")
+            .unwrap()
+            .expect("a progress line before the sync ends");
+        let Ok(p) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        assert_eq!(p["total"], total, "the service said how many wait");
+        let done = p["done"].as_u64().unwrap();
+        if done > 0 {
+            break done;
+        }
+    };
+    child.start_kill().unwrap();
+    let killed = child.wait().await.unwrap();
+    assert!(!killed.success(), "killed part-way");
+    assert!(stored < total, "killed part-way: {stored} of {total}");
+
+    // Resumed: it completes, fetching only what was not stored yet.
+    let out = env.cli(&["sync", "--json"], "").await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    let fetched = report["applied"].as_u64().unwrap();
+    assert!(
+        fetched <= total - stored,
+        "the resumed sync fetched {fetched} changes; {stored} of {total} were stored already"
+    );
+    assert!(fetched > 0);
+    // Nothing lost, nothing doubled.
+    let status = json(&env.cli(&["status", "--json"], "").await);
+    assert_eq!(status["matter_count"], total);
+    let matters = json(&env.cli(&["matters", "--json"], "").await);
+    let ids: std::collections::HashSet<&str> = matters
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len() as u64, total);
 }

@@ -85,6 +85,10 @@ pub struct Config {
     pub idle_lock: Duration,
     /// Argon2id cost for passphrase keys: memory in KiB and passes.
     pub passphrase_cost: (u32, u32),
+    /// How many changes a first sync stores per transaction (default
+    /// [`strongroom_vault::BULK_BATCH_CHANGES`]): fewer hold less in memory and lose less
+    /// to an interruption, more load faster.
+    pub bulk_batch_changes: usize,
 }
 
 impl Config {
@@ -99,6 +103,7 @@ impl Config {
             device_name: format!("Strongroom desktop ({})", std::env::consts::OS),
             idle_lock: Duration::from_secs(15 * 60),
             passphrase_cost: (64 * 1024, 3),
+            bulk_batch_changes: strongroom_vault::BULK_BATCH_CHANGES,
         }
     }
 
@@ -363,6 +368,22 @@ impl Core {
         password: &str,
         vault_passphrase: Option<&str>,
     ) -> Result<AppStatus, ClientError> {
+        self.sign_in_without_sync(server_url, email, password, vault_passphrase)
+            .await?;
+        // The first sync's failure leaves a signed-in vault that syncs later.
+        let _ = self.sync().await;
+        self.status()
+    }
+
+    /// [`Core::sign_in`] without the first sync, which the next [`Core::sync`] (or the
+    /// live loop) then runs, resumable and with its progress shown.
+    pub async fn sign_in_without_sync(
+        &mut self,
+        server_url: &str,
+        email: &str,
+        password: &str,
+        vault_passphrase: Option<&str>,
+    ) -> Result<AppStatus, ClientError> {
         if self.profile.is_empty() || !self.cfg.data_dir.join(VAULT_DIR).exists() {
             let _ = self.start();
         }
@@ -457,8 +478,6 @@ impl Core {
         self.set_aside = None;
         self.connection = Connection::Online;
         self.touch();
-        // The first sync's failure leaves a signed-in vault that syncs later.
-        let _ = self.sync().await;
         self.status()
     }
 
@@ -694,6 +713,7 @@ impl Core {
             token,
             cursor,
             bulk,
+            batch_changes: self.cfg.bulk_batch_changes.max(1),
             counted: false,
         })
     }
@@ -1071,6 +1091,8 @@ pub struct SyncSession {
     token: Zeroizing<String>,
     cursor: i64,
     bulk: bool,
+    /// Changes a bulk load's batch holds at most.
+    batch_changes: usize,
     /// Whether the service was asked how many changes wait.
     counted: bool,
 }
@@ -1119,8 +1141,16 @@ impl SyncSession {
         Ok(self.server.record(&self.token, kind, id).await?)
     }
 
+    /// Changes asked for per page: the protocol's most, or fewer when a bulk load's batch
+    /// is smaller than that.
+    fn page_size(&self) -> u32 {
+        u32::try_from(self.batch_changes)
+            .unwrap_or(u32::MAX)
+            .clamp(1, PAGE_SIZE)
+    }
+
     /// Fetches the next pages: one, or in a bulk load up to
-    /// [`strongroom_vault::BULK_BATCH_CHANGES`] changes' worth.
+    /// [`Config::bulk_batch_changes`] changes' worth.
     pub async fn fetch_batch(&mut self) -> FetchedBatch {
         let mut batch = FetchedBatch {
             pages: Vec::new(),
@@ -1135,7 +1165,7 @@ impl SyncSession {
             let count = !self.counted;
             match self
                 .server
-                .changes(&self.token, self.cursor, PAGE_SIZE, count)
+                .changes(&self.token, self.cursor, self.page_size(), count)
                 .await
             {
                 Ok((page, bytes)) => {
@@ -1148,8 +1178,7 @@ impl SyncSession {
                     }
                     batch.more = page.has_more;
                     batch.pages.push(page);
-                    if !batch.more || !self.bulk || changes >= strongroom_vault::BULK_BATCH_CHANGES
-                    {
+                    if !batch.more || !self.bulk || changes >= self.batch_changes {
                         return batch;
                     }
                 }
