@@ -7,7 +7,7 @@
 //!
 //! Pokes (see [`super::pokes`]): [`next_seq`] notes the practice on the blocking thread
 //! that runs the write; [`SqliteStore::with`] sends the pokes once the write's closure has
-//! returned `Ok`, that is after its transaction committed.
+//! returned, that is after its transactions committed or rolled back.
 
 mod audit;
 mod members;
@@ -88,12 +88,11 @@ impl SqliteStore {
             MOVED.with_borrow_mut(Vec::clear);
             let out = f(&mut guard);
             drop(guard);
-            let mut moved = MOVED.take();
-            if out.is_ok() {
-                moved.dedup();
-                for practice in moved {
-                    pokes.send(super::pokes::Poke::Practice(practice));
-                }
+            // Whatever the outcome: a write that failed part-way may have committed some
+            // of its transactions first (a push commits one per mutation), and a poke
+            // for a write rolled back costs only an empty pull.
+            for practice in MOVED.take() {
+                pokes.send(super::pokes::Poke::Practice(practice));
             }
             out
         })
