@@ -40,7 +40,7 @@ export type Connection = "unknown" | "online" | "offline";
 
 export type KeyMode = "keyring" | "passphrase";
 
-export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "internal";
+export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "not_found" | "timer_running" | "no_timer" | "internal";
 
 export type ErrorDto = { code: ErrorCode, message: string, };
 
@@ -52,7 +52,7 @@ export type SearchHit = { matter_id: string, number: string, title: string, clie
 /**
  * `matter` or `file_note`.
  */
-found_in: "matter" | "file_note", note_id: string | null, };
+found_in: "matter" | "file_note", note_id: string | null, matter_type: string, status: "open" | "on_hold" | "closed", responsible: string, opened_on: string, };
 
 export type SyncProgress = { 
 /**
@@ -89,4 +89,48 @@ rejected: number,
  * Bytes of the pulled pages, as decoded.
  */
 bytes: number, };
+
+export type RecordKind = "matter" | "contact" | "participant" | "file_note" | "task" | "time_entry" | "document";
+
+export type MatterStatus = "open" | "on_hold" | "closed";
+
+export type ContactKind = "person" | "organisation";
+
+export type Matter = { id: string, number: string, title: string, matter_type: string, status: MatterStatus, client_name: string, responsible: string, opened_on: string, closed_on: string | null, description: string, custom_fields: Record<string, string>, };
+
+export type Contact = { id: string, kind: ContactKind, name: string, email: string | null, phone: string | null, address: string | null, };
+
+export type Participant = { id: string, matter_id: string, contact_id: string, role: string, };
+
+export type FileNote = { id: string, matter_id: string, author: string, written_at: string, subject: string, body: string, };
+
+export type Task = { id: string, matter_id: string, title: string, due_on: string | null, assignee: string | null, done: boolean, };
+
+export type TimeEntry = { id: string, matter_id: string, worked_on: string, minutes: number, rate_cents: number, billable: boolean, narrative: string, author: string, };
+
+export type Document = { id: string, matter_id: string, name: string, folder: string, size_bytes: number, content_hash: string, };
+
+export type MatterSort = "opened" | "number" | "title" | "client" | "responsible" | "status";
+
+export type MatterListQuery = { offset: number, limit: number, sort: MatterSort, descending: boolean, status?: MatterStatus | null, matter_type?: string | null, responsible?: string | null, };
+
+export type MatterPage = { total: number, offset: number, rows: Array<MatterSummary>, };
+
+export type MatterFilterOptions = { matter_types: Array<string>, responsible: Array<string>, };
+
+export type ParticipantView = { participant: Participant, contact: Contact | null, };
+
+export type MatterDetail = { matter: Matter, participants: Array<ParticipantView>, file_notes: Array<FileNote>, tasks: Array<Task>, time_entries: Array<TimeEntry>, documents: Array<Document>, unsynced: Array<string>, conflicted: Array<string>, };
+
+export type ConflictKind = "same_field" | "edit_against_delete" | "delete_against_edit";
+
+export type ConflictField = { field: string, mine: unknown, theirs: unknown, };
+
+export type ConflictView = { id: string, kind: ConflictKind, record_kind: RecordKind, record_id: string, matter_id: string | null, matter_number: string | null, label: string, fields: Array<ConflictField>, created_at: string, };
+
+export type ConflictChoice = { "resolution": "keep_mine" } | { "resolution": "keep_theirs" } | { "resolution": "edit", fields: Record<string, unknown>, };
+
+export type RejectedEditView = { mutation_seq: number, record_kind: RecordKind, record_id: string, label: string, code: string, detail: string, edited_at: string, rejected_at: string, };
+
+export type TimerState = { matter_id: string, matter_number: string, matter_title: string, running: boolean, elapsed_secs: number, };
 

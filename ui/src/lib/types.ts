@@ -3,16 +3,35 @@
 // adds the UI's own names.
 export type {
   AppStatus,
+  ConflictChoice,
+  ConflictField,
+  ConflictKind,
+  ConflictView,
   Connection,
+  Contact,
+  ContactKind,
+  Document,
   ErrorCode,
   ErrorDto,
+  FileNote,
   KeyMode,
+  Matter,
+  MatterDetail,
+  MatterFilterOptions,
+  MatterListQuery,
+  MatterPage,
+  MatterSort,
+  MatterStatus,
   MatterSummary,
+  Participant,
+  ParticipantView,
+  RecordKind,
+  RejectedEditView,
   SearchHit,
   SearchRequest,
   SyncProgress,
   SyncReport,
+  Task,
+  TimeEntry,
+  TimerState,
 } from "./bindings";
-import type { MatterSummary } from "./bindings";
-
-export type MatterStatus = MatterSummary["status"];
