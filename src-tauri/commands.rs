@@ -1,7 +1,10 @@
 //! The app's commands: one line each into the core.
 
+use serde_json::{Map, Value};
 use strongroom_client::{
-    AppStatus, ErrorDto, MatterSummary, SearchHitDto, SearchRequest, SyncReport,
+    AppStatus, ConflictChoice, ConflictView, Contact, ErrorDto, MatterDetail, MatterFilterOptions,
+    MatterListQuery, MatterPage, RecordKind, RejectedEditView, SearchHitDto, SearchRequest,
+    SyncReport, TimerState,
 };
 use tauri::State;
 
@@ -26,12 +29,32 @@ pub async fn sign_in(
     email: String,
     password: String,
     passphrase: Option<String>,
+    one_time_code: Option<String>,
 ) -> CmdResult<AppStatus> {
+    // The first sync runs after, through `sync_now` and the live loop, so the window can
+    // show its progress.
     state
         .0
         .lock()
         .await
-        .sign_in(&server_url, &email, &password, passphrase.as_deref())
+        .sign_in_with_code(
+            &server_url,
+            &email,
+            &password,
+            passphrase.as_deref(),
+            one_time_code.as_deref(),
+        )
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn sign_out(state: State<'_, CoreState>) -> CmdResult<AppStatus> {
+    state
+        .0
+        .lock()
+        .await
+        .sign_out()
         .await
         .map_err(|e| e.to_dto())
 }
@@ -64,8 +87,144 @@ pub async fn sync_now(state: State<'_, CoreState>) -> CmdResult<SyncReport> {
 }
 
 #[tauri::command]
-pub async fn list_matters(state: State<'_, CoreState>) -> CmdResult<Vec<MatterSummary>> {
-    state.0.lock().await.matters().map_err(|e| e.to_dto())
+pub async fn list_matters(
+    state: State<'_, CoreState>,
+    query: MatterListQuery,
+) -> CmdResult<MatterPage> {
+    state
+        .0
+        .lock()
+        .await
+        .matters_page(&query)
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn matter_filters(state: State<'_, CoreState>) -> CmdResult<MatterFilterOptions> {
+    state
+        .0
+        .lock()
+        .await
+        .matter_filters()
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn matter_detail(state: State<'_, CoreState>, id: String) -> CmdResult<MatterDetail> {
+    state
+        .0
+        .lock()
+        .await
+        .matter_detail(&id)
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn find_contacts(
+    state: State<'_, CoreState>,
+    text: String,
+    limit: u32,
+) -> CmdResult<Vec<Contact>> {
+    state
+        .0
+        .lock()
+        .await
+        .find_contacts(&text, limit)
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn save_record(
+    state: State<'_, CoreState>,
+    kind: RecordKind,
+    id: Option<String>,
+    fields: Map<String, Value>,
+) -> CmdResult<String> {
+    state
+        .0
+        .lock()
+        .await
+        .save_record(kind, id.as_deref(), fields)
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn delete_record(
+    state: State<'_, CoreState>,
+    kind: RecordKind,
+    id: String,
+) -> CmdResult<()> {
+    state
+        .0
+        .lock()
+        .await
+        .delete_record(kind, &id)
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn list_conflicts(state: State<'_, CoreState>) -> CmdResult<Vec<ConflictView>> {
+    state
+        .0
+        .lock()
+        .await
+        .conflict_views()
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn resolve_conflict(
+    state: State<'_, CoreState>,
+    id: String,
+    choice: ConflictChoice,
+) -> CmdResult<()> {
+    state
+        .0
+        .lock()
+        .await
+        .resolve_conflict_choice(&id, choice)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn rejected_edits(state: State<'_, CoreState>) -> CmdResult<Vec<RejectedEditView>> {
+    state
+        .0
+        .lock()
+        .await
+        .rejected_views()
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn timer_state(state: State<'_, CoreState>) -> CmdResult<Option<TimerState>> {
+    state.0.lock().await.timer().map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn timer_start(state: State<'_, CoreState>, matter_id: String) -> CmdResult<TimerState> {
+    state
+        .0
+        .lock()
+        .await
+        .start_timer(&matter_id)
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn timer_pause(state: State<'_, CoreState>) -> CmdResult<TimerState> {
+    state.0.lock().await.pause_timer().map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn timer_resume(state: State<'_, CoreState>) -> CmdResult<TimerState> {
+    state.0.lock().await.resume_timer().map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn timer_stop(state: State<'_, CoreState>) -> CmdResult<TimerState> {
+    state.0.lock().await.stop_timer().map_err(|e| e.to_dto())
 }
 
 #[tauri::command]

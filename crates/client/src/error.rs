@@ -33,6 +33,17 @@ pub enum ErrorCode {
     IndexNotReady,
     InvalidInput,
     SyncInProgress,
+    /// The service wants the authenticator's one-time code (or a recovery code).
+    MfaRequired,
+    WrongCode,
+    /// The practice requires a second factor and this member has not set one up.
+    MfaEnrollmentRequired,
+    /// The record is not on this device.
+    NotFound,
+    /// A timer is running already (for this or another matter).
+    TimerRunning,
+    /// There is no timer to pause, resume or stop.
+    NoTimer,
     Internal,
 }
 
@@ -100,6 +111,22 @@ pub enum ClientError {
     InvalidInput(String),
     #[error("a sync is already under way")]
     SyncInProgress,
+    #[error("a one-time code from the authenticator (or a recovery code) is needed")]
+    MfaRequired,
+    /// With a one-time code given, the service does not say which of password and code
+    /// was wrong; it is nearly always the code.
+    #[error(
+        "the one-time code (or the password) was not accepted; codes work once, within about a minute"
+    )]
+    WrongCode,
+    #[error("the practice requires a second factor, and this member has not set one up yet")]
+    MfaEnrollmentRequired,
+    #[error("{0} is not on this device")]
+    NotFound(String),
+    #[error("a timer is already running for matter {0}")]
+    TimerRunning(String),
+    #[error("no timer is running")]
+    NoTimer,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -130,6 +157,12 @@ impl ClientError {
             ClientError::IndexNotReady => ErrorCode::IndexNotReady,
             ClientError::InvalidInput(_) => ErrorCode::InvalidInput,
             ClientError::SyncInProgress => ErrorCode::SyncInProgress,
+            ClientError::MfaRequired => ErrorCode::MfaRequired,
+            ClientError::WrongCode => ErrorCode::WrongCode,
+            ClientError::MfaEnrollmentRequired => ErrorCode::MfaEnrollmentRequired,
+            ClientError::NotFound(_) => ErrorCode::NotFound,
+            ClientError::TimerRunning(_) => ErrorCode::TimerRunning,
+            ClientError::NoTimer => ErrorCode::NoTimer,
             ClientError::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -21,14 +21,20 @@
 
 mod error;
 mod live;
+mod screens;
 mod status;
 
 pub use error::{ClientError, ErrorCode, ErrorDto};
 pub use live::{Backoff, LiveControl, LiveOptions, LiveUpdate, run_live};
+pub use screens::{
+    ConflictChoice, ConflictField, ConflictView, MatterDetail, MatterFilterOptions,
+    MatterListQuery, MatterPage, MatterSort, ParticipantView, RejectedEditView, TimerState,
+};
 pub use status::{
     AppStatus, Connection, KeyMode, MatterSummary, SearchHitDto, SearchRequest, SyncProgress,
     SyncReport,
 };
+pub use strongroom_protocol::{Contact, RecordKind};
 pub use strongroom_vault::{EditOp, LocalConflict, RejectedEdit};
 
 use std::path::{Path, PathBuf};
@@ -38,7 +44,7 @@ use sha2::{Digest, Sha256};
 use strongroom_keystore::{Keystore, SecretKind};
 use strongroom_protocol::{
     MAX_PUSH_MUTATIONS, MatterStatus, Mutation, MutationOp, MutationOutcome, PushRequest,
-    PushResponse, RecordKind, SignInRequest,
+    PushResponse, SignInRequest,
 };
 use strongroom_sync::{ServerClient, SpkiPin, SyncError, TlsOptions};
 use strongroom_vault::passphrase::{self, KdfParams, KeyParamsFile, MIN_PASSPHRASE_CHARS};
@@ -384,6 +390,21 @@ impl Core {
         password: &str,
         vault_passphrase: Option<&str>,
     ) -> Result<AppStatus, ClientError> {
+        self.sign_in_with_code(server_url, email, password, vault_passphrase, None)
+            .await
+    }
+
+    /// [`Core::sign_in_without_sync`] with a second factor: `one_time_code` is the
+    /// authenticator's six digits, or one of the member's recovery codes. Without one, a
+    /// member with a second factor gets [`ClientError::MfaRequired`] and nothing is made.
+    pub async fn sign_in_with_code(
+        &mut self,
+        server_url: &str,
+        email: &str,
+        password: &str,
+        vault_passphrase: Option<&str>,
+        one_time_code: Option<&str>,
+    ) -> Result<AppStatus, ClientError> {
         if self.profile.is_empty() || !self.cfg.data_dir.join(VAULT_DIR).exists() {
             let _ = self.start();
         }
@@ -403,17 +424,32 @@ impl Core {
         let pins: Vec<String> = tls.pins.iter().map(ToString::to_string).collect();
         let server = ServerClient::new(server_url, &tls)?;
         server.health().await?;
+        // Six digits are the authenticator's code; anything else is a recovery code.
+        let code = one_time_code
+            .map(|c| c.split_whitespace().collect::<String>())
+            .filter(|c| !c.is_empty());
+        let has_code = code.is_some();
+        let (totp_code, recovery_code) = match code {
+            Some(c) if c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()) => (Some(c), None),
+            Some(c) => (None, Some(c)),
+            None => (None, None),
+        };
         let answer = server
             .sign_in(&SignInRequest {
                 email: email.trim().to_owned(),
                 password: password.to_owned(),
                 device_name: self.cfg.device_name.clone(),
-                totp_code: None,
-                recovery_code: None,
+                totp_code: totp_code.clone(),
+                recovery_code: recovery_code.clone(),
                 platform: Some(device_platform()),
                 app_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
             })
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // The service answers a wrong second factor as it does a wrong password.
+                SyncError::InvalidCredentials if has_code => ClientError::WrongCode,
+                e => e.into(),
+            })?;
         self.note_clock_skew(server.clock_skew());
         let token = Zeroizing::new(answer.token.clone());
         let path = self.cfg.vault_path();
@@ -607,6 +643,27 @@ impl Core {
         self.vault = Some(vault);
         self.touch();
         Ok(())
+    }
+
+    /// Signs out: ends the session on the service (when it answers within a few seconds;
+    /// a session it never hears of still ends at its idle lifetime), then wipes the vault,
+    /// its companions and every keyring entry of this device. Edits not yet synced are
+    /// lost: the UI warns first (`pending_edits`).
+    pub async fn sign_out(&mut self) -> Result<AppStatus, ClientError> {
+        if self.vault.is_some()
+            && let (Ok(server), Ok(token)) = (self.server_of_vault(), self.session_token())
+        {
+            match tokio::time::timeout(Duration::from_secs(5), server.sign_out(&token)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "the service did not take the sign-out"),
+                Err(_) => tracing::warn!("the service did not answer the sign-out in time"),
+            }
+        }
+        if self.vault.is_none() && !self.cfg.vault_path().exists() {
+            return Err(ClientError::NotSignedIn);
+        }
+        self.progress = None;
+        self.wipe()
     }
 
     /// Deletes the vault, its companions and every keyring entry of this device.
@@ -1044,7 +1101,20 @@ impl Core {
             responsible: req.responsible.clone().filter(|s| !s.is_empty()),
             limit: req.limit.unwrap_or(50),
         })?;
-        Ok(hits.into_iter().map(SearchHitDto::from).collect())
+        // The list shows each hit as a row: the matter's other columns, read by id.
+        let ids: Vec<uuid::Uuid> = hits.iter().map(|h| h.matter_id).collect();
+        let matters: std::collections::HashMap<uuid::Uuid, strongroom_protocol::Matter> = vault
+            .matters_by_id(&ids)?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        Ok(hits
+            .into_iter()
+            .filter_map(|h| {
+                let m = matters.get(&h.matter_id)?;
+                Some(SearchHitDto::new(h, m))
+            })
+            .collect())
     }
 
     /// Closes the vault, checkpointing it (used on exit).
@@ -1072,6 +1142,28 @@ pub fn typescript_bindings() -> String {
         SearchHitDto::decl(&cfg),
         SyncProgress::decl(&cfg),
         SyncReport::decl(&cfg),
+        strongroom_protocol::RecordKind::decl(&cfg),
+        strongroom_protocol::MatterStatus::decl(&cfg),
+        strongroom_protocol::ContactKind::decl(&cfg),
+        strongroom_protocol::Matter::decl(&cfg),
+        strongroom_protocol::Contact::decl(&cfg),
+        strongroom_protocol::Participant::decl(&cfg),
+        strongroom_protocol::FileNote::decl(&cfg),
+        strongroom_protocol::Task::decl(&cfg),
+        strongroom_protocol::TimeEntry::decl(&cfg),
+        strongroom_protocol::Document::decl(&cfg),
+        strongroom_protocol::ConflictKind::decl(&cfg),
+        MatterSort::decl(&cfg),
+        MatterListQuery::decl(&cfg),
+        MatterPage::decl(&cfg),
+        MatterFilterOptions::decl(&cfg),
+        ParticipantView::decl(&cfg),
+        MatterDetail::decl(&cfg),
+        ConflictField::decl(&cfg),
+        ConflictView::decl(&cfg),
+        ConflictChoice::decl(&cfg),
+        RejectedEditView::decl(&cfg),
+        TimerState::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated by ts-rs from the Rust types in crates/client. Do not edit: run\n\
@@ -1278,6 +1370,9 @@ impl From<SyncError> for ClientError {
             SyncError::BadCaFile(m) => ClientError::BadCaFile(m),
             SyncError::InvalidCredentials => ClientError::InvalidCredentials,
             SyncError::Unauthenticated => ClientError::SessionExpired,
+            SyncError::MfaRequired => ClientError::MfaRequired,
+            SyncError::WrongCode => ClientError::WrongCode,
+            SyncError::MfaEnrollmentRequired => ClientError::MfaEnrollmentRequired,
             SyncError::SessionRevoked => ClientError::DeviceRemoved,
             SyncError::InvalidPin(m) => ClientError::InvalidInput(m),
             SyncError::IncompatibleProtocol { server, client } => {

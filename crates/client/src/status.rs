@@ -147,10 +147,16 @@ pub struct SearchHitDto {
     #[ts(type = "\"matter\" | \"file_note\"")]
     pub found_in: &'static str,
     pub note_id: Option<String>,
+    pub matter_type: String,
+    #[ts(type = "\"open\" | \"on_hold\" | \"closed\"")]
+    pub status: &'static str,
+    pub responsible: String,
+    pub opened_on: String,
 }
 
-impl From<SearchHit> for SearchHitDto {
-    fn from(h: SearchHit) -> Self {
+impl SearchHitDto {
+    /// A hit, with the other columns of its matter for the list's row.
+    pub fn new(h: SearchHit, m: &strongroom_protocol::Matter) -> Self {
         let (found_in, note_id) = match h.source {
             HitSource::Matter => ("matter", None),
             HitSource::FileNote { note_id } => ("file_note", Some(note_id.to_string())),
@@ -162,6 +168,10 @@ impl From<SearchHit> for SearchHitDto {
             client_name: h.client_name,
             found_in,
             note_id,
+            matter_type: m.matter_type.clone(),
+            status: m.status.as_str(),
+            responsible: m.responsible.clone(),
+            opened_on: m.opened_on.clone(),
         }
     }
 }

@@ -7,6 +7,8 @@ mod convergence;
 mod faults;
 #[path = "client/revocation.rs"]
 mod revocation;
+#[path = "client/screens.rs"]
+mod screens;
 
 use std::net::SocketAddr;
 use std::path::Path;

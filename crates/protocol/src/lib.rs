@@ -203,6 +203,7 @@ pub struct PracticeInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum MatterStatus {
     Open,
     OnHold,
@@ -231,6 +232,7 @@ impl MatterStatus {
 /// A matter as the wire carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Matter {
     pub id: Uuid,
     /// The practice's own reference, e.g. `HV-2026-0142`.
@@ -256,6 +258,7 @@ pub struct Matter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ContactKind {
     Person,
     Organisation,
@@ -281,6 +284,7 @@ impl ContactKind {
 /// A person or organisation the practice deals with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Contact {
     pub id: Uuid,
     pub kind: ContactKind,
@@ -297,6 +301,7 @@ pub struct Contact {
 /// may hold several roles on one matter, each its own participant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Participant {
     pub id: Uuid,
     pub matter_id: Uuid,
@@ -307,6 +312,7 @@ pub struct Participant {
 /// A file note: the lawyer's record of a call, a meeting, a thought.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FileNote {
     pub id: Uuid,
     pub matter_id: Uuid,
@@ -320,6 +326,7 @@ pub struct FileNote {
 /// A task on a matter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Task {
     pub id: Uuid,
     pub matter_id: Uuid,
@@ -334,6 +341,7 @@ pub struct Task {
 /// Time recorded against a matter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TimeEntry {
     pub id: Uuid,
     pub matter_id: Uuid,
@@ -349,6 +357,7 @@ pub struct TimeEntry {
 /// A document's record (the file itself is not synced here).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Document {
     pub id: Uuid,
     pub matter_id: Uuid,
@@ -363,6 +372,7 @@ pub struct Document {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RecordKind {
     Matter,
     Contact,
@@ -645,6 +655,7 @@ pub struct AppliedAt {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ConflictKind {
     /// The same field was changed here and elsewhere since the base version.
     SameField,

@@ -42,6 +42,15 @@ pub enum SyncError {
     InvalidCredentials,
     #[error("the session is no longer valid; sign in again")]
     Unauthenticated,
+    /// The password was right and the member has a second factor: sign in again with the
+    /// authenticator's code or a recovery code.
+    #[error("a one-time code from the authenticator (or a recovery code) is needed")]
+    MfaRequired,
+    #[error("the one-time code is not right, or was used already")]
+    WrongCode,
+    /// The practice requires a second factor and this member has none yet.
+    #[error("the practice requires a second factor: set one up on the practice's web page first")]
+    MfaEnrollmentRequired,
     /// The server says this session was revoked (signed out remotely, the device removed,
     /// or the member disabled): the device must erase its offline copy.
     #[error("this device's session was revoked")]
@@ -217,6 +226,20 @@ impl ServerClient {
 
     /// `POST /v1/sessions/wiped`: tells the service that this device, whose session was
     /// revoked, has erased its offline copy (with the revoked session's own token).
+    /// `POST /v1/auth/sign-out`: ends this session on the service; the token stops working.
+    pub async fn sign_out(&self, token: &str) -> Result<(), SyncError> {
+        let req = self
+            .http
+            .post(self.url("v1/auth/sign-out")?)
+            .bearer_auth(token);
+        let (status, body) = self.answer(req).await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(problem(status, &body))
+        }
+    }
+
     pub async fn confirm_wiped(&self, token: &str) -> Result<(), SyncError> {
         let req = self
             .http
@@ -266,6 +289,9 @@ fn problem(status: StatusCode, body: &[u8]) -> SyncError {
             SyncError::Unreachable(format!("the server is busy ({status}); trying again later"))
         }
         (_, Some(ProblemCode::InvalidCredentials)) => SyncError::InvalidCredentials,
+        (_, Some(ProblemCode::MfaRequired)) => SyncError::MfaRequired,
+        (_, Some(ProblemCode::WrongCode)) => SyncError::WrongCode,
+        (_, Some(ProblemCode::MfaEnrollmentRequired)) => SyncError::MfaEnrollmentRequired,
         (StatusCode::UNAUTHORIZED, Some(ProblemCode::SessionRevoked)) => SyncError::SessionRevoked,
         (StatusCode::UNAUTHORIZED, _) => SyncError::Unauthenticated,
         (_, Some(ProblemCode::IncompatibleProtocol)) => SyncError::IncompatibleProtocol {

@@ -198,6 +198,10 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/server/migrations/postgres/0008_device_wipes.sql",
         "4aeb44109a9d79efd940a3f5e26c84482d706a89a4c8b6e43d86f2375dad96e4",
     ),
+    (
+        "crates/vault/migrations/0004_list_sorting.sql",
+        "8002c7c0825656d70cd8a8dba9c203a6c7c9e02a28890ba64b81f29ba04e3717",
+    ),
 ];
 
 #[test]

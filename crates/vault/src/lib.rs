@@ -20,6 +20,7 @@
 //! - rekeying writes a complete copy under the new key before an atomic rename, so after a
 //!   crash at any point the file opens with the old key or the new one.
 
+pub mod browse;
 mod key;
 mod migrate;
 mod outbox;
@@ -28,6 +29,7 @@ mod push;
 mod records;
 pub mod search;
 
+pub use browse::{MatterFile, MatterListing, MatterOrder};
 pub use key::VaultKey;
 pub use outbox::{EditOp, LocalEdit, OutboxEntry};
 pub use push::{LocalConflict, PushApplied, RejectedEdit};

@@ -12,6 +12,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_full_model.sql"),
     include_str!("../migrations/0003_push_results.sql"),
+    include_str!("../migrations/0004_list_sorting.sql"),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

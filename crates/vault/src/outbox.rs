@@ -96,6 +96,9 @@ impl Vault {
                 tagged.insert(edit.kind.as_str().into(), Value::Object(obj));
                 let record: ChangeRecord = serde_json::from_value(Value::Object(tagged))
                     .map_err(|e| invalid(format!("not a valid {}: {e}", edit.kind.as_str())))?;
+                // The service's own rules, so a bad edit is refused here, before it syncs.
+                strongroom_protocol::validate::record(&record)
+                    .map_err(|e| invalid(e.to_string()))?;
                 let written = inner_object(&record)?;
                 if let Some(k) = fields.keys().find(|k| !written.contains_key(*k)) {
                     return Err(invalid(format!(

@@ -378,12 +378,16 @@ fn reindex_matters_of_contact(tx: &Transaction<'_>, contact_id: &str) -> Result<
     Ok(())
 }
 
-/// The secondary indexes of the synced tables (as migration 0002 made them), dropped for a
+/// The secondary indexes of the synced tables (as migrations 0002 and 0004 made them), dropped for a
 /// bulk load and made again after it.
 macro_rules! drop_secondary_indexes {
     () => {
         "DROP INDEX IF EXISTS matters_opened;
          DROP INDEX IF EXISTS matters_filters;
+         DROP INDEX IF EXISTS matters_number;
+         DROP INDEX IF EXISTS matters_title;
+         DROP INDEX IF EXISTS matters_client;
+         DROP INDEX IF EXISTS matters_responsible;
          DROP INDEX IF EXISTS participants_matter;
          DROP INDEX IF EXISTS participants_contact;
          DROP INDEX IF EXISTS file_notes_matter;
@@ -398,6 +402,10 @@ macro_rules! create_secondary_indexes {
     () => {
         "CREATE INDEX IF NOT EXISTS matters_opened ON matters (opened_on DESC, number);
          CREATE INDEX IF NOT EXISTS matters_filters ON matters (status, matter_type, responsible);
+         CREATE INDEX IF NOT EXISTS matters_number ON matters (number);
+         CREATE INDEX IF NOT EXISTS matters_title ON matters (title COLLATE NOCASE, number);
+         CREATE INDEX IF NOT EXISTS matters_client ON matters (client_name COLLATE NOCASE, number);
+         CREATE INDEX IF NOT EXISTS matters_responsible ON matters (responsible COLLATE NOCASE, number);
          CREATE INDEX IF NOT EXISTS participants_matter ON participants (matter_id);
          CREATE INDEX IF NOT EXISTS participants_contact ON participants (contact_id);
          CREATE INDEX IF NOT EXISTS file_notes_matter ON file_notes (matter_id, written_at);

@@ -40,7 +40,7 @@ export type Connection = "unknown" | "online" | "offline";
 
 export type KeyMode = "keyring" | "passphrase";
 
-export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "not_found" | "timer_running" | "no_timer" | "internal";
+export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "mfa_enrollment_required" | "not_found" | "timer_running" | "no_timer" | "internal";
 
 export type ErrorDto = { code: ErrorCode, message: string, };
 
@@ -96,23 +96,57 @@ export type MatterStatus = "open" | "on_hold" | "closed";
 
 export type ContactKind = "person" | "organisation";
 
-export type Matter = { id: string, number: string, title: string, matter_type: string, status: MatterStatus, client_name: string, responsible: string, opened_on: string, closed_on: string | null, description: string, custom_fields: Record<string, string>, };
+export type Matter = { id: string, 
+/**
+ * The practice's own reference, e.g. `HV-2026-0142`.
+ */
+number: string, title: string, matter_type: string, status: MatterStatus, client_name: string, responsible: string, 
+/**
+ * Calendar date the matter was opened, ISO 8601 (`YYYY-MM-DD`).
+ */
+opened_on: string, 
+/**
+ * Calendar date the matter was closed, if it was.
+ */
+closed_on: string | null, description: string, 
+/**
+ * The practice's own fields (e.g. "Court file number"), name to value.
+ */
+custom_fields: { [key in string]: string }, };
 
 export type Contact = { id: string, kind: ContactKind, name: string, email: string | null, phone: string | null, address: string | null, };
 
 export type Participant = { id: string, matter_id: string, contact_id: string, role: string, };
 
-export type FileNote = { id: string, matter_id: string, author: string, written_at: string, subject: string, body: string, };
+export type FileNote = { id: string, matter_id: string, author: string, 
+/**
+ * When the note was written, RFC 3339.
+ */
+written_at: string, subject: string, body: string, };
 
 export type Task = { id: string, matter_id: string, title: string, due_on: string | null, assignee: string | null, done: boolean, };
 
-export type TimeEntry = { id: string, matter_id: string, worked_on: string, minutes: number, rate_cents: number, billable: boolean, narrative: string, author: string, };
+export type TimeEntry = { id: string, matter_id: string, worked_on: string, minutes: number, 
+/**
+ * Hourly rate in the practice's currency, in cents.
+ */
+rate_cents: number, billable: boolean, narrative: string, author: string, };
 
-export type Document = { id: string, matter_id: string, name: string, folder: string, size_bytes: number, content_hash: string, };
+export type Document = { id: string, matter_id: string, name: string, folder: string, size_bytes: number, 
+/**
+ * SHA-256 of the content, hex.
+ */
+content_hash: string, };
+
+export type ConflictKind = "same_field" | "edit_against_delete" | "delete_against_edit";
 
 export type MatterSort = "opened" | "number" | "title" | "client" | "responsible" | "status";
 
-export type MatterListQuery = { offset: number, limit: number, sort: MatterSort, descending: boolean, status?: MatterStatus | null, matter_type?: string | null, responsible?: string | null, };
+export type MatterListQuery = { offset: number, limit: number, sort: MatterSort, 
+/**
+ * Reverse the sort's natural direction (newest first for `opened`, Z to A otherwise).
+ */
+descending: boolean, status?: MatterStatus | null, matter_type?: string | null, responsible?: string | null, };
 
 export type MatterPage = { total: number, offset: number, rows: Array<MatterSummary>, };
 
@@ -120,17 +154,59 @@ export type MatterFilterOptions = { matter_types: Array<string>, responsible: Ar
 
 export type ParticipantView = { participant: Participant, contact: Contact | null, };
 
-export type MatterDetail = { matter: Matter, participants: Array<ParticipantView>, file_notes: Array<FileNote>, tasks: Array<Task>, time_entries: Array<TimeEntry>, documents: Array<Document>, unsynced: Array<string>, conflicted: Array<string>, };
+export type MatterDetail = { matter: Matter, participants: Array<ParticipantView>, 
+/**
+ * Newest first.
+ */
+file_notes: Array<FileNote>, 
+/**
+ * Open tasks first, by due date, then done ones.
+ */
+tasks: Array<Task>, 
+/**
+ * Newest first.
+ */
+time_entries: Array<TimeEntry>, 
+/**
+ * By folder, then name.
+ */
+documents: Array<Document>, 
+/**
+ * Ids (the matter's and its records') with edits the service has not taken yet.
+ */
+unsynced: Array<string>, 
+/**
+ * Ids with a conflict waiting for a decision.
+ */
+conflicted: Array<string>, };
 
-export type ConflictKind = "same_field" | "edit_against_delete" | "delete_against_edit";
+export type ConflictField = { 
+/**
+ * The wire field's name; empty for a clash about the whole record.
+ */
+field: string, mine: unknown, theirs: unknown, };
 
-export type ConflictField = { field: string, mine: unknown, theirs: unknown, };
-
-export type ConflictView = { id: string, kind: ConflictKind, record_kind: RecordKind, record_id: string, matter_id: string | null, matter_number: string | null, label: string, fields: Array<ConflictField>, created_at: string, };
+export type ConflictView = { 
+/**
+ * The service's id of the conflict (what a resolution names).
+ */
+id: string, kind: ConflictKind, record_kind: RecordKind, record_id: string, matter_id: string | null, matter_number: string | null, 
+/**
+ * Words that name the record ("File note: Call with the other side").
+ */
+label: string, fields: Array<ConflictField>, created_at: string, };
 
 export type ConflictChoice = { "resolution": "keep_mine" } | { "resolution": "keep_theirs" } | { "resolution": "edit", fields: Record<string, unknown>, };
 
 export type RejectedEditView = { mutation_seq: number, record_kind: RecordKind, record_id: string, label: string, code: string, detail: string, edited_at: string, rejected_at: string, };
 
-export type TimerState = { matter_id: string, matter_number: string, matter_title: string, running: boolean, elapsed_secs: number, };
+export type TimerState = { matter_id: string, matter_number: string, matter_title: string, 
+/**
+ * Counting now (not paused).
+ */
+running: boolean, 
+/**
+ * Seconds counted so far, as of this answer.
+ */
+elapsed_secs: number, };
 
