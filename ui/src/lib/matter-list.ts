@@ -85,17 +85,22 @@ export function sortHits(hits: SearchHit[], order: ListOrder): SearchHit[] {
 export class PageCache<T> {
   private key = "";
   private pages = new Map<number, T[]>();
+  private stale = new Map<number, T[]>();
   private pending = new Set<number>();
   total: number | null = null;
 
   constructor(readonly pageSize: number) {}
 
-  /** Starts over for a new key (or the same one, when the data changed). */
-  reset(key: string): void {
+  /**
+   * Starts over for a new key. With `keepStale` (the same order and filters, but the data
+   * changed) the old rows stay on show until fresh ones replace them, so nothing flickers.
+   */
+  reset(key: string, keepStale = false): void {
     this.key = key;
-    this.pages.clear();
+    this.stale = keepStale ? new Map([...this.stale, ...this.pages]) : new Map();
+    this.pages = new Map();
     this.pending.clear();
-    this.total = null;
+    if (!keepStale) this.total = null;
   }
 
   get currentKey(): string {
@@ -114,6 +119,7 @@ export class PageCache<T> {
     if (key !== this.key) return false;
     this.pending.delete(page);
     this.pages.set(page, rows);
+    if (this.total !== total) this.stale.clear();
     this.total = total;
     return true;
   }
@@ -124,7 +130,13 @@ export class PageCache<T> {
   }
 
   row(index: number): T | undefined {
-    return this.pages.get(Math.floor(index / this.pageSize))?.[index % this.pageSize];
+    const p = Math.floor(index / this.pageSize);
+    return (this.pages.get(p) ?? this.stale.get(p))?.[index % this.pageSize];
+  }
+
+  /** Whether the page holding row `index` is fresh (not a stale copy awaiting refresh). */
+  fresh(index: number): boolean {
+    return this.pages.has(Math.floor(index / this.pageSize));
   }
 
   get pageCount(): number {
