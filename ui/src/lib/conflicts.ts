@@ -129,3 +129,16 @@ export function editText(value: unknown): string {
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
+
+const STATUS_WORDS: Record<string, string> = { open: "Open", on_hold: "On hold", closed: "Closed" };
+
+/** A field's value as a person reads it: statuses in words, rates as money, minutes as h:mm. */
+export function formatFieldValue(field: string, value: unknown, deletedSide = false): string {
+  if (value === null || value === undefined) return formatConflictValue(value, deletedSide);
+  if (field === "status" && typeof value === "string") return STATUS_WORDS[value] ?? value;
+  if (field === "kind" && typeof value === "string") return value === "organisation" ? "Organisation" : value === "person" ? "Person" : value;
+  if (field === "rate_cents" && typeof value === "number")
+    return `${(value / 100).toLocaleString("en-AU", { style: "currency", currency: "AUD" })} per hour`;
+  if (field === "minutes" && typeof value === "number") return `${Math.floor(value / 60)}:${String(value % 60).padStart(2, "0")}`;
+  return formatConflictValue(value, deletedSide);
+}
