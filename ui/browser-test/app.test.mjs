@@ -137,3 +137,54 @@ describe("matters", () => {
     await done();
   });
 });
+
+describe("every screen, both themes", () => {
+  for (const colorScheme of ["light", "dark"]) {
+    test(`matter page, its dialogs, the account menu and the conflicts view have no serious accessibility problem (${colorScheme})`, async () => {
+      const { page, done } = await open("conflicts", { colorScheme });
+      await page.locator("tr.matter-row").first().waitFor();
+      await page.locator("#account-menu").click();
+      await page.locator("#account-panel").waitFor();
+      assert.deepEqual(await axe(page), [], "account menu");
+      await page.keyboard.press("Escape");
+      assert.equal(await page.locator("#account-panel").count(), 0);
+      assert.equal(await page.evaluate(() => document.activeElement?.id), "account-menu");
+
+      await page.locator("tr.matter-row", { hasText: "Okafor" }).click();
+      await page.locator("#matter-title").waitFor();
+      await page.locator("#tab-tasks").click();
+      assert.deepEqual(await axe(page), [], "tasks with a conflict marker");
+      await page.locator("#add-task").click();
+      await page.locator("#task-dialog").waitFor();
+      assert.deepEqual(await axe(page), [], "task dialog");
+      await page.keyboard.press("Escape");
+      await page.locator("#tab-participants").click();
+      await page.getByRole("button", { name: "Change role of Chinedu Okafor" }).click();
+      await page.locator("#role-dialog").waitFor();
+      assert.deepEqual(await axe(page), [], "role dialog");
+      await page.keyboard.press("Escape");
+      await page.locator("#start-timer").click();
+      await page.locator("#timer-chip").waitFor();
+      assert.deepEqual(await axe(page), [], "timer chip");
+      await page.locator("#open-conflicts").click();
+      await page.locator("#conflicts-view").waitFor();
+      await page.getByTestId("conflict").first().waitFor();
+      assert.deepEqual(await axe(page), [], "conflicts view");
+      await done();
+    });
+  }
+
+  test("a Content Security Policy violation is caught (so the other tests would fail on one)", async () => {
+    const { page, errors } = await open("signed-in");
+    await page.locator("tr.matter-row").first().waitFor();
+    await page.evaluate(() => {
+      const div = document.createElement("div");
+      div.innerHTML = '<span style="color: red">inline</span>';
+      document.body.append(div);
+    });
+    await page.waitForFunction(() => true);
+    await page.waitForTimeout(100);
+    assert.ok(errors.some((e) => /Content Security Policy/.test(e)), errors.join("\n"));
+    await page.close();
+  });
+});
