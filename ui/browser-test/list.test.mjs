@@ -29,6 +29,10 @@ describe("a 100,000-matter practice", () => {
     await page.waitForFunction(() => [...document.querySelectorAll("tr.matter-row td.c-number")].some((td) => td.textContent.trim() === "HV-2012-000001"));
     assert.ok((await page.locator("tr.matter-row").count()) < 100);
     assert.ok((await page.evaluate(() => document.querySelectorAll("tr.placeholder-row").length)) === 0, "every row in view has arrived");
+    // From the search box, ArrowDown goes to a row in view, not back to the top.
+    await page.locator("#matter-search").focus();
+    await page.keyboard.press("ArrowDown");
+    assert.match(await page.evaluate(() => document.activeElement?.querySelector(".c-number")?.textContent ?? ""), /^HV-201[23]-0000\d\d$/);
 
     // Sort by number, ascending: back at the top, the first matter first.
     await page.locator("#sort-number").click();
