@@ -35,6 +35,11 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   "index_not_ready",
   "invalid_input",
   "sync_in_progress",
+  "mfa_required",
+  "wrong_code",
+  "not_found",
+  "timer_running",
+  "no_timer",
   "internal",
 ]);
 
@@ -100,6 +105,16 @@ export function humanMessage(code: ErrorCode, detail = ""): string {
       return detail;
     case "sync_in_progress":
       return "A sync is already under way.";
+    case "mfa_required":
+      return "This account uses two-step sign-in. Enter the six-digit code from your authenticator app, or one of your recovery codes.";
+    case "wrong_code":
+      return "That code was not accepted. Codes change every 30 seconds: type the newest one from your authenticator app, or a recovery code you have not used before.";
+    case "not_found":
+      return "That record is not on this device. It may have been deleted, or you may no longer have access to it.";
+    case "timer_running":
+      return "A timer is already running. Stop it before starting another.";
+    case "no_timer":
+      return "No timer is running.";
     case "internal":
       return `Something went wrong inside Strongroom: ${detail}`;
   }
