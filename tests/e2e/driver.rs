@@ -146,14 +146,17 @@ pub async fn text_of(c: &Client, css: &str) -> Option<String> {
     el.text().await.ok()
 }
 
-/// The texts of every element matching `css`.
+/// The texts of every element matching `css`, as the DOM holds them (trimmed). Read in
+/// one script, so a list that re-renders between two reads cannot give a stale element;
+/// and WebKitWebDriver's own text reads "" for a virtualised list's cells.
 pub async fn texts_of(c: &Client, css: &str) -> Option<Vec<String>> {
-    let els = c.find_all(Locator::Css(css)).await.ok()?;
-    let mut out = Vec::with_capacity(els.len());
-    for e in els {
-        out.push(e.text().await.ok()?);
-    }
-    Some(out)
+    let script =
+        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent.trim())";
+    let v = c
+        .execute(script, vec![serde_json::Value::String(css.to_owned())])
+        .await
+        .ok()?;
+    serde_json::from_value(v).ok()
 }
 
 /// Replaces an input's value by typing, retried.
@@ -204,4 +207,24 @@ pub async fn click(c: &Client, css: &str) -> Result<()> {
         }
     }
     Err(last.unwrap())
+}
+
+/// Clicks the first element matching `css` from inside the page (the element's own click
+/// handler runs, as for a mouse click). For the matter list's rows, which WebKitWebDriver
+/// reports as not interactable inside the virtualised list's scroller.
+pub async fn click_in_page(c: &Client, css: &str) -> Result<()> {
+    let script = "const e = document.querySelector(arguments[0]); if (!e) return false; e.scrollIntoView({block: 'nearest'}); e.click(); return true;";
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let clicked = c
+            .execute(script, vec![serde_json::Value::String(css.to_owned())])
+            .await?;
+        if clicked == serde_json::Value::Bool(true) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("nothing matches {css} to click");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
 }

@@ -1,9 +1,12 @@
 //! End to end, as a lawyer would: the real hosted service on 127.0.0.1 over TLS, the real
 //! desktop app in WebKit under Xvfb (tauri-driver + WebKitWebDriver), the real keyring.
 //!
-//! Sign in, see the practice's matters, lose the server, still see them (and the app says
-//! it is offline), restart the app offline, still see them. Then read every file the app
-//! wrote: no matter or client name, no vault key and no session token in any of them.
+//! Sign in, see the practice's matters, search, open a matter and add a file note, lose the
+//! server, still see them (and the app says it is offline), add a note offline, restart
+//! the app offline, still see them; the server returns, the offline note syncs and a
+//! second client gets both notes, and the second client's edit shows in the window by
+//! itself. Then read every file the app wrote: no matter or client name, no note, no vault
+//! key and no session token in any of them.
 
 mod driver;
 
@@ -16,10 +19,15 @@ use strongroom_keystore::{Keystore, SecretKind};
 use strongroom_server::{ServeOptions, seed};
 use strongroom_vault::{Vault, VaultError, VaultKey};
 
-use driver::{Driver, click, eventually, text_of, texts_of, type_into};
+use driver::{Driver, click, click_in_page, eventually, text_of, texts_of, type_into};
 
 const APP_IDENTIFIER: &str = "law.strongroom.desktop";
 const WAIT: Duration = Duration::from_secs(45);
+/// The keyring service of the second client (the app's own is `KEYRING_SERVICE`).
+const SECOND_KEYRING_SERVICE: &str = "law.strongroom.e2e.second";
+const ONLINE_NOTE: &str = "Call with the executor";
+const OFFLINE_NOTE: &str = "Offline note from the plane";
+const RENAMED: &str = "Estate of Margaret Okafor: probate and sale of the house";
 
 fn screenshot_dir() -> PathBuf {
     std::env::var_os("STRONGROOM_SCREENSHOT_DIR")
@@ -51,6 +59,12 @@ async fn wait_for_matters(c: &fantoccini::Client, titles: &[String]) -> Result<V
     .await;
     if found.is_err() {
         let _ = save_screenshot(c, "failure.png").await;
+        let shown = texts_of(c, "tr.matter-row td.title").await;
+        let rows = c
+            .find_all(fantoccini::Locator::Css("tr.matter-row"))
+            .await
+            .map(|r| r.len());
+        return found.with_context(|| format!("titles read: {shown:?}; rows: {rows:?}"));
     }
     found
 }
@@ -76,6 +90,24 @@ async fn invoke_from_page(c: &fantoccini::Client, cmd: &str) -> Result<serde_jso
         c.execute_async(script, vec![serde_json::Value::String(cmd.to_owned())])
             .await?,
     )
+}
+
+/// On a matter page: the File notes tab, a new note, and the note shown.
+async fn add_file_note(c: &fantoccini::Client, subject: &str, body: &str) -> Result<()> {
+    eventually("the matter page's tabs", WAIT, || async {
+        text_of(c, "#tab-notes").await
+    })
+    .await?;
+    click(c, "#tab-notes").await?;
+    click(c, "#add-note").await?;
+    type_into(c, "#note-subject", subject).await?;
+    type_into(c, "#note-body", body).await?;
+    click(c, "#save-note").await?;
+    eventually(&format!("the note {subject:?} listed"), WAIT, || async {
+        let shown = texts_of(c, "[data-testid=note] .note-subject").await?;
+        shown.iter().any(|s| s == subject).then_some(())
+    })
+    .await
 }
 
 async fn save_screenshot(c: &fantoccini::Client, name: &str) -> Result<()> {
@@ -165,6 +197,23 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
     })
     .await?;
     save_screenshot(&c, "search.png").await?;
+
+    // The matter page: open the found matter, add a file note.
+    click_in_page(&c, "tr.matter-row").await?;
+    eventually("the matter page", WAIT, || async {
+        let t = text_of(&c, "#matter-title").await?;
+        t.contains("Okafor").then_some(())
+    })
+    .await?;
+    save_screenshot(&c, "matter.png").await?;
+    add_file_note(
+        &c,
+        ONLINE_NOTE,
+        "Spoke with the executor about the valuation.",
+    )
+    .await?;
+    save_screenshot(&c, "matter-notes.png").await?;
+    click(&c, "#back").await?;
     type_into(&c, "#matter-search", "").await?;
     wait_for_matters(&c, &titles).await?;
 
@@ -188,12 +237,95 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
     })
     .await?;
     save_screenshot(&c, "matters-offline.png").await?;
+
+    // Offline, the lawyer keeps working: a file note, kept on this device until it syncs.
+    type_into(&c, "#matter-search", "okaf").await?;
+    eventually("only the Okafor matter listed", WAIT, || async {
+        let shown = texts_of(&c, "tr.matter-row td.title").await?;
+        (shown.len() == 1).then_some(())
+    })
+    .await?;
+    click_in_page(&c, "tr.matter-row").await?;
+    add_file_note(
+        &c,
+        OFFLINE_NOTE,
+        "Drafted on the plane; to send to the executor.",
+    )
+    .await?;
+    eventually("the note marked as not yet synced", WAIT, || async {
+        text_of(&c, "[data-testid=unsynced-mark]").await
+    })
+    .await?;
+    save_screenshot(&c, "matter-offline-edit.png").await?;
+    click(&c, "#back").await?;
+    type_into(&c, "#matter-search", "").await?;
+    wait_for_matters(&c, &titles).await?;
     c.close().await.ok();
 
     // 3. Restart the app with the server still gone: straight to the matters, offline.
     let c = driver.session(&app).await?;
     wait_for_matters(&c, &titles).await?;
     wait_for_connection(&c, "Offline").await?;
+
+    // The server comes back: the offline note goes up, and a second client (the same
+    // member on another device) gets it; its own edit reaches this window by itself.
+    let server = strongroom_server::start(ServeOptions {
+        data_dir: server_dir.path().to_owned(),
+        listen: server.addr,
+        seed_demo: true,
+    })
+    .await?;
+    click(&c, "#sync-now").await?;
+    wait_for_connection(&c, "Online").await?;
+    let second_dir = tempfile::tempdir()?;
+    let mut cfg = strongroom_client::Config::new(second_dir.path().join("data"));
+    cfg.keyring_service = SECOND_KEYRING_SERVICE.into();
+    cfg.practice_ca_pem = Some(std::fs::read_to_string(&server.ca_pem_path)?);
+    cfg.without_os_roots = true;
+    let mut second = strongroom_client::Core::new(cfg);
+    second.start()?;
+    second
+        .sign_in(&server.url(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD, None)
+        .await?;
+    let okafor = second
+        .matters()?
+        .into_iter()
+        .find(|m| m.title.contains("Okafor"))
+        .context("the Okafor matter on the second client")?;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let notes = loop {
+        second.sync().await.ok();
+        let page = second.matter_detail(&okafor.id)?;
+        let subjects: Vec<String> = page.file_notes.iter().map(|n| n.subject.clone()).collect();
+        if subjects.iter().any(|s| s == ONLINE_NOTE) && subjects.iter().any(|s| s == OFFLINE_NOTE) {
+            break subjects;
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the second client did not get both notes: {subjects:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(notes.len(), 2, "each note once: {notes:?}");
+    second.save_record(
+        strongroom_client::RecordKind::Matter,
+        Some(&okafor.id),
+        serde_json::json!({ "title": RENAMED })
+            .as_object()
+            .cloned()
+            .context("an object")?,
+    )?;
+    second.sync().await?;
+    eventually(
+        "the second client's edit in the window, unasked",
+        WAIT,
+        || async {
+            let shown = texts_of(&c, "tr.matter-row td.title").await?;
+            shown.iter().any(|t| t == RENAMED).then_some(())
+        },
+    )
+    .await?;
+    second.sign_out().await?;
     c.close().await.ok();
     drop(driver);
 
@@ -217,6 +349,9 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
         ),
         ("session token".into(), token.to_vec()),
     ];
+    for text in [ONLINE_NOTE, OFFLINE_NOTE, RENAMED] {
+        needles.push((format!("{text:?}"), text.as_bytes().to_vec()));
+    }
     for m in &demo {
         needles.push((format!("title {:?}", m.title), m.title.clone().into_bytes()));
         needles.push((

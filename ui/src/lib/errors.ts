@@ -37,6 +37,7 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   "sync_in_progress",
   "mfa_required",
   "wrong_code",
+  "mfa_enrollment_required",
   "not_found",
   "timer_running",
   "no_timer",
@@ -109,6 +110,8 @@ export function humanMessage(code: ErrorCode, detail = ""): string {
       return "This account uses two-step sign-in. Enter the six-digit code from your authenticator app, or one of your recovery codes.";
     case "wrong_code":
       return "That code was not accepted. Codes change every 30 seconds: type the newest one from your authenticator app, or a recovery code you have not used before.";
+    case "mfa_enrollment_required":
+      return "Your practice requires two-step sign-in, and your account has no authenticator yet. Set one up on the practice's web page, then sign in here.";
     case "not_found":
       return "That record is not on this device. It may have been deleted, or you may no longer have access to it.";
     case "timer_running":
