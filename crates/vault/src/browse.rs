@@ -3,10 +3,9 @@
 //! contacts by name as they are typed.
 //!
 //! Invariant: every query here is bounded (a window, a limit, or one matter's records), and
-//! user text reaches SQL only as a bound parameter; sort orders come from a closed enum.
+//! user text reaches SQL only as a bound parameter; each sort order is its own statement,
+//! written out at compile time.
 
-use rusqlite::params_from_iter;
-use rusqlite::types::Value;
 use strongroom_protocol::{
     ChangeRecord, Contact, Document, FileNote, Matter, MatterStatus, Participant, RecordKind, Task,
     TimeEntry,
@@ -15,6 +14,30 @@ use uuid::Uuid;
 
 use crate::records::{self, matter_columns, matter_from_row};
 use crate::{MatterRow, Result, Vault};
+
+/// The list's filters: `?1` status, `?2` matter type, `?3` responsible; a null one passes
+/// everything.
+macro_rules! list_filters {
+    () => {
+        "(?1 IS NULL OR status = ?1) AND (?2 IS NULL OR matter_type = ?2)
+         AND (?3 IS NULL OR responsible = ?3)"
+    };
+}
+
+/// A window of the list in one order: the filters, then `?4` rows from offset `?5`.
+macro_rules! window_sql {
+    ($order:literal) => {
+        concat!(
+            "SELECT seq, version, ",
+            matter_columns!(),
+            " FROM matters WHERE ",
+            list_filters!(),
+            " ORDER BY ",
+            $order,
+            " LIMIT ?4 OFFSET ?5"
+        )
+    };
+}
 
 /// The orders the matter list offers. Each has an index (migrations 0001 and 0004).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,72 +91,47 @@ pub struct MatterFile {
 impl Vault {
     /// One window of the matter list, and how many matters pass the filters in all.
     pub fn matters_window(&self, q: &MatterListing) -> Result<(u32, Vec<MatterRow>)> {
-        let mut filter = String::new();
-        let mut args: Vec<Value> = Vec::new();
-        let mut and = |clause: &str, v: Value| {
-            filter.push_str(if filter.is_empty() {
-                " WHERE "
-            } else {
-                " AND "
-            });
-            filter.push_str(clause);
-            args.push(v);
-        };
-        if let Some(s) = q.status {
-            and("status = ?", Value::Text(s.as_str().to_owned()));
-        }
-        if let Some(t) = &q.matter_type {
-            and("matter_type = ?", Value::Text(t.clone()));
-        }
-        if let Some(r) = &q.responsible {
-            and("responsible = ?", Value::Text(r.clone()));
-        }
+        let status = q.status.map(|s| s.as_str());
+        let filters = rusqlite::params![status, q.matter_type, q.responsible];
         let total: i64 = self
             .conn
-            .prepare_cached(&format!("SELECT count(*) FROM matters{filter}"))?
-            .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
-        // The natural direction of each order, and its tie-breaker, as the indexes hold them.
-        let (asc, desc) = match q.order {
-            MatterOrder::Opened => ("opened_on, number DESC", "opened_on DESC, number"),
-            MatterOrder::Number => ("number", "number DESC"),
-            MatterOrder::Title => (
-                "title COLLATE NOCASE, number",
-                "title COLLATE NOCASE DESC, number DESC",
-            ),
-            MatterOrder::Client => (
-                "client_name COLLATE NOCASE, number",
-                "client_name COLLATE NOCASE DESC, number DESC",
-            ),
-            MatterOrder::Responsible => (
-                "responsible COLLATE NOCASE, number",
-                "responsible COLLATE NOCASE DESC, number DESC",
-            ),
-            MatterOrder::Status => (
-                "status, opened_on DESC, number",
-                "status DESC, opened_on DESC, number",
-            ),
+            .prepare_cached(concat!(
+                "SELECT count(*) FROM matters WHERE ",
+                list_filters!()
+            ))?
+            .query_row(filters, |r| r.get(0))?;
+        // Each order's natural direction and its tie-breaker, as the indexes hold them.
+        let sql = match (q.order, q.descending) {
+            (MatterOrder::Opened, false) => window_sql!("opened_on, number DESC"),
+            (MatterOrder::Opened, true) => window_sql!("opened_on DESC, number"),
+            (MatterOrder::Number, false) => window_sql!("number"),
+            (MatterOrder::Number, true) => window_sql!("number DESC"),
+            (MatterOrder::Title, false) => window_sql!("title COLLATE NOCASE, number"),
+            (MatterOrder::Title, true) => window_sql!("title COLLATE NOCASE DESC, number DESC"),
+            (MatterOrder::Client, false) => window_sql!("client_name COLLATE NOCASE, number"),
+            (MatterOrder::Client, true) => {
+                window_sql!("client_name COLLATE NOCASE DESC, number DESC")
+            }
+            (MatterOrder::Responsible, false) => window_sql!("responsible COLLATE NOCASE, number"),
+            (MatterOrder::Responsible, true) => {
+                window_sql!("responsible COLLATE NOCASE DESC, number DESC")
+            }
+            (MatterOrder::Status, false) => window_sql!("status, opened_on DESC, number"),
+            (MatterOrder::Status, true) => window_sql!("status DESC, opened_on DESC, number"),
         };
-        let order = if q.descending { desc } else { asc };
         let limit = q.limit.min(MAX_WINDOW);
-        args.push(Value::Integer(i64::from(limit)));
-        args.push(Value::Integer(i64::from(q.offset)));
-        let sql = format!(
-            concat!(
-                "SELECT seq, version, ",
-                matter_columns!(),
-                " FROM matters{} ORDER BY {} LIMIT ? OFFSET ?"
-            ),
-            filter, order
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt
-            .query_map(params_from_iter(args.iter()), |r| {
-                Ok(MatterRow {
-                    seq: r.get(0)?,
-                    version: r.get(1)?,
-                    matter: matter_from_row(r, 2)?,
-                })
-            })?
+            .query_map(
+                rusqlite::params![status, q.matter_type, q.responsible, limit, q.offset],
+                |r| {
+                    Ok(MatterRow {
+                        seq: r.get(0)?,
+                        version: r.get(1)?,
+                        matter: matter_from_row(r, 2)?,
+                    })
+                },
+            )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok((u32::try_from(total).unwrap_or(u32::MAX), rows))
     }
@@ -157,16 +155,23 @@ impl Vault {
 
     /// The distinct matter types and responsible lawyers, each sorted, for the filters.
     pub fn matter_filter_values(&self) -> Result<(Vec<String>, Vec<String>)> {
-        let distinct = |col: &str| -> Result<Vec<String>> {
-            let mut stmt = self.conn.prepare_cached(&format!(
-                "SELECT DISTINCT {col} FROM matters WHERE {col} <> '' ORDER BY {col} COLLATE NOCASE"
-            ))?;
+        let distinct = |sql: &str| -> Result<Vec<String>> {
+            let mut stmt = self.conn.prepare_cached(sql)?;
             let values = stmt
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<Vec<String>>>()?;
             Ok(values)
         };
-        Ok((distinct("matter_type")?, distinct("responsible")?))
+        Ok((
+            distinct(
+                "SELECT DISTINCT matter_type FROM matters WHERE matter_type <> ''
+                 ORDER BY matter_type COLLATE NOCASE",
+            )?,
+            distinct(
+                "SELECT DISTINCT responsible FROM matters WHERE responsible <> ''
+                 ORDER BY responsible COLLATE NOCASE",
+            )?,
+        ))
     }
 
     /// A matter with everything on it, or `None` when this device does not hold it.

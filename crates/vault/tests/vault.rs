@@ -19,7 +19,7 @@ fn create_write_reopen_with_the_key() {
     let m = matter("Estate of A", "B Client");
     {
         let mut v = Vault::create(&path, &key).unwrap();
-        assert_eq!(v.schema_version().unwrap(), 3);
+        assert_eq!(v.schema_version().unwrap(), 4);
         v.apply_page(
             &page(0, vec![rec_matter(&m)], false),
             "2026-11-27T00:00:00Z",
@@ -205,7 +205,7 @@ fn the_oldest_schema_migrates_forward_without_loss() {
     let key = VaultKey::generate().unwrap();
     let ids = write_schema_1_vault(&path, &key);
     let v = Vault::open(&path, &key).unwrap();
-    assert_eq!(v.schema_version().unwrap(), 3);
+    assert_eq!(v.schema_version().unwrap(), 4);
     assert!(v.open_conflicts().unwrap().is_empty() && v.rejected_edits().unwrap().is_empty());
     let rows = v.matters().unwrap();
     assert_eq!(rows.len(), ids.len());
@@ -247,7 +247,7 @@ fn a_vault_from_a_newer_schema_is_refused() {
         Vault::open(&path, &key),
         Err(VaultError::SchemaTooNew {
             found: 99,
-            known: 3
+            known: 4
         })
     ));
 }
@@ -439,7 +439,7 @@ fn rekey_keeps_every_record_and_only_the_new_key_opens_it() {
         .unwrap();
     assert!(swapped);
     assert_eq!(dump(&v), before);
-    assert_eq!(v.schema_version().unwrap(), 3);
+    assert_eq!(v.schema_version().unwrap(), 4);
     v.close().unwrap();
     assert!(matches!(
         Vault::open(&path, &old),

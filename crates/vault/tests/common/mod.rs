@@ -75,7 +75,10 @@ impl RecordSet {
             id: Uuid::new_v4(),
             kind: ContactKind::Person,
             name: client.into(),
-            email: Some(format!("{}@contact.example", prefix.to_lowercase())),
+            email: Some(format!(
+                "{}@contact.example",
+                prefix.to_lowercase().replace(char::is_whitespace, ".")
+            )),
             phone: Some("+61 8 5550 1234".into()),
             address: Some(format!("{prefix} House, 1 Canary Lane")),
         };
