@@ -5,6 +5,9 @@
 //! Invariant: the window loads only the bundled UI; each command is allowed by name in
 //! `capabilities/`. The vault lives in its own owner-only folder, apart from the webview's.
 //! Invariant: the vault locks itself after the configured idle time (a background tick).
+//! Invariant: one app, one vault: a second launch hands over to the running app (which
+//! comes to the front) and exits before it opens anything. The window's size and place
+//! are kept in the config folder, outside the vault, and name nothing of the practice.
 //! The live loop ([`strongroom_client::run_live`]) runs in the background from start-up
 //! and tells the window `strongroom://changed` after each sync or connection change; the
 //! event carries nothing, the window asks the core what changed.
@@ -16,6 +19,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use strongroom_client::{Config, Core};
 use tauri::{Emitter, Manager};
+
+/// What is remembered of the window: its size and place, and whether it was maximised.
+const WINDOW_STATE: tauri_plugin_window_state::StateFlags =
+    tauri_plugin_window_state::StateFlags::SIZE
+        .union(tauri_plugin_window_state::StateFlags::POSITION)
+        .union(tauri_plugin_window_state::StateFlags::MAXIMIZED);
 
 /// The core, shared by the commands.
 pub struct CoreState(pub tokio::sync::Mutex<Core>);
@@ -63,6 +72,21 @@ pub fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let app = tauri::Builder::default()
+        // First, so a second launch hands over to the running app (which comes to the
+        // front) and exits before anything else starts: one app, one vault.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        // The window's size and place, in the app's config folder: nothing identifying.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(WINDOW_STATE)
+                .build(),
+        )
         .setup(|app| {
             let cfg = config(app)?;
             let core = Core::new(cfg);
@@ -94,6 +118,18 @@ pub fn run() -> anyhow::Result<()> {
                 }
             });
             Ok(())
+        })
+        // Kept as it changes, not only on a clean exit (a killed or crashed app keeps it too).
+        .on_window_event(|window, event| {
+            if matches!(
+                event,
+                tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
+            ) {
+                use tauri_plugin_window_state::AppHandleExt;
+                if let Err(e) = window.app_handle().save_window_state(WINDOW_STATE) {
+                    tracing::debug!(error = %e, "keeping the window's place failed");
+                }
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_start,

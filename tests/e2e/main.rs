@@ -176,6 +176,24 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
     wait_for_connection(&c, "Online").await?;
     save_screenshot(&c, "matters.png").await?;
 
+    // The window's size is remembered (checked after a restart below).
+    c.set_window_size(1024, 700).await?;
+    // One app, one vault: a second launch hands over to this one and exits.
+    let second_launch = tokio::process::Command::new(&app)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    let exited = tokio::time::timeout(Duration::from_secs(30), second_launch)
+        .await
+        .context("a second launch kept running beside the first")??;
+    assert!(exited.success(), "the second launch failed: {exited}");
+    let still = invoke_from_page(&c, "app_status").await?;
+    assert_eq!(
+        still["ok"], true,
+        "the first app stopped answering: {still}"
+    );
+
     // The app's commands are an allow-list: an allowed one answers, anything else (a core
     // command no capability grants, a command that does not exist) is refused.
     let allowed = invoke_from_page(&c, "app_status").await?;
@@ -262,10 +280,17 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
     wait_for_matters(&c, &titles).await?;
     c.close().await.ok();
 
-    // 3. Restart the app with the server still gone: straight to the matters, offline.
+    // 3. Restart the app with the server still gone: straight to the matters, offline,
+    // in a window of the size it had.
     let c = driver.session(&app).await?;
     wait_for_matters(&c, &titles).await?;
     wait_for_connection(&c, "Offline").await?;
+    let (_, _, width, height) = c.get_window_rect().await?;
+    assert_eq!(
+        (width as u32, height as u32),
+        (1024, 700),
+        "the window's size was not kept"
+    );
 
     // The server comes back: the offline note goes up, and a second client (the same
     // member on another device) gets it; its own edit reaches this window by itself.
@@ -363,6 +388,11 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
         ));
     }
     let written = files_under(home.path());
+    // The window's size and place are remembered, outside the vault.
+    assert!(
+        written.iter().any(|p| p.ends_with(".window-state.json")),
+        "no window state kept: {written:?}"
+    );
     assert!(
         written.iter().any(|p| p.ends_with("vault.db")),
         "the vault is not where expected: {written:?}"
