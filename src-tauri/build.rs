@@ -21,6 +21,7 @@ fn main() {
             "list_conflicts",
             "resolve_conflict",
             "rejected_edits",
+            "dismiss_rejected_edit",
             "timer_state",
             "timer_start",
             "timer_pause",

@@ -239,3 +239,16 @@ pub async fn search_matters(
         .search(&request)
         .map_err(|e| e.to_dto())
 }
+
+#[tauri::command]
+pub async fn dismiss_rejected_edit(
+    state: State<'_, CoreState>,
+    mutation_seq: i64,
+) -> CmdResult<()> {
+    state
+        .0
+        .lock()
+        .await
+        .dismiss_rejected_edit(mutation_seq)
+        .map_err(|e| e.to_dto())
+}

@@ -149,6 +149,7 @@ pub fn run() -> anyhow::Result<()> {
             commands::list_conflicts,
             commands::resolve_conflict,
             commands::rejected_edits,
+            commands::dismiss_rejected_edit,
             commands::timer_state,
             commands::timer_start,
             commands::timer_pause,

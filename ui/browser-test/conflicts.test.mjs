@@ -40,6 +40,10 @@ describe("conflicts", () => {
     assert.match(await rejected.innerText(), /closed[\s\S]*matter_closed[\s\S]*refused/);
     assert.deepEqual(await axe(page), []);
     await screenshot(page, "conflicts-view");
+    // Dismissed, it leaves the list and the status line's count.
+    await rejected.getByTestId("dismiss-rejected").click();
+    await page.getByTestId("no-rejected").waitFor();
+    await page.waitForFunction(() => !document.querySelector("[data-testid=rejected]"));
     await done();
   });
 

@@ -447,6 +447,17 @@ impl Core {
         Ok(out)
     }
 
+    /// Marks a refused edit as seen: it leaves the list and the status line's count.
+    pub fn dismiss_rejected_edit(&mut self, mutation_seq: i64) -> Result<(), ClientError> {
+        self.touch();
+        let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
+        if vault.dismiss_rejected(mutation_seq, &crate::now_rfc3339())? {
+            Ok(())
+        } else {
+            Err(ClientError::NotFound("that refused edit".into()))
+        }
+    }
+
     fn stored_timer(&self) -> Result<Option<StoredTimer>, ClientError> {
         let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
         Ok(vault

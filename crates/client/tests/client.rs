@@ -916,6 +916,19 @@ async fn losing_access_purges_the_matter_and_reports_the_pending_edit() {
         .unwrap();
     core.sync().await.unwrap();
     assert_eq!(core.matters().unwrap().len(), before.len());
+
+    // The member has seen it: dismissed, it leaves the list and the count, once.
+    let views = core.rejected_views().unwrap();
+    assert_eq!(views.len(), 1);
+    assert!(views[0].label.starts_with("Matter: "), "{}", views[0].label);
+    let seq = refused[0].mutation_seq;
+    core.dismiss_rejected_edit(seq).unwrap();
+    assert!(core.rejected_edits().unwrap().is_empty());
+    assert_eq!(core.status().unwrap().rejected_edits, 0);
+    assert_eq!(
+        core.dismiss_rejected_edit(seq).unwrap_err().code(),
+        ErrorCode::NotFound
+    );
     env.cleanup_keyring();
 }
 

@@ -295,6 +295,16 @@ impl Vault {
         )?)
     }
 
+    /// Marks a refused edit as seen, so it leaves the list (and the status line's count);
+    /// the row stays. Answers whether there was such an edit still shown.
+    pub fn dismiss_rejected(&mut self, mutation_seq: i64, now: &str) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE rejected_edits SET dismissed_at = ?2
+             WHERE mutation_seq = ?1 AND dismissed_at IS NULL",
+            params![mutation_seq, now],
+        )? == 1)
+    }
+
     /// The edits the service refused and the user has not dismissed, oldest first.
     pub fn rejected_edits(&self) -> Result<Vec<RejectedEdit>> {
         let rows = self

@@ -57,6 +57,8 @@ export interface Backend {
   conflicts(): Promise<ConflictView[]>;
   resolveConflict(id: string, choice: ConflictChoice): Promise<void>;
   rejectedEdits(): Promise<RejectedEditView[]>;
+  /** Marks a refused edit as seen: it leaves the list and the status line's count. */
+  dismissRejectedEdit(mutationSeq: number): Promise<void>;
   /** The running (or paused) timer, if any. Kept in the vault: it survives a restart. */
   timer(): Promise<TimerState | null>;
   startTimer(matterId: string): Promise<TimerState>;
@@ -140,6 +142,9 @@ export class TauriBackend implements Backend {
   }
   rejectedEdits() {
     return call<RejectedEditView[]>("rejected_edits");
+  }
+  dismissRejectedEdit(mutationSeq: number) {
+    return call<void>("dismiss_rejected_edit", { mutationSeq });
   }
   timer() {
     return call<TimerState | null>("timer_state");

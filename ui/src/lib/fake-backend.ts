@@ -807,6 +807,14 @@ export class FakeBackend implements Backend {
     return this.rejected.map((r) => ({ ...r }));
   }
 
+  async dismissRejectedEdit(mutationSeq: number): Promise<void> {
+    this.open();
+    const before = this.rejected.length;
+    this.rejected = this.rejected.filter((r) => r.mutation_seq !== mutationSeq);
+    if (this.rejected.length === before) throw new BackendError("not_found", "that refused edit is not on this device");
+    this.notify();
+  }
+
   private timerView(): TimerState | null {
     const t = this.timerState;
     if (!t) return null;
