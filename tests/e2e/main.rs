@@ -9,6 +9,7 @@
 //! key and no session token in any of them.
 
 mod driver;
+mod package;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

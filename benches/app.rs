@@ -1,0 +1,318 @@
+//! The desktop app with a large vault: cold launch to the matter list, keystroke to
+//! rendered search results, and the memory of the app's Rust process; each beside a
+//! baseline measured in the same run.
+//!
+//! `scripts/with-test-env cargo bench -p strongroom --bench app`
+//! (an X display and a keyring are needed: the app unlocks its vault from the keyring).
+//! Size: `STRONGROOM_BENCH_MATTERS` (default 100000; related records ten times that).
+//!
+//! The real server in-process with a practice seeded by `operator::seed_benchmark`; a
+//! desktop core signs in and runs the first sync into the app's own data directory (with
+//! its key in the keyring, as the app leaves it), then closes. Then the release build of
+//! the app is launched through tauri-driver (WebKitWebDriver, Xvfb), as a lawyer would:
+//!
+//! - cold launch: from asking for a new app (process start) to the first matter row in the
+//!   list, over `LAUNCHES` launches. Baseline: the same app with an empty data directory, to
+//!   its sign-in screen (the cost of starting the process and the webview, which a vault
+//!   cannot make faster).
+//! - keystroke: in the page, a query typed into the search box (one input event) until the
+//!   list says it holds that query's results and a frame has been drawn. Baseline: the same
+//!   search asked of the core directly over IPC from the page (the search and the IPC,
+//!   without the UI).
+//! - memory: VmRSS of the app's process once the list is shown, after the searches, and
+//!   after scrolling the whole list. Baseline: the same process at the sign-in screen with
+//!   no vault.
+
+#[path = "../tests/e2e/driver.rs"]
+#[allow(dead_code)]
+mod driver;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+use strongroom_client::{Config, Core, KEYRING_SERVICE};
+use strongroom_server::ServeOptions;
+
+const LAUNCHES: usize = 5;
+const QUERIES: &[&str] = &[
+    "okafor", "lindq", "probate", "tanaka", "fletcher", "estate", "lease", "haddad", "ngaio",
+    "kowal", "patel", "gallagher", "rossi", "mensah", "sharma", "vries", "walker", "cho",
+    "nowak", "raman",
+];
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v
+}
+
+/// The pid of the process running `exe`, if one is.
+fn pid_of(exe: &Path) -> Option<u32> {
+    let want = exe.canonicalize().ok()?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if std::fs::read_link(entry.path().join("exe")).ok().as_deref() == Some(want.as_path()) {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+/// Resident memory of `pid`, in MiB.
+fn rss_mib(pid: u32) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .context("no VmRSS")?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?;
+    Ok(kib / 1024.0)
+}
+
+async fn count(c: &fantoccini::Client, css: &str) -> usize {
+    c.execute(
+        "return document.querySelectorAll(arguments[0]).length",
+        vec![Value::String(css.into())],
+    )
+    .await
+    .ok()
+    .and_then(|v| v.as_u64())
+    .unwrap_or(0) as usize
+}
+
+/// Launches the app and waits for `css` to appear: the launch's duration, and the session.
+async fn launch(
+    driver: &driver::Driver,
+    app: &Path,
+    css: &str,
+) -> Result<(Duration, fantoccini::Client)> {
+    let t0 = Instant::now();
+    let c = driver.session(app).await?;
+    let deadline = t0 + Duration::from_secs(120);
+    loop {
+        if count(&c, css).await > 0 {
+            return Ok((t0.elapsed(), c));
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{css} never appeared");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Types each query into the search box and times it to the rendered results (in the
+/// page), then asks the core the same over IPC directly: (UI ms, IPC ms) per query.
+async fn keystrokes(c: &fantoccini::Client) -> Result<(Vec<f64>, Vec<f64>)> {
+    let script = r#"
+        const [queries, done] = [arguments[0], arguments[arguments.length - 1]];
+        const input = document.getElementById("matter-search");
+        const label = document.getElementById("list-count");
+        const until = (ok) => new Promise((resolve) => {
+            if (ok()) return resolve();
+            const mo = new MutationObserver(() => { if (ok()) { mo.disconnect(); resolve(); } });
+            mo.observe(document.body, { subtree: true, childList: true, characterData: true });
+        });
+        const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+        const type = (text) => { input.value = text; input.dispatchEvent(new Event("input", { bubbles: true })); };
+        (async () => {
+            const ui = [], ipc = [];
+            for (const q of queries) {
+                type("");
+                await until(() => !label.textContent.includes("result"));
+                await frame();
+                const t0 = performance.now();
+                type(q);
+                await until(() => label.textContent.includes("for \u201c" + q + "\u201d"));
+                await frame();
+                ui.push(performance.now() - t0);
+            }
+            for (const q of queries) {
+                const t0 = performance.now();
+                await window.__TAURI_INTERNALS__.invoke("search_matters", { request: { text: q, limit: 500 } });
+                ipc.push(performance.now() - t0);
+            }
+            type("");
+            done({ ui, ipc });
+        })().catch((e) => done({ error: String(e) }));
+    "#;
+    let queries: Vec<Value> = QUERIES.iter().map(|q| Value::String((*q).into())).collect();
+    let out = c.execute_async(script, vec![Value::Array(queries)]).await?;
+    if let Some(e) = out.get("error") {
+        anyhow::bail!("the keystroke script failed: {e}");
+    }
+    let nums = |k: &str| -> Vec<f64> {
+        out[k]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    Ok((nums("ui"), nums("ipc")))
+}
+
+/// Scrolls the list from top to bottom in steps, letting each window load.
+async fn scroll_through(c: &fantoccini::Client) -> Result<()> {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const s = document.querySelector(".list-scroller");
+        (async () => {
+            for (let i = 0; i <= 40; i++) {
+                s.scrollTop = (s.scrollHeight - s.clientHeight) * i / 40;
+                await new Promise((r) => setTimeout(r, 60));
+            }
+            done(true);
+        })();
+    "#;
+    c.execute_async(script, vec![]).await?;
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let (driver_bin, native) = driver::check_prerequisites()?;
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_strongroom"));
+    let matters: u32 = std::env::var("STRONGROOM_BENCH_MATTERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+
+    // The practice, and the app's vault of it.
+    let server_dir = tempfile::tempdir()?;
+    let server = strongroom_server::start(ServeOptions {
+        data_dir: server_dir.path().to_owned(),
+        listen: "127.0.0.1:0".parse()?,
+        seed_demo: false,
+    })
+    .await?;
+    eprintln!("seeding {matters} matters and {} related records…", u64::from(matters) * 10);
+    let seeded = strongroom_server::operator::seed_benchmark(
+        server.store.as_ref(),
+        matters,
+        u64::from(matters) * 10,
+        |_, _| {},
+    )
+    .await?;
+    let home = tempfile::tempdir()?;
+    let data_dir = home.path().join("app-data");
+    let mut cfg = Config::new(&data_dir);
+    cfg.keyring_service = KEYRING_SERVICE.into();
+    cfg.practice_ca_pem = Some(std::fs::read_to_string(&server.ca_pem_path)?);
+    cfg.without_os_roots = true;
+    let mut core = Core::new(cfg);
+    core.start()?;
+    eprintln!("first sync into the app's vault…");
+    let t = Instant::now();
+    core.sign_in(&server.url(), &seeded.email, &seeded.password, None)
+        .await?;
+    let synced = core.status()?.matter_count;
+    anyhow::ensure!(synced as u32 == matters, "the vault holds {synced} matters");
+    core.close()?;
+    drop(core);
+    eprintln!("  {} matters in {:.1} s", synced, t.elapsed().as_secs_f64());
+    server.stop().await;
+
+    let empty_dir = home.path().join("empty-data");
+    let xdg = |sub: &str| home.path().join(sub).into_os_string();
+    let (config, cache) = (xdg(".config"), xdg(".cache"));
+    let with_vault: Vec<(&str, &std::ffi::OsStr)> = vec![
+        ("HOME", home.path().as_os_str()),
+        ("XDG_CONFIG_HOME", &config),
+        ("XDG_CACHE_HOME", &cache),
+        ("STRONGROOM_DATA_DIR", data_dir.as_os_str()),
+    ];
+    let without_vault: Vec<(&str, &std::ffi::OsStr)> = vec![
+        ("HOME", home.path().as_os_str()),
+        ("XDG_CONFIG_HOME", &config),
+        ("XDG_CACHE_HOME", &cache),
+        ("STRONGROOM_DATA_DIR", empty_dir.as_os_str()),
+    ];
+    let log = std::env::temp_dir().join(format!("strongroom-bench-{}.log", std::process::id()));
+
+    // Baseline: the app with no vault, to its sign-in screen.
+    let mut base_launch = Vec::new();
+    let mut base_rss = 0.0;
+    {
+        let driver = driver::Driver::start(&driver_bin, &native, &without_vault, &log)?;
+        for i in 0..LAUNCHES {
+            let (d, c) = launch(&driver, &app, "#signin-title").await?;
+            base_launch.push(d.as_secs_f64() * 1000.0);
+            if i == LAUNCHES - 1 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                base_rss = rss_mib(pid_of(&app).context("the app's process")?)?;
+            }
+            c.close().await.ok();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    // The app with the vault: launches, keystrokes, memory.
+    let mut cold = Vec::new();
+    let (mut rss_list, mut rss_search, mut rss_scrolled) = (0.0, 0.0, 0.0);
+    let (mut ui, mut ipc) = (Vec::new(), Vec::new());
+    {
+        let driver = driver::Driver::start(&driver_bin, &native, &with_vault, &log)?;
+        for i in 0..LAUNCHES {
+            let (d, c) = launch(&driver, &app, "tr.matter-row").await?;
+            cold.push(d.as_secs_f64() * 1000.0);
+            if i == LAUNCHES - 1 {
+                let pid = pid_of(&app).context("the app's process")?;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                rss_list = rss_mib(pid)?;
+                // Warm once, then measure.
+                keystrokes(&c).await?;
+                (ui, ipc) = keystrokes(&c).await?;
+                rss_search = rss_mib(pid)?;
+                scroll_through(&c).await?;
+                rss_scrolled = rss_mib(pid)?;
+            }
+            c.close().await.ok();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+    std::fs::remove_file(&log).ok();
+    let profile = strongroom_client::profile_for(&data_dir);
+    let ks = strongroom_keystore::Keystore::native(KEYRING_SERVICE);
+    ks.delete(strongroom_keystore::SecretKind::VaultKey, &profile).ok();
+    ks.delete(strongroom_keystore::SecretKind::SessionToken, &profile).ok();
+
+    let (cold, base_launch, ui, ipc) = (sorted(cold), sorted(base_launch), sorted(ui), sorted(ipc));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "matters": matters,
+            "cold_launch_to_list_ms": { "p50": percentile(&cold, 0.5), "max": percentile(&cold, 1.0), "runs": cold },
+            "baseline_launch_to_sign_in_ms": { "p50": percentile(&base_launch, 0.5), "max": percentile(&base_launch, 1.0), "runs": base_launch },
+            "keystroke_to_rendered_ms": { "p50": percentile(&ui, 0.5), "p99": percentile(&ui, 0.99), "max": percentile(&ui, 1.0) },
+            "baseline_search_over_ipc_ms": { "p50": percentile(&ipc, 0.5), "p99": percentile(&ipc, 0.99), "max": percentile(&ipc, 1.0) },
+            "rss_mib": { "list_shown": rss_list, "after_searches": rss_search, "after_scrolling_the_list": rss_scrolled },
+            "baseline_rss_mib_sign_in_no_vault": base_rss,
+        }))?
+    );
+    println!(
+        "cold launch to the list: p50 {:.0} ms (target 1500); baseline to sign-in {:.0} ms",
+        percentile(&cold, 0.5),
+        percentile(&base_launch, 0.5)
+    );
+    println!(
+        "keystroke to rendered results: p50 {:.1} ms, p99 {:.1} ms (target 50); baseline search over IPC p50 {:.1} ms",
+        percentile(&ui, 0.5),
+        percentile(&ui, 0.99),
+        percentile(&ipc, 0.5)
+    );
+    println!(
+        "memory of the app's process: {rss_list:.0} MiB with the list, {rss_search:.0} after searching, {rss_scrolled:.0} after scrolling (target 150); baseline {base_rss:.0} MiB"
+    );
+    Ok(())
+}
