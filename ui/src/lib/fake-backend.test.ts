@@ -30,6 +30,34 @@ describe("the fake backend keeps the contract", () => {
     expect(await code(b.deleteRecord("task", "missing"))).toMatch(/^not_found/);
   });
 
+  it("keeps the service's rules for matters and contacts, in its words", async () => {
+    const b = new FakeBackend("signed-in");
+    const matter = {
+      number: "HV-2026-0200",
+      title: "Tane lease review",
+      matter_type: "Commercial",
+      status: "open",
+      client_name: "Mere Tane",
+      responsible: "Priya Raman",
+      opened_on: "2026-11-27",
+    };
+    for (const f of ["number", "title", "matter_type", "client_name", "responsible"]) {
+      expect(await code(b.saveRecord("matter", null, { ...matter, [f]: " " }))).toBe(`invalid_input: ${f}: must not be empty`);
+      const { [f]: _, ...without } = matter as Record<string, string>;
+      expect(await code(b.saveRecord("matter", null, without))).toMatch(new RegExp(`^invalid_input: .*${f}`));
+    }
+    expect(await code(b.saveRecord("matter", null, { ...matter, opened_on: "2026-02-30" }))).toBe("invalid_input: opened_on: must be a calendar date, YYYY-MM-DD");
+    expect(await code(b.saveRecord("matter", null, { ...matter, closed_on: "2026-11-26" }))).toBe("invalid_input: closed_on: must not be before opened_on");
+    expect((await b.listMatters({ offset: 0, limit: 10, sort: "number", descending: false })).total).toBe(5);
+    const id = await b.saveRecord("matter", null, matter);
+    expect((await b.matter(id)).matter).toMatchObject({ ...matter, closed_on: null, description: "", custom_fields: {} });
+    expect(await code(b.saveRecord("matter", id, { closed_on: "2026-01-01" }))).toBe("invalid_input: closed_on: must not be before opened_on");
+    expect(await code(b.saveRecord("matter", id, { status: "closed", closed_on: "2026-11-28" }))).toBe("ok");
+    const contact = (await b.findContacts("Hemi"))[0]?.id as string;
+    expect(await code(b.saveRecord("contact", contact, { email: "hemi at example" }))).toBe("invalid_input: email: must be an email address");
+    expect(await code(b.saveRecord("contact", contact, { email: null, phone: "0401 555 889" }))).toBe("ok");
+  });
+
   it("windows, sorts and filters the list like the vault", async () => {
     const b = new FakeBackend("signed-in");
     const page = await b.listMatters({ offset: 1, limit: 2, sort: "number", descending: false });

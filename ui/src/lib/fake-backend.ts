@@ -5,6 +5,7 @@
 // signed out, MFA, a first sync, a 100,000-matter practice, conflicts, offline, locked.
 import type { Backend } from "./backend";
 import { BackendError } from "./errors";
+import { isCalendarDate, isEmailAddress } from "./records";
 import type {
   AppStatus,
   ConflictChoice,
@@ -88,6 +89,8 @@ const FIELDS: Record<RecordKind, { required: string[]; optional: string[] }> = {
   document: { required: ["matter_id", "name", "folder", "size_bytes", "content_hash"], optional: [] },
 };
 const NOT_EMPTY = new Set(["number", "title", "client_name", "name", "subject", "matter_type", "responsible", "role"]);
+/** The service's longest short texts, in characters. */
+const MAX_CHARS: Record<string, number> = { number: 64, title: 500, matter_type: 100, client_name: 300, responsible: 200, name: 300, phone: 50, role: 100, subject: 500 };
 const BOOLEANS = new Set(["done", "billable"]);
 const INTEGERS = new Set(["minutes", "rate_cents", "size_bytes"]);
 const DATES = new Set(["opened_on", "closed_on", "due_on", "worked_on"]);
@@ -714,11 +717,15 @@ export class FakeBackend implements Backend {
     for (const [f, v] of Object.entries(fields)) {
       if (!spec.required.includes(f) && !spec.optional.includes(f)) throw new BackendError("invalid_input", `unknown field \`${f}\` for a ${kind.replace("_", " ")}`);
       if (spec.required.includes(f) && (v === null || v === undefined)) throw new BackendError("invalid_input", `\`${f}\` is required`);
-      if (NOT_EMPTY.has(f) && (typeof v !== "string" || v.trim() === "")) throw new BackendError("invalid_input", `\`${f}\` must not be empty`);
+      // The service's own words ("field: problem") where its rules are played here.
+      if (NOT_EMPTY.has(f) && (typeof v !== "string" || v.trim() === "")) throw new BackendError("invalid_input", `${f}: must not be empty`);
+      if (f in MAX_CHARS && typeof v === "string" && [...v].length > (MAX_CHARS[f] as number))
+        throw new BackendError("invalid_input", `${f}: must be at most ${MAX_CHARS[f]} characters`);
       if (BOOLEANS.has(f) && typeof v !== "boolean") throw new BackendError("invalid_input", `\`${f}\` must be true or false`);
       if (INTEGERS.has(f) && (!Number.isInteger(v) || (v as number) < 0)) throw new BackendError("invalid_input", `\`${f}\` must be a whole number, 0 or more`);
-      if (DATES.has(f) && v !== null && (typeof v !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(v)))
-        throw new BackendError("invalid_input", `\`${f}\` must be a date (YYYY-MM-DD)`);
+      if (DATES.has(f) && v !== null && (typeof v !== "string" || !isCalendarDate(v)))
+        throw new BackendError("invalid_input", `${f}: must be a calendar date, YYYY-MM-DD`);
+      if (f === "email" && v !== null && (typeof v !== "string" || !isEmailAddress(v))) throw new BackendError("invalid_input", "email: must be an email address");
       if (f === "minutes" && (v as number) < 1) throw new BackendError("invalid_input", "`minutes` must be at least 1");
       if (f === "status" && !["open", "on_hold", "closed"].includes(v as string)) throw new BackendError("invalid_input", "`status` must be open, on_hold or closed");
       if (f === "kind" && !["person", "organisation"].includes(v as string)) throw new BackendError("invalid_input", "`kind` must be person or organisation");
@@ -736,6 +743,12 @@ export class FakeBackend implements Backend {
     const table = this.tables[kind];
     if (!table) throw new BackendError("invalid_input", `unknown record kind \`${kind}\``);
     this.validate(kind, fields, id === null);
+    if (kind === "matter") {
+      // The record as it would be saved keeps the rules across fields.
+      const after = { ...(id === null ? {} : table.get(id)), ...fields };
+      if (typeof after.closed_on === "string" && typeof after.opened_on === "string" && after.closed_on < after.opened_on)
+        throw new BackendError("invalid_input", "closed_on: must not be before opened_on");
+    }
     let rid: string;
     if (id === null) {
       rid = `f0000000-0000-4000-8000-${String(this.nextId++).padStart(12, "0")}`;
