@@ -15,13 +15,17 @@
 //!   list, over `LAUNCHES` launches. Baseline: the same app with an empty data directory, to
 //!   its sign-in screen (the cost of starting the process and the webview, which a vault
 //!   cannot make faster).
-//! - keystroke: in the page, a query typed into the search box (one input event) until the
-//!   list says it holds that query's results and a frame has been drawn. Baseline: the same
-//!   search asked of the core directly over IPC from the page (the search and the IPC,
-//!   without the UI).
+//! - keystroke: in the page, queries typed into the search box a key at a time (from the
+//!   second letter; each key one input event, 120 ms apart), each key timed until the list
+//!   says it holds that prefix's results and a frame has been drawn. Baseline: the same
+//!   searches asked of the core directly over IPC from the page (the search and the IPC,
+//!   without the UI); also windows of 100 rows of the list over IPC.
+//! - every launch ends as a system shutdown would (SIGTERM), so each is a clean cold start
+//!   of the process (the OS file cache stays warm).
 //! - memory: VmRSS of the app's process once the list is shown, after the searches, and
-//!   after scrolling the whole list. Baseline: the same process at the sign-in screen with
-//!   no vault.
+//!   after scrolling the whole list, and its private part (smaps_rollup's Private_Clean +
+//!   Private_Dirty, without the shared libraries' pages). Baseline: the same process at
+//!   the sign-in screen with no vault.
 
 #[path = "../tests/e2e/driver.rs"]
 #[allow(dead_code)]
@@ -37,9 +41,26 @@ use strongroom_server::ServeOptions;
 
 const LAUNCHES: usize = 5;
 const QUERIES: &[&str] = &[
-    "okafor", "lindq", "probate", "tanaka", "fletcher", "estate", "lease", "haddad", "ngaio",
-    "kowal", "patel", "gallagher", "rossi", "mensah", "sharma", "vries", "walker", "cho",
-    "nowak", "raman",
+    "okafor",
+    "lindq",
+    "probate",
+    "tanaka",
+    "fletcher",
+    "estate",
+    "lease",
+    "haddad",
+    "ngaio",
+    "kowal",
+    "patel",
+    "gallagher",
+    "rossi",
+    "mensah",
+    "sharma",
+    "vries",
+    "walker",
+    "cho",
+    "nowak",
+    "raman",
 ];
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -55,20 +76,6 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v
 }
 
-/// The pid of the process running `exe`, if one is.
-fn pid_of(exe: &Path) -> Option<u32> {
-    let want = exe.canonicalize().ok()?;
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        if std::fs::read_link(entry.path().join("exe")).ok().as_deref() == Some(want.as_path()) {
-            return Some(pid);
-        }
-    }
-    None
-}
-
 /// Resident memory of `pid`, in MiB.
 fn rss_mib(pid: u32) -> Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -80,6 +87,22 @@ fn rss_mib(pid: u32) -> Result<f64> {
         .trim_end_matches("kB")
         .trim()
         .parse()?;
+    Ok(kib / 1024.0)
+}
+
+/// Memory `pid` holds alone (private pages, from smaps_rollup), in MiB: what is left when
+/// the shared libraries' pages (WebKitGTK, GTK) are set aside.
+fn private_mib(pid: u32) -> Result<f64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))?;
+    let mut kib = 0.0;
+    for line in rollup.lines() {
+        if let Some(v) = line
+            .strip_prefix("Private_Clean:")
+            .or_else(|| line.strip_prefix("Private_Dirty:"))
+        {
+            kib += v.trim().trim_end_matches("kB").trim().parse::<f64>()?;
+        }
+    }
     Ok(kib / 1024.0)
 }
 
@@ -112,9 +135,10 @@ async fn launch(
     }
 }
 
-/// Types each query into the search box and times it to the rendered results (in the
-/// page), then asks the core the same over IPC directly: (UI ms, IPC ms) per query.
-async fn keystrokes(c: &fantoccini::Client) -> Result<(Vec<f64>, Vec<f64>)> {
+/// Types each query into the search box a key at a time (from its second letter) and times
+/// each key to its rendered results, in the page; then asks the core the same searches,
+/// and windows of the list, over IPC directly. (UI ms per key, search IPC ms, list IPC ms)
+async fn keystrokes(c: &fantoccini::Client) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
     let script = r#"
         const [queries, done] = [arguments[0], arguments[arguments.length - 1]];
         const input = document.getElementById("matter-search");
@@ -125,26 +149,39 @@ async fn keystrokes(c: &fantoccini::Client) -> Result<(Vec<f64>, Vec<f64>)> {
             mo.observe(document.body, { subtree: true, childList: true, characterData: true });
         });
         const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
         const type = (text) => { input.value = text; input.dispatchEvent(new Event("input", { bubbles: true })); };
+        const invoke = window.__TAURI_INTERNALS__.invoke;
         (async () => {
-            const ui = [], ipc = [];
+            const ui = [], search = [], list = [];
             for (const q of queries) {
                 type("");
                 await until(() => !label.textContent.includes("result"));
-                await frame();
-                const t0 = performance.now();
-                type(q);
-                await until(() => label.textContent.includes("for \u201c" + q + "\u201d"));
-                await frame();
-                ui.push(performance.now() - t0);
-            }
-            for (const q of queries) {
-                const t0 = performance.now();
-                await window.__TAURI_INTERNALS__.invoke("search_matters", { request: { text: q, limit: 500 } });
-                ipc.push(performance.now() - t0);
+                await until(() => !document.querySelector("tr.placeholder-row"));
+                await sleep(300);
+                for (let n = 2; n <= q.length; n++) {
+                    const prefix = q.slice(0, n);
+                    const t0 = performance.now();
+                    type(prefix);
+                    await until(() => label.textContent.includes("for “" + prefix + "”"));
+                    await frame();
+                    ui.push(performance.now() - t0);
+                    await sleep(120);
+                }
             }
             type("");
-            done({ ui, ipc });
+            await sleep(300);
+            for (const q of queries) {
+                const t0 = performance.now();
+                await invoke("search_matters", { request: { text: q, limit: 500 } });
+                search.push(performance.now() - t0);
+            }
+            for (let i = 0; i < queries.length; i++) {
+                const t0 = performance.now();
+                await invoke("list_matters", { query: { offset: i * 4900, limit: 100, sort: "opened", descending: true } });
+                list.push(performance.now() - t0);
+            }
+            done({ ui, search, list });
         })().catch((e) => done({ error: String(e) }));
     "#;
     let queries: Vec<Value> = QUERIES.iter().map(|q| Value::String((*q).into())).collect();
@@ -158,7 +195,23 @@ async fn keystrokes(c: &fantoccini::Client) -> Result<(Vec<f64>, Vec<f64>)> {
             .map(|a| a.iter().filter_map(Value::as_f64).collect())
             .unwrap_or_default()
     };
-    Ok((nums("ui"), nums("ipc")))
+    Ok((nums("ui"), nums("search"), nums("list")))
+}
+
+/// Ends the app as a system shutdown would (SIGTERM: it closes its vault cleanly) and
+/// waits for it to be gone, so the next launch is a clean cold start.
+async fn quit(app: &Path) -> Result<()> {
+    if let Some(pid) = driver::pid_of(app) {
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while driver::pid_of(app).is_some() {
+        anyhow::ensure!(Instant::now() < deadline, "the app did not end on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
 }
 
 /// Scrolls the list from top to bottom in steps, letting each window load.
@@ -196,7 +249,10 @@ async fn main() -> Result<()> {
         seed_demo: false,
     })
     .await?;
-    eprintln!("seeding {matters} matters and {} related records…", u64::from(matters) * 10);
+    eprintln!(
+        "seeding {matters} matters and {} related records…",
+        u64::from(matters) * 10
+    );
     let seeded = strongroom_server::operator::seed_benchmark(
         server.store.as_ref(),
         matters,
@@ -242,7 +298,7 @@ async fn main() -> Result<()> {
 
     // Baseline: the app with no vault, to its sign-in screen.
     let mut base_launch = Vec::new();
-    let mut base_rss = 0.0;
+    let (mut base_rss, mut base_private) = (0.0, 0.0);
     {
         let driver = driver::Driver::start(&driver_bin, &native, &without_vault, &log)?;
         for i in 0..LAUNCHES {
@@ -250,8 +306,11 @@ async fn main() -> Result<()> {
             base_launch.push(d.as_secs_f64() * 1000.0);
             if i == LAUNCHES - 1 {
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                base_rss = rss_mib(pid_of(&app).context("the app's process")?)?;
+                let pid = driver::pid_of(&app).context("the app's process")?;
+                base_rss = rss_mib(pid)?;
+                base_private = private_mib(pid)?;
             }
+            quit(&app).await?;
             c.close().await.ok();
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
@@ -260,23 +319,26 @@ async fn main() -> Result<()> {
     // The app with the vault: launches, keystrokes, memory.
     let mut cold = Vec::new();
     let (mut rss_list, mut rss_search, mut rss_scrolled) = (0.0, 0.0, 0.0);
-    let (mut ui, mut ipc) = (Vec::new(), Vec::new());
+    let mut private_scrolled = 0.0;
+    let (mut ui, mut ipc, mut list) = (Vec::new(), Vec::new(), Vec::new());
     {
         let driver = driver::Driver::start(&driver_bin, &native, &with_vault, &log)?;
         for i in 0..LAUNCHES {
             let (d, c) = launch(&driver, &app, "tr.matter-row").await?;
             cold.push(d.as_secs_f64() * 1000.0);
             if i == LAUNCHES - 1 {
-                let pid = pid_of(&app).context("the app's process")?;
+                let pid = driver::pid_of(&app).context("the app's process")?;
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 rss_list = rss_mib(pid)?;
                 // Warm once, then measure.
                 keystrokes(&c).await?;
-                (ui, ipc) = keystrokes(&c).await?;
+                (ui, ipc, list) = keystrokes(&c).await?;
                 rss_search = rss_mib(pid)?;
                 scroll_through(&c).await?;
                 rss_scrolled = rss_mib(pid)?;
+                private_scrolled = private_mib(pid)?;
             }
+            quit(&app).await?;
             c.close().await.ok();
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
@@ -284,10 +346,18 @@ async fn main() -> Result<()> {
     std::fs::remove_file(&log).ok();
     let profile = strongroom_client::profile_for(&data_dir);
     let ks = strongroom_keystore::Keystore::native(KEYRING_SERVICE);
-    ks.delete(strongroom_keystore::SecretKind::VaultKey, &profile).ok();
-    ks.delete(strongroom_keystore::SecretKind::SessionToken, &profile).ok();
+    ks.delete(strongroom_keystore::SecretKind::VaultKey, &profile)
+        .ok();
+    ks.delete(strongroom_keystore::SecretKind::SessionToken, &profile)
+        .ok();
 
-    let (cold, base_launch, ui, ipc) = (sorted(cold), sorted(base_launch), sorted(ui), sorted(ipc));
+    let (cold, base_launch, ui, ipc, list) = (
+        sorted(cold),
+        sorted(base_launch),
+        sorted(ui),
+        sorted(ipc),
+        sorted(list),
+    );
     println!(
         "{}",
         serde_json::to_string_pretty(&json!({
@@ -295,9 +365,12 @@ async fn main() -> Result<()> {
             "cold_launch_to_list_ms": { "p50": percentile(&cold, 0.5), "max": percentile(&cold, 1.0), "runs": cold },
             "baseline_launch_to_sign_in_ms": { "p50": percentile(&base_launch, 0.5), "max": percentile(&base_launch, 1.0), "runs": base_launch },
             "keystroke_to_rendered_ms": { "p50": percentile(&ui, 0.5), "p99": percentile(&ui, 0.99), "max": percentile(&ui, 1.0) },
+            "keystrokes": ui.len(),
             "baseline_search_over_ipc_ms": { "p50": percentile(&ipc, 0.5), "p99": percentile(&ipc, 0.99), "max": percentile(&ipc, 1.0) },
+            "list_window_over_ipc_ms": { "p50": percentile(&list, 0.5), "p99": percentile(&list, 0.99), "max": percentile(&list, 1.0) },
             "rss_mib": { "list_shown": rss_list, "after_searches": rss_search, "after_scrolling_the_list": rss_scrolled },
             "baseline_rss_mib_sign_in_no_vault": base_rss,
+            "private_mib": { "after_scrolling_the_list": private_scrolled, "baseline_sign_in_no_vault": base_private },
         }))?
     );
     println!(
@@ -313,6 +386,9 @@ async fn main() -> Result<()> {
     );
     println!(
         "memory of the app's process: {rss_list:.0} MiB with the list, {rss_search:.0} after searching, {rss_scrolled:.0} after scrolling (target 150); baseline {base_rss:.0} MiB"
+    );
+    println!(
+        "of which private (not shared libraries): {private_scrolled:.0} MiB after scrolling; baseline {base_private:.0} MiB"
     );
     Ok(())
 }

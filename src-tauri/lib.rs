@@ -26,6 +26,9 @@ const WINDOW_STATE: tauri_plugin_window_state::StateFlags =
         .union(tauri_plugin_window_state::StateFlags::POSITION)
         .union(tauri_plugin_window_state::StateFlags::MAXIMIZED);
 
+/// How long leaving the app waits for the core to be free to close the vault.
+const EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The core, shared by the commands.
 pub struct CoreState(pub tokio::sync::Mutex<Core>);
 
@@ -107,6 +110,27 @@ pub fn run() -> anyhow::Result<()> {
                 )
                 .await;
             });
+            // A system shutdown or a `kill` ends the app as cleanly as closing its window:
+            // the vault is closed (checkpointed, its open-marker removed), so the next
+            // start needs no integrity check.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                    signal(SignalKind::hangup()),
+                ) else {
+                    tracing::warn!("no signal handlers: a signal ends the app uncleanly");
+                    return;
+                };
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                    _ = hup.recv() => {}
+                }
+                handle.exit(0);
+            });
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 loop {
@@ -161,12 +185,20 @@ pub fn run() -> anyhow::Result<()> {
     app.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {
             let state = handle.state::<CoreState>();
-            // A sync in flight holds the lock: then the vault stays as SQLite left it (every
-            // committed page is durable) and the next start checks it.
-            if let Ok(mut core) = state.0.try_lock()
-                && let Err(e) = core.close()
-            {
-                tracing::warn!(code = ?e.code(), "closing the vault failed");
+            // Wait a moment for whatever holds the core (a command, the live loop between
+            // two network waits). A sync that keeps it longer (a large first sync's batch)
+            // leaves the vault as SQLite left it: every committed batch is durable, and the
+            // next start checks the file.
+            let closed = tauri::async_runtime::block_on(async {
+                match tokio::time::timeout(EXIT_WAIT, state.0.lock()).await {
+                    Ok(mut core) => Some(core.close()),
+                    Err(_) => None,
+                }
+            });
+            match closed {
+                Some(Ok(())) => {}
+                Some(Err(e)) => tracing::warn!(code = ?e.code(), "closing the vault failed"),
+                None => tracing::warn!("the core stayed busy; the vault is left to its next check"),
             }
         }
     });

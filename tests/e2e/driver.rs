@@ -228,3 +228,21 @@ pub async fn click_in_page(c: &Client, css: &str) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
+
+/// The pid of a process running `exe`, if one is.
+pub fn pid_of(exe: &Path) -> Option<u32> {
+    let want = exe.canonicalize().ok()?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if std::fs::read_link(entry.path().join("exe")).ok().as_deref() == Some(want.as_path()) {
+            return Some(pid);
+        }
+    }
+    None
+}

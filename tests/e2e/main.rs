@@ -279,6 +279,20 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
     click(&c, "#back").await?;
     type_into(&c, "#matter-search", "").await?;
     wait_for_matters(&c, &titles).await?;
+
+    // A system shutdown (SIGTERM) ends the app as cleanly as closing it: the vault is
+    // checkpointed and its open-marker removed, so the next start needs no integrity check.
+    let marker = data_dir.join("vault").join("vault.db.open");
+    assert!(marker.exists(), "the open vault has no marker");
+    let pid = driver::pid_of(&app).context("the app's process")?;
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()?;
+    assert!(killed.success());
+    eventually("the vault closed on SIGTERM", WAIT, || async {
+        (!marker.exists() && driver::pid_of(&app).is_none()).then_some(())
+    })
+    .await?;
     c.close().await.ok();
 
     // 3. Restart the app with the server still gone: straight to the matters, offline,

@@ -37,7 +37,11 @@ fn dpkg(args: &[&str]) -> Result<()> {
     let status = if root {
         Command::new("dpkg").args(args).status()?
     } else {
-        Command::new("sudo").arg("-n").arg("dpkg").args(args).status()?
+        Command::new("sudo")
+            .arg("-n")
+            .arg("dpkg")
+            .args(args)
+            .status()?
     };
     if !status.success() {
         bail!("dpkg {args:?} failed: {status}");

@@ -272,7 +272,7 @@ impl Vault {
              PRAGMA synchronous = FULL;
              PRAGMA temp_store = MEMORY;
              PRAGMA secure_delete = ON;
-             PRAGMA cache_size = -65536;
+             PRAGMA cache_size = -16384;
              PRAGMA foreign_keys = ON;",
         )?;
         // Every record kind has its own statements: keep them all prepared.
@@ -486,7 +486,7 @@ impl Vault {
         )?;
         tx.commit()?;
         self.conn.execute_batch(
-            "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -65536;",
+            "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -16384;",
         )?;
         Ok(())
     }
