@@ -116,7 +116,7 @@ pub struct ConflictView {
     pub record_id: String,
     pub matter_id: Option<String>,
     pub matter_number: Option<String>,
-    /// Words that name the record ("File note: Call with the other side").
+    /// Words that name the record (a matter's title, a note's subject, ...).
     pub label: String,
     pub fields: Vec<ConflictField>,
     pub created_at: String,
@@ -190,32 +190,23 @@ fn parse_id(what: &str, id: &str) -> Result<Uuid, ClientError> {
         .map_err(|_| ClientError::InvalidInput(format!("{what} is not a valid id")))
 }
 
-/// Words naming a record, for lists of conflicts and refused edits.
-fn label_of(kind: RecordKind, record: Option<&ChangeRecord>) -> String {
-    let what = match kind {
-        RecordKind::Matter => "Matter",
-        RecordKind::Contact => "Contact",
-        RecordKind::Participant => "Participant",
-        RecordKind::FileNote => "File note",
-        RecordKind::Task => "Task",
-        RecordKind::TimeEntry => "Time entry",
-        RecordKind::Document => "Document",
-    };
-    let name = match record {
-        Some(ChangeRecord::Matter { matter }) => format!("{} {}", matter.number, matter.title),
+/// Words naming a record, for lists of conflicts and refused edits (the UI shows its kind
+/// and matter beside them): a matter's title, a contact's name, a note's subject, ...
+fn label_of(record: Option<&ChangeRecord>) -> String {
+    match record {
+        Some(ChangeRecord::Matter { matter }) => matter.title.clone(),
         Some(ChangeRecord::Contact { contact }) => contact.name.clone(),
         Some(ChangeRecord::Participant { participant }) => participant.role.clone(),
         Some(ChangeRecord::FileNote { file_note }) => file_note.subject.clone(),
         Some(ChangeRecord::Task { task }) => task.title.clone(),
         Some(ChangeRecord::TimeEntry { time_entry }) => format!(
             "{} on {}",
-            crate::screens::duration_words(time_entry.minutes),
+            duration_words(time_entry.minutes),
             time_entry.worked_on
         ),
         Some(ChangeRecord::Document { document }) => document.name.clone(),
-        _ => return format!("{what} (no longer on this device)"),
-    };
-    format!("{what}: {name}")
+        _ => "(no longer on this device)".into(),
+    }
 }
 
 /// `90` → `1 h 30 min`.
@@ -396,7 +387,7 @@ impl Core {
                 record_id: row.record_id.clone(),
                 matter_id: matter_id.map(|m| m.to_string()),
                 matter_number,
-                label: label_of(row.record_kind, record.as_ref()),
+                label: label_of(record.as_ref()),
                 fields: vec![field],
                 created_at: row.created_at.clone(),
             });
@@ -437,7 +428,7 @@ impl Core {
                 mutation_seq: r.mutation_seq,
                 record_kind: r.record_kind,
                 record_id: r.record_id,
-                label: label_of(r.record_kind, record.as_ref()),
+                label: label_of(record.as_ref()),
                 code: r.code,
                 detail: r.detail,
                 edited_at: r.edited_at,

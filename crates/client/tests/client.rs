@@ -920,7 +920,7 @@ async fn losing_access_purges_the_matter_and_reports_the_pending_edit() {
     // The member has seen it: dismissed, it leaves the list and the count, once.
     let views = core.rejected_views().unwrap();
     assert_eq!(views.len(), 1);
-    assert!(views[0].label.starts_with("Matter: "), "{}", views[0].label);
+    assert_eq!(views[0].label, before[0].title, "named by its title");
     let seq = refused[0].mutation_seq;
     core.dismiss_rejected_edit(seq).unwrap();
     assert!(core.rejected_edits().unwrap().is_empty());

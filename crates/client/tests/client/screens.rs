@@ -387,7 +387,10 @@ async fn a_clash_is_shown_field_by_field_and_resolved_by_choice() {
     assert_eq!(v.kind, ConflictKind::SameField);
     assert_eq!(v.record_kind, RecordKind::Matter);
     assert_eq!(v.matter_number.as_deref(), Some(matter.number.as_str()));
-    assert!(v.label.starts_with("Matter: "), "{}", v.label);
+    assert_eq!(
+        v.label, "Title from the plane",
+        "the record as this device holds it"
+    );
     assert_eq!(v.fields.len(), 1, "only the clashing field: {:?}", v.fields);
     assert_eq!(v.fields[0].field, "title");
     assert_eq!(v.fields[0].mine, json!("Title from the plane"));
