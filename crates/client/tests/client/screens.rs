@@ -388,8 +388,8 @@ async fn a_clash_is_shown_field_by_field_and_resolved_by_choice() {
     assert_eq!(v.record_kind, RecordKind::Matter);
     assert_eq!(v.matter_number.as_deref(), Some(matter.number.as_str()));
     assert_eq!(
-        v.label, "Title from the plane",
-        "the record as this device holds it"
+        v.label, "Title from the office",
+        "named as the service holds it while the clash waits"
     );
     assert_eq!(v.fields.len(), 1, "only the clashing field: {:?}", v.fields);
     assert_eq!(v.fields[0].field, "title");
