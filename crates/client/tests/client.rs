@@ -81,7 +81,12 @@ impl Env {
     }
 
     fn cleanup_keyring(&self) {
-        let profile = profile_for(&self.app_dir.path().join("data"));
+        self.forget_device(self.app_dir.path());
+    }
+
+    /// Deletes the keyring entries of the device whose data directory is `dir/data`.
+    fn forget_device(&self, dir: &Path) {
+        let profile = profile_for(&dir.join("data"));
         let ks = self.keystore();
         ks.delete(SecretKind::VaultKey, &profile).unwrap();
         ks.delete(SecretKind::SessionToken, &profile).unwrap();
@@ -834,13 +839,7 @@ async fn two_devices_merge_fields_and_a_clash_waits_for_a_person() {
     assert_eq!(title_on(&mut first), "Second's title");
     assert_eq!(title_on(&mut second), "Second's title");
     env.cleanup_keyring();
-    let profile = profile_for(&other_dir.path().join("data"));
-    env.keystore()
-        .delete(SecretKind::VaultKey, &profile)
-        .unwrap();
-    env.keystore()
-        .delete(SecretKind::SessionToken, &profile)
-        .unwrap();
+    env.forget_device(other_dir.path());
 }
 
 /// A member walled off a matter: their next sync removes it from their laptop, and their
@@ -1050,13 +1049,7 @@ async fn live_an_edit_on_one_device_shows_on_another_without_asking() {
     watcher.abort();
     assert!(!first.lock().await.matters().unwrap().is_empty());
     env.cleanup_keyring();
-    let profile = profile_for(&other_dir.path().join("data"));
-    env.keystore()
-        .delete(SecretKind::VaultKey, &profile)
-        .unwrap();
-    env.keystore()
-        .delete(SecretKind::SessionToken, &profile)
-        .unwrap();
+    env.forget_device(other_dir.path());
 }
 
 #[tokio::test]

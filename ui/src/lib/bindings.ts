@@ -192,7 +192,7 @@ export type ConflictView = {
  */
 id: string, kind: ConflictKind, record_kind: RecordKind, record_id: string, matter_id: string | null, matter_number: string | null, 
 /**
- * Words that name the record ("File note: Call with the other side").
+ * Words that name the record (a matter's title, a note's subject, ...).
  */
 label: string, fields: Array<ConflictField>, created_at: string, };
 

@@ -347,12 +347,7 @@ async fn a_matter_page_holds_everything_on_it_and_offline_edits_reach_another_de
     );
     assert!(there.tasks.iter().all(|t| t.done));
     env.cleanup_keyring();
-    let profile = strongroom_client::profile_for(&other_dir.path().join("data"));
-    let ks = env.keystore();
-    ks.delete(strongroom_keystore::SecretKind::VaultKey, &profile)
-        .unwrap();
-    ks.delete(strongroom_keystore::SecretKind::SessionToken, &profile)
-        .unwrap();
+    env.forget_device(other_dir.path());
 }
 
 #[tokio::test]
@@ -430,12 +425,7 @@ async fn a_clash_is_shown_field_by_field_and_resolved_by_choice() {
         );
     }
     env.cleanup_keyring();
-    let profile = strongroom_client::profile_for(&other_dir.path().join("data"));
-    let ks = env.keystore();
-    ks.delete(strongroom_keystore::SecretKind::VaultKey, &profile)
-        .unwrap();
-    ks.delete(strongroom_keystore::SecretKind::SessionToken, &profile)
-        .unwrap();
+    env.forget_device(other_dir.path());
 }
 
 #[tokio::test]
