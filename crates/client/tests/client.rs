@@ -76,6 +76,14 @@ impl Env {
         core
     }
 
+    /// A plain HTTPS client trusting the server's CA, for what the core does not do.
+    fn http(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).unwrap()])
+            .build()
+            .unwrap()
+    }
+
     fn keystore(&self) -> Keystore {
         Keystore::native(self.service.clone())
     }

@@ -224,27 +224,20 @@ impl ServerClient {
             .await
     }
 
-    /// `POST /v1/sessions/wiped`: tells the service that this device, whose session was
-    /// revoked, has erased its offline copy (with the revoked session's own token).
     /// `POST /v1/auth/sign-out`: ends this session on the service; the token stops working.
     pub async fn sign_out(&self, token: &str) -> Result<(), SyncError> {
-        let req = self
-            .http
-            .post(self.url("v1/auth/sign-out")?)
-            .bearer_auth(token);
-        let (status, body) = self.answer(req).await?;
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(problem(status, &body))
-        }
+        self.post_with_token("v1/auth/sign-out", token).await
     }
 
+    /// `POST /v1/sessions/wiped`: tells the service that this device, whose session was
+    /// revoked, has erased its offline copy (with the revoked session's own token).
     pub async fn confirm_wiped(&self, token: &str) -> Result<(), SyncError> {
-        let req = self
-            .http
-            .post(self.url("v1/sessions/wiped")?)
-            .bearer_auth(token);
+        self.post_with_token("v1/sessions/wiped", token).await
+    }
+
+    /// A bodiless `POST` with the session's token, whose answer carries nothing but success.
+    async fn post_with_token(&self, path: &str, token: &str) -> Result<(), SyncError> {
+        let req = self.http.post(self.url(path)?).bearer_auth(token);
         let (status, body) = self.answer(req).await?;
         if status.is_success() {
             Ok(())

@@ -497,10 +497,7 @@ fn totp_code(secret_b32: &str, steps: u64) -> String {
 async fn a_second_factor_is_asked_for_and_nothing_is_made_until_it_is_right() {
     let env = Env::new().await;
     // The member sets up an authenticator (as the practice's web page would).
-    let http = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(env.ca_pem.as_bytes()).unwrap()])
-        .build()
-        .unwrap();
+    let http = env.http();
     let base = env.server.url();
     let answer: Value = http
         .post(format!("{base}v1/auth/sign-in"))
@@ -631,10 +628,7 @@ async fn sign_out_ends_the_session_on_the_service_and_wipes_the_device() {
         assert!(ks.get(kind, &profile).unwrap().is_none(), "{kind:?} left");
     }
     // The token no longer works, and the audit log says the member signed out.
-    let http = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(env.ca_pem.as_bytes()).unwrap()])
-        .build()
-        .unwrap();
+    let http = env.http();
     let resp = http
         .get(format!(
             "{}v1/sync/changes?after=0&limit=1",
