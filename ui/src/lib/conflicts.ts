@@ -2,7 +2,8 @@
 // kind of conflict means and what each choice will do.
 import type { ConflictKind, RecordKind } from "./types";
 
-const FIELD_LABELS: Record<string, string> = {
+/** Each wire field as a person reads it (shared with the forms' messages, `records.ts`). */
+export const FIELD_LABELS: Record<string, string> = {
   number: "Number",
   title: "Title",
   matter_type: "Type",

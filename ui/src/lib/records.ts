@@ -1,6 +1,7 @@
 // Pure helpers for the forms that create or change matters and contacts: defaults, the
 // checks made before the backend is called (the same rules the service keeps, so most
 // mistakes are caught at once), the wire fields sent, and the backend's refusals in words.
+import { FIELD_LABELS } from "./conflicts";
 import { localDate } from "./format";
 import type { ContactKind, Matter, MatterStatus } from "./types";
 
@@ -163,23 +164,15 @@ export function contactChanges(
 
 // --- The backend's refusals ---
 
-const LABELS: Record<string, string> = {
-  number: "Number",
-  title: "Title",
-  matter_type: "Type",
-  status: "Status",
-  client_name: "Client",
-  responsible: "Responsible lawyer",
-  opened_on: "Opened",
-  closed_on: "Closed",
-  description: "Description",
-  custom_fields: "Custom fields",
-  kind: "Kind",
-  name: "Name",
-  email: "Email",
-  phone: "Phone",
-  address: "Address",
-};
+/** The fields the forms here edit, named as the forms name them (the words are the
+ * conflicts view's, but for the responsible lawyer). */
+const FORM_FIELDS = [
+  "number", "title", "matter_type", "status", "client_name", "responsible", "opened_on", "closed_on",
+  "description", "custom_fields", "kind", "name", "email", "phone", "address",
+];
+const LABELS: Record<string, string> = Object.fromEntries(
+  FORM_FIELDS.map((f) => [f, f === "responsible" ? "Responsible lawyer" : (FIELD_LABELS[f] ?? f)]),
+);
 
 /** The field an `invalid_input` message is about ("email: must be…" or "`email` must…"), or null. */
 export function invalidField(detail: string): string | null {
