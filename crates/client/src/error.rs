@@ -44,6 +44,17 @@ pub enum ErrorCode {
     TimerRunning,
     /// There is no timer to pause, resume or stop.
     NoTimer,
+    /// The action needs the service, which cannot be reached, and nothing is kept offline.
+    Offline,
+    /// The member's role does not allow it (most of the dashboard is for admins).
+    Forbidden,
+    /// The action needs a recent password confirmation: re-authenticate, then retry.
+    ReauthRequired,
+    /// The password given to re-authenticate is not right.
+    WrongPassword,
+    /// The thing changed meanwhile and no longer allows the action (e.g. a grant that was
+    /// decided already).
+    Conflict,
     Internal,
 }
 
@@ -121,12 +132,23 @@ pub enum ClientError {
     WrongCode,
     #[error("the practice requires a second factor, and this member has not set one up yet")]
     MfaEnrollmentRequired,
-    #[error("{0} is not on this device")]
+    /// Not on this device, or (from the service) no such thing this member may see.
+    #[error("{0}")]
     NotFound(String),
     #[error("a timer is already running for matter {0}")]
     TimerRunning(String),
     #[error("no timer is running")]
     NoTimer,
+    #[error("this needs the practice's service, which cannot be reached: {0}")]
+    Offline(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("this action needs you to confirm your password again")]
+    ReauthRequired,
+    #[error("the password is not right")]
+    WrongPassword,
+    #[error("{0}")]
+    Conflict(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -163,13 +185,18 @@ impl ClientError {
             ClientError::NotFound(_) => ErrorCode::NotFound,
             ClientError::TimerRunning(_) => ErrorCode::TimerRunning,
             ClientError::NoTimer => ErrorCode::NoTimer,
+            ClientError::Offline(_) => ErrorCode::Offline,
+            ClientError::Forbidden(_) => ErrorCode::Forbidden,
+            ClientError::ReauthRequired => ErrorCode::ReauthRequired,
+            ClientError::WrongPassword => ErrorCode::WrongPassword,
+            ClientError::Conflict(_) => ErrorCode::Conflict,
             ClientError::Internal(_) => ErrorCode::Internal,
         }
     }
 
     /// Whether this failure means the server cannot be reached right now.
     pub fn is_offline(&self) -> bool {
-        matches!(self, ClientError::Unreachable(_))
+        matches!(self, ClientError::Unreachable(_) | ClientError::Offline(_))
     }
 
     pub fn to_dto(&self) -> ErrorDto {

@@ -278,7 +278,7 @@ impl Core {
         let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
         let file = vault
             .matter_file(id)?
-            .ok_or_else(|| ClientError::NotFound("that matter".into()))?;
+            .ok_or_else(|| ClientError::NotFound("that matter is not on this device".into()))?;
         let ids = |v: Vec<Uuid>| v.into_iter().map(|u| u.to_string()).collect();
         Ok(MatterDetail {
             matter: file.matter,
@@ -321,7 +321,10 @@ impl Core {
                 let id = parse_id("the record", id)?;
                 let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
                 if vault.record(kind, id)?.is_none() {
-                    return Err(ClientError::NotFound(format!("that {}", kind.as_str())));
+                    return Err(ClientError::NotFound(format!(
+                        "that {} is not on this device",
+                        kind.as_str()
+                    )));
                 }
                 id
             }
@@ -339,7 +342,10 @@ impl Core {
         let id = parse_id("the record", id)?;
         let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
         if vault.record(kind, id)?.is_none() {
-            return Err(ClientError::NotFound(format!("that {}", kind.as_str())));
+            return Err(ClientError::NotFound(format!(
+                "that {} is not on this device",
+                kind.as_str()
+            )));
         }
         self.edit(kind, id, EditOp::Delete)?;
         Ok(())
@@ -509,7 +515,9 @@ impl Core {
         }
         let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
         if vault.record(RecordKind::Matter, id)?.is_none() {
-            return Err(ClientError::NotFound("that matter".into()));
+            return Err(ClientError::NotFound(
+                "that matter is not on this device".into(),
+            ));
         }
         let t = StoredTimer {
             matter_id: id,

@@ -3,6 +3,8 @@
 
 #[path = "client/convergence.rs"]
 mod convergence;
+#[path = "client/dashboard.rs"]
+mod dashboard;
 #[path = "client/faults.rs"]
 mod faults;
 #[path = "client/revocation.rs"]

@@ -8,6 +8,8 @@
 //! With the `openapi` feature (the server's), every type also derives `utoipa::ToSchema`,
 //! for the OpenAPI document; the desktop client leaves it off.
 
+pub mod audit;
+pub mod privacy;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -130,6 +132,10 @@ pub struct SessionInfo {
     pub expires_at: String,
     /// Whether this is the session the request came with.
     pub current: bool,
+    /// What the device reported holding offline after its last sync; none if it never
+    /// reported.
+    #[serde(default)]
+    pub holdings: Option<privacy::DeviceHoldings>,
 }
 
 /// `GET /v1/sessions` answer: the caller's live sessions, the most recently used first.
@@ -158,6 +164,7 @@ pub struct UserInfo {
 /// - `read_only`: reads the matters open to them, writes nothing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -769,6 +776,15 @@ pub struct Member {
     pub disabled: bool,
     /// Whether the member has a second factor.
     pub mfa_enabled: bool,
+    /// When the member last signed in (RFC 3339, UTC); none: never.
+    #[serde(default)]
+    pub last_sign_in_at: Option<String>,
+    /// The member's live sessions (signed-in devices).
+    #[serde(default)]
+    pub session_count: u32,
+    /// When the member joined (RFC 3339, UTC), if known.
+    #[serde(default)]
+    pub joined_at: Option<String>,
 }
 
 /// `PATCH /v1/members/{id}`: what to change; absent fields stay as they are.
@@ -803,6 +819,7 @@ pub struct NewInvitation {
 /// Where an invitation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationStatus {
     Pending,

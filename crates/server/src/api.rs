@@ -42,7 +42,7 @@ use crate::mfa;
 use crate::sessions::{self, SessionLifetimes, clean_label};
 use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
-use crate::{events, members, push, records};
+use crate::{events, members, privacy, push, records};
 
 /// Session lifetimes by default ([`SessionLifetimes`] in [`AppState`] rules).
 pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
@@ -183,6 +183,20 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Verb::Get, "/v1/sessions", sessions::list_sessions),
         at(Verb::Delete, "/v1/sessions/{id}", sessions::revoke_session),
         at(Verb::Post, "/v1/sessions/wiped", sessions::confirm_wiped),
+        at(
+            Verb::Post,
+            "/v1/sessions/revoke-others",
+            sessions::revoke_other_sessions,
+        ),
+        at(
+            Verb::Post,
+            "/v1/sessions/holdings",
+            sessions::report_holdings,
+        ),
+        at(Verb::Get, "/v1/members/review", privacy::access_review),
+        at(Verb::Post, "/v1/members/review", privacy::complete_review),
+        at(Verb::Get, "/v1/audit/entries", privacy::audit_entries),
+        at(Verb::Get, "/v1/export", privacy::export),
         at(Verb::Get, "/v1/openapi.json", openapi_json),
         at(Verb::Get, "/v1/records/{kind}", records::list),
         at(Verb::Get, "/v1/records/{kind}/{id}", records::get_one),
@@ -270,17 +284,26 @@ pub fn router(state: AppState) -> Router {
 /// a page of changes shrinks about fivefold at either level, and the fastest costs far
 /// less CPU (see docs/PERFORMANCE.md, the pull benchmark). Smaller answers gain nothing:
 /// `/v1/health`'s JSON gzipped is larger than itself.
+/// An export archive is compressed already, and must keep its `Content-Length` for the
+/// app's progress bar: it is sent as it is.
 fn compression() -> tower_http::compression::CompressionLayer<
     tower_http::compression::predicate::And<
-        tower_http::compression::DefaultPredicate,
-        tower_http::compression::predicate::SizeAbove,
+        tower_http::compression::predicate::And<
+            tower_http::compression::DefaultPredicate,
+            tower_http::compression::predicate::SizeAbove,
+        >,
+        tower_http::compression::predicate::NotForContentType,
     >,
 > {
-    use tower_http::compression::predicate::{Predicate, SizeAbove};
+    use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
     use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
     CompressionLayer::new()
         .quality(CompressionLevel::Fastest)
-        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
+        .compress_when(
+            DefaultPredicate::new()
+                .and(SizeAbove::new(1024))
+                .and(NotForContentType::const_new("application/zip")),
+        )
 }
 
 /// The OpenAPI document of the routes in [`routes`].
@@ -302,6 +325,9 @@ fn compression() -> tower_http::compression::CompressionLayer<
         mfa::totp_setup, mfa::totp_confirm, mfa::totp_disable, mfa::regenerate_recovery_codes,
         mfa::reauth, mfa::practice_settings, mfa::put_practice_settings,
         sessions::list_sessions, sessions::revoke_session, sessions::confirm_wiped,
+        sessions::revoke_other_sessions, sessions::report_holdings,
+        privacy::access_review, privacy::complete_review, privacy::audit_entries,
+        privacy::export,
         push::push, push::list_conflicts, push::resolve_conflict,
     ),
     modifiers(&SessionSecurity),
@@ -314,6 +340,7 @@ fn compression() -> tower_http::compression::CompressionLayer<
         (name = "records", description = "The practice's records, of every kind"),
         (name = "members", description = "Members, invitations and matter access"),
         (name = "practice", description = "The practice's settings"),
+        (name = "export", description = "Everything the practice holds, as an archive"),
     )
 )]
 pub struct ApiDoc;

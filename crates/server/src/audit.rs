@@ -16,6 +16,12 @@
 //! sign-in for an unknown account records only the SHA-256 of the (trimmed, lower-cased)
 //! email ([`email_sha256`]).
 //!
+//! Every entry that concerns a practice is also a link in that practice's own chain
+//! (`audit_practice_links`: its number in the practice, and a hash over its entry's hash
+//! and the link before), written in the same transaction. A practice's admins read their
+//! chain at `GET /v1/audit/entries` and the app checks it with the same code that defines
+//! it ([`strongroom_protocol::audit`]), without seeing any other practice's entry.
+//!
 //! What it does not do: someone who can write to the database and recompute every hash from
 //! some entry onwards, head included, leaves a chain that verifies. Recording the head's
 //! hash somewhere else from time to time is what catches that.
@@ -23,11 +29,11 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use strongroom_protocol::audit::AuditEntryWire;
 
 use crate::store::{PracticeId, StoreResult, UserId};
 
-/// `prev_hash` of the first entry: 64 zeros.
-pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub use strongroom_protocol::audit::{GENESIS_HASH, entry_hash, practice_link};
 
 /// How many entries [`AuditLog::verify_audit`] reads at a time.
 const VERIFY_PAGE: u32 = 1000;
@@ -88,6 +94,12 @@ pub enum AuditKind {
     /// key (recorded once per session, after the revocation). Details: `session_id` (its
     /// public id), `device_name`, `ip` (of the confirmation).
     DeviceWiped,
+    /// An admin completed an access review. Details: `review` (its id), `dormant_days`,
+    /// `disabled` (member ids), `invitations_revoked` (invitation ids).
+    AccessReviewCompleted,
+    /// An admin exported everything the practice holds. Details: `files`, `records`,
+    /// `bytes`, `sha256` (of the archive), `ip`.
+    PracticeExported,
 }
 
 impl AuditKind {
@@ -112,6 +124,8 @@ impl AuditKind {
         AuditKind::PracticeSettingsChanged,
         AuditKind::SessionRevoked,
         AuditKind::DeviceWiped,
+        AuditKind::AccessReviewCompleted,
+        AuditKind::PracticeExported,
     ];
 
     /// The stored name.
@@ -136,6 +150,8 @@ impl AuditKind {
             AuditKind::PracticeSettingsChanged => "practice_settings_changed",
             AuditKind::SessionRevoked => "session_revoked",
             AuditKind::DeviceWiped => "device_wiped",
+            AuditKind::AccessReviewCompleted => "access_review_completed",
+            AuditKind::PracticeExported => "practice_exported",
         }
     }
 
@@ -231,6 +247,22 @@ impl AuditEntry {
     }
 }
 
+/// A page of a practice's own chain ([`AuditLog::practice_audit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PracticeAuditPage {
+    pub entries: Vec<AuditEntryWire>,
+    pub head_seq: i64,
+    pub head_link: String,
+}
+
+/// The link that follows `(last_seq, last_link)` for entry `e`: its number and link.
+pub fn next_link(last: Option<(i64, String)>, e: &AuditEntry) -> (i64, String, String) {
+    let (seq, prev) = last.unwrap_or((0, GENESIS_HASH.to_owned()));
+    let seq = seq + 1;
+    let link = practice_link(seq, &e.hash, &prev);
+    (seq, prev, link)
+}
+
 /// The head of the log: the last entry's id and hash (0 and [`GENESIS_HASH`] when empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditHead {
@@ -259,40 +291,6 @@ pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-/// An entry's hash: SHA-256, hex, over a domain tag, the id (8 bytes, big-endian) and each
-/// text field as a presence byte (0 absent, 1 present) then, when present, its length (8
-/// bytes, big-endian) and its UTF-8 bytes. No two different entries encode alike.
-pub fn entry_hash(
-    id: i64,
-    occurred_at: &str,
-    practice_id: Option<&str>,
-    actor: Option<&str>,
-    kind: &str,
-    details: &str,
-    prev_hash: &str,
-) -> String {
-    fn field(h: &mut Sha256, value: Option<&str>) {
-        match value {
-            None => h.update([0u8]),
-            Some(s) => {
-                h.update([1u8]);
-                h.update((s.len() as u64).to_be_bytes());
-                h.update(s.as_bytes());
-            }
-        }
-    }
-    let mut h = Sha256::new();
-    h.update(b"strongroom-audit-v1\0");
-    h.update(id.to_be_bytes());
-    field(&mut h, Some(occurred_at));
-    field(&mut h, practice_id);
-    field(&mut h, actor);
-    field(&mut h, Some(kind));
-    field(&mut h, Some(details));
-    field(&mut h, Some(prev_hash));
-    hex::encode(h.finalize())
 }
 
 /// The SHA-256 (hex) of an email, trimmed and lower-cased, for a sign-in by an unknown
@@ -477,6 +475,16 @@ pub trait AuditLog: Send + Sync + 'static {
 
     /// The head: the last entry's id and hash. `None` only if someone removed it.
     async fn audit_head(&self) -> StoreResult<Option<AuditHead>>;
+
+    /// A practice's own entries with their links, numbers `after_seq + 1` on, at most
+    /// `limit`, and the practice's head (last number and link) as read in the same
+    /// snapshot. See [`strongroom_protocol::audit`].
+    async fn practice_audit(
+        &self,
+        practice: PracticeId,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<PracticeAuditPage>;
 
     /// Reads the head, then every entry up to it in id order, a page at a time, and checks
     /// the chain. Entries appended meanwhile lie past the head and wait for the next run.
@@ -734,6 +742,15 @@ mod tests {
 
         async fn audit_head(&self) -> StoreResult<Option<AuditHead>> {
             Ok(self.head.clone())
+        }
+
+        async fn practice_audit(
+            &self,
+            _practice: PracticeId,
+            _after_seq: i64,
+            _limit: u32,
+        ) -> StoreResult<PracticeAuditPage> {
+            Err(crate::store::StoreError::Database("not kept here".into()))
         }
     }
 

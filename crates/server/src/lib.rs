@@ -17,6 +17,7 @@ pub mod members;
 pub mod mfa;
 pub mod operator;
 pub mod password_policy;
+pub mod privacy;
 pub mod push;
 pub mod records;
 pub mod seed;

@@ -61,7 +61,8 @@ fn json_error(e: JsonRejection) -> ApiError {
     ApiError::bad_request(format!("the request body is not right: {}", e.body_text()))
 }
 
-/// The practice's members, with their roles.
+/// The practice's members, with their roles, second factors, latest sign-in and
+/// signed-in devices.
 #[utoipa::path(
     get,
     path = "/v1/members",
@@ -81,7 +82,9 @@ pub async fn list_members(
     Admin(principal): Admin,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<Member>>, ApiError> {
-    Ok(Json(state.store.members(principal.practice_id).await?))
+    Ok(Json(
+        crate::privacy::members_with_activity(&state, principal.practice_id).await?,
+    ))
 }
 
 /// Changes a member's role, or disables (or enables) them. Disabling ends every session

@@ -14,11 +14,11 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::rejection::PathRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
-use serde_json::json;
+use strongroom_protocol::privacy::{DeviceHoldings, RevokedSessions};
 use strongroom_protocol::{Problem, ProblemCode, SessionInfo, SessionList};
 use uuid::Uuid;
 
@@ -26,10 +26,9 @@ use crate::api::{
     ApiError, AppState, SESSION_ABSOLUTE_SECS, SESSION_IDLE_SECS, bearer_token, check_protocol,
     unix_now,
 };
-use crate::audit::{Actor, AuditKind, NewAuditEvent};
 use crate::auth;
 use crate::store::Principal;
-use crate::store::sessions::{SessionRecord, WipeConfirmation};
+use crate::store::sessions::{SessionRecord, WipeConfirmation, revoked_event};
 
 /// How long a session lives: it ends `idle_secs` after its latest request, and
 /// `absolute_secs` after sign-in however much it is used.
@@ -77,7 +76,7 @@ pub(crate) fn client_ip(connection: Option<&ConnectInfo<SocketAddr>>) -> Option<
 }
 
 /// Unix seconds as RFC 3339 in UTC.
-fn rfc3339(secs: i64) -> String {
+pub(crate) fn rfc3339(secs: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(secs)
         .ok()
         .and_then(|t| {
@@ -106,6 +105,7 @@ fn session_info(
         app_version: r.app_version,
         first_ip: r.ip,
         last_ip: r.last_ip,
+        holdings: r.holdings,
     }
 }
 
@@ -211,19 +211,117 @@ pub(crate) async fn revoke_session(
     let ip = client_ip(connection.as_ref().map(|Extension(c)| c));
     state
         .store
-        .append_audit(NewAuditEvent {
-            practice: Some(principal.practice_id),
-            actor: Some(Actor::User(principal.user_id)),
-            kind: AuditKind::SessionRevoked,
-            details: json!({
-                "session_id": revoked.public_id,
-                "device_name": revoked.device_name,
-                "current": current,
-                "ip": ip,
-            }),
-        })
+        .append_audit(revoked_event(
+            principal.practice_id,
+            principal.user_id,
+            &revoked,
+            current,
+            ip.as_deref(),
+        ))
         .await?;
     tracing::info!(user = %principal.user_id.0, session = %revoked.public_id, "session revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes every live session of the caller's but the one this request came with: each
+/// token fails on its very next request, and each device, told so, wipes its offline copy.
+/// Every revocation is in the audit log, written in the same transaction.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions/revoke-others",
+    tag = "auth",
+    params(
+        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
+    ),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "How many sessions were ended", body = RevokedSessions),
+        (status = 400, description = "A protocol version this service does not speak \
+         (`incompatible_protocol`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid session (`unauthenticated`)",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn revoke_other_sessions(
+    principal: Principal,
+    State(state): State<AppState>,
+    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Result<Json<RevokedSessions>, ApiError> {
+    let ip = client_ip(connection.as_ref().map(|Extension(c)| c));
+    let revoked = state
+        .store
+        .revoke_other_sessions(
+            principal.practice_id,
+            principal.user_id,
+            principal.session_id,
+            unix_now(),
+            state.sessions.idle_secs,
+            ip.as_deref(),
+        )
+        .await?;
+    tracing::info!(user = %principal.user_id.0, count = revoked.len(), "other sessions revoked");
+    Ok(Json(RevokedSessions {
+        revoked: u32::try_from(revoked.len()).unwrap_or(u32::MAX),
+    }))
+}
+
+/// The most matters or records a device may say it holds: more than any practice has.
+const MAX_HOLDINGS: u64 = 1 << 40;
+
+/// The device of this session reports what it holds offline after a sync; its entry in
+/// the sessions list shows it to the member.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions/holdings",
+    tag = "auth",
+    params(
+        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
+    ),
+    request_body(content = DeviceHoldings, content_type = "application/json"),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 400, description = "A malformed report (`bad_request`), or a protocol \
+         version this service does not speak (`incompatible_protocol`)", body = Problem,
+         content_type = "application/problem+json"),
+        (status = 401, description = "No valid session (`unauthenticated`)",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn report_holdings(
+    principal: Principal,
+    State(state): State<AppState>,
+    body: Result<Json<DeviceHoldings>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(holdings) = body.map_err(|e| {
+        ApiError::bad_request(format!("the request body is not right: {}", e.body_text()))
+    })?;
+    let when = time::OffsetDateTime::parse(
+        &holdings.last_sync_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|_| ApiError::bad_request("last_sync_at is not an RFC 3339 time"))?;
+    if holdings.matters > MAX_HOLDINGS || holdings.records > MAX_HOLDINGS {
+        return Err(ApiError::bad_request("the counts are out of range"));
+    }
+    // Stored in the service's own form (UTC), never as the device wrote it.
+    let holdings = DeviceHoldings {
+        last_sync_at: rfc3339(when.unix_timestamp()),
+        ..holdings
+    };
+    state
+        .store
+        .report_holdings(
+            principal.practice_id,
+            principal.user_id,
+            principal.session_id,
+            &holdings,
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -51,6 +51,8 @@ use live::{
 };
 #[path = "api/logs.rs"]
 mod logs;
+#[path = "api/privacy.rs"]
+mod privacy;
 #[path = "api/push.rs"]
 mod push;
 #[path = "api/scale.rs"]
@@ -61,6 +63,12 @@ use devices::{
     a_member_cannot_see_or_revoke_another_members_sessions,
     a_sessions_last_ip_and_last_seen_move_with_use,
     each_device_is_a_session_listed_with_its_metadata, revoking_a_device_ends_its_session_at_once,
+};
+use privacy::{
+    an_export_holds_every_record_and_checks_against_its_manifest,
+    devices_report_holdings_and_all_others_can_be_signed_out,
+    each_practice_checks_its_own_audit_chain_from_outside,
+    the_access_review_finds_dormant_credentials_and_disables_them,
 };
 use push::{
     a_devices_own_queued_edits_never_clash_with_each_other,
@@ -162,6 +170,10 @@ on_both_stores!(
     a_revoked_session_is_told_so_and_confirms_its_wipe_once,
     an_expired_session_is_not_told_revoked_and_confirms_nothing,
     a_disabled_members_device_is_told_revoked,
+    devices_report_holdings_and_all_others_can_be_signed_out,
+    the_access_review_finds_dormant_credentials_and_disables_them,
+    each_practice_checks_its_own_audit_chain_from_outside,
+    an_export_holds_every_record_and_checks_against_its_manifest,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

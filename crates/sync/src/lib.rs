@@ -25,6 +25,7 @@ use strongroom_protocol::{
 use url::Url;
 
 pub use live::{LiveEvent, LiveStream, QUIET_LIMIT};
+pub use reqwest::Method;
 pub use tls::{SpkiPin, TlsOptions};
 
 /// What can go wrong talking to the server.
@@ -61,6 +62,21 @@ pub enum SyncError {
     IncompatibleProtocol { server: u32, client: u32 },
     #[error("the server sent an answer this app cannot read: {0}")]
     Malformed(String),
+    /// The member's role does not allow it (403 `forbidden`).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The action needs a recent sign-in: re-authenticate, then ask again.
+    #[error("this action needs you to confirm your password again")]
+    ReauthRequired,
+    /// 404: no such thing, or not one this member may see.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the thing is no longer in a state that allows it.
+    #[error("{0}")]
+    Conflict(String),
+    /// 400 or 422: the service refused the request as malformed or invalid.
+    #[error("{0}")]
+    Rejected(String),
     #[error("the server answered {status}: {detail}")]
     Server { status: u16, detail: String },
 }
@@ -207,7 +223,7 @@ impl ServerClient {
         let url = self.url(&format!("v1/records/{}/{id}", kind.as_str()))?;
         match self.send(self.http.get(url).bearer_auth(token)).await {
             Ok(change) => Ok(Some(change)),
-            Err(SyncError::Server { status: 404, .. }) => Ok(None),
+            Err(SyncError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -233,6 +249,118 @@ impl ServerClient {
     /// revoked, has erased its offline copy (with the revoked session's own token).
     pub async fn confirm_wiped(&self, token: &str) -> Result<(), SyncError> {
         self.post_with_token("v1/sessions/wiped", token).await
+    }
+
+    /// `GET path` (relative to the server's address, query included) with the session's
+    /// token, decoding the JSON answer.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        path: &str,
+    ) -> Result<T, SyncError> {
+        self.send(self.http.get(self.url(path)?).bearer_auth(token))
+            .await
+    }
+
+    /// `method path` with a JSON body and the session's token, decoding the JSON answer.
+    pub async fn send_json<B: serde::Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T, SyncError> {
+        let req = self
+            .http
+            .request(method, self.url(path)?)
+            .bearer_auth(token)
+            .json(body);
+        self.send(req).await
+    }
+
+    /// `method path` with the session's token and an optional JSON body, whose answer
+    /// carries nothing but success (e.g. 204).
+    pub async fn call<B: serde::Serialize + ?Sized>(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<(), SyncError> {
+        let mut req = self
+            .http
+            .request(method, self.url(path)?)
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let (status, body) = self.answer(req).await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(problem(status, &body))
+        }
+    }
+
+    /// `GET path` with the session's token, writing the answer's body to `out` as it
+    /// arrives (no size cap but `max_bytes`) and telling `progress` the bytes so far and
+    /// the total when the answer says it. Answers the bytes written.
+    pub async fn download(
+        &self,
+        token: &str,
+        path: &str,
+        out: &mut (dyn std::io::Write + Send),
+        max_bytes: u64,
+        progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
+    ) -> Result<u64, SyncError> {
+        let mut resp = self
+            .http
+            .get(self.url(path)?)
+            .bearer_auth(token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            // An export is sent as it is: no other encoding hides its length.
+            .header(reqwest::header::ACCEPT_ENCODING, "identity")
+            .timeout(Duration::from_secs(30 * 60))
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = resp.status();
+        self.note_date(resp.headers());
+        if !status.is_success() {
+            let body = read_capped(resp).await?;
+            return Err(problem(status, &body));
+        }
+        let total = resp.content_length();
+        if total.is_some_and(|n| n > max_bytes) {
+            return Err(SyncError::Malformed(format!(
+                "the answer is larger than {max_bytes} bytes"
+            )));
+        }
+        let mut done = 0u64;
+        progress(0, total);
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    done += chunk.len() as u64;
+                    if done > max_bytes {
+                        return Err(SyncError::Malformed(format!(
+                            "the answer is larger than {max_bytes} bytes"
+                        )));
+                    }
+                    out.write_all(&chunk)
+                        .map_err(|e| SyncError::Malformed(format!("cannot write: {e}")))?;
+                    progress(done, total);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(SyncError::Unreachable(chain(&e))),
+            }
+        }
+        if total.is_some_and(|n| n != done) {
+            return Err(SyncError::Unreachable(
+                "the connection ended before the whole answer arrived".into(),
+            ));
+        }
+        Ok(done)
     }
 
     /// A bodiless `POST` with the session's token, whose answer carries nothing but success.
@@ -291,6 +419,13 @@ fn problem(status: StatusCode, body: &[u8]) -> SyncError {
             server: 0,
             client: PROTOCOL_VERSION,
         },
+        (_, Some(ProblemCode::ReauthRequired)) => SyncError::ReauthRequired,
+        (StatusCode::FORBIDDEN, Some(_)) => SyncError::Forbidden(detail(problem)),
+        (StatusCode::NOT_FOUND, Some(_)) => SyncError::NotFound(detail(problem)),
+        (StatusCode::CONFLICT, Some(_)) => SyncError::Conflict(detail(problem)),
+        (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY, Some(_)) => {
+            SyncError::Rejected(detail(problem))
+        }
         _ => SyncError::Server {
             status: status.as_u16(),
             detail: problem
@@ -298,6 +433,13 @@ fn problem(status: StatusCode, body: &[u8]) -> SyncError {
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
         },
     }
+}
+
+/// A problem's words: its detail, else its title.
+fn detail(problem: Option<Problem>) -> String {
+    problem
+        .map(|p| p.detail.unwrap_or(p.title))
+        .unwrap_or_default()
 }
 
 /// The largest answer read from the server.

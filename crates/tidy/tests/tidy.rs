@@ -199,6 +199,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "4aeb44109a9d79efd940a3f5e26c84482d706a89a4c8b6e43d86f2375dad96e4",
     ),
     (
+        "crates/server/migrations/sqlite/0010_privacy_dashboard.sql",
+        "fd2fa0e7e1b8cc9a43b8298357f3016eb252cfd0ef010c25b12cad391bd7a665",
+    ),
+    (
+        "crates/server/migrations/postgres/0009_privacy_dashboard.sql",
+        "742f37e795fe2550566f3ad627ce3abc1e63fe857a60708c9b82b87ba997a594",
+    ),
+    (
         "crates/vault/migrations/0004_list_sorting.sql",
         "8002c7c0825656d70cd8a8dba9c203a6c7c9e02a28890ba64b81f29ba04e3717",
     ),

@@ -40,7 +40,7 @@ export type Connection = "unknown" | "online" | "offline";
 
 export type KeyMode = "keyring" | "passphrase";
 
-export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "mfa_enrollment_required" | "not_found" | "timer_running" | "no_timer" | "internal";
+export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "mfa_enrollment_required" | "not_found" | "timer_running" | "no_timer" | "offline" | "forbidden" | "reauth_required" | "wrong_password" | "conflict" | "internal";
 
 export type ErrorDto = { code: ErrorCode, message: string, };
 
@@ -209,4 +209,132 @@ running: boolean,
  * Seconds counted so far, as of this answer.
  */
 elapsed_secs: number, };
+
+export type Role = "admin" | "lawyer" | "read_only";
+
+export type InvitationStatus = "pending" | "accepted" | "expired" | "revoked";
+
+export type DeviceHoldings = { 
+/**
+ * Matters in its offline copy.
+ */
+matters: number, 
+/**
+ * Records of every kind in its offline copy.
+ */
+records: number, 
+/**
+ * When its last sync completed: RFC 3339, UTC.
+ */
+last_sync_at: string, };
+
+export type Cached<T> = { value: T, 
+/**
+ * When the service gave this answer (RFC 3339, UTC).
+ */
+fetched_at: string, 
+/**
+ * The service could not be reached just now: this is the vault's copy.
+ */
+offline: boolean, };
+
+export type DeviceSession = { id: string, device_name: string, platform: string, app_version: string, first_ip: string | null, last_ip: string | null, created_at: string, last_seen_at: string, idle_expires_at: string, expires_at: string, 
+/**
+ * The session of this app.
+ */
+current: boolean, 
+/**
+ * What the device reported holding offline at its last sync.
+ */
+holdings: DeviceHoldings | null, };
+
+export type MemberView = { id: string, email: string, display_name: string, role: Role, disabled: boolean, mfa_enabled: boolean, last_sign_in_at: string | null, 
+/**
+ * Live sessions (signed-in devices).
+ */
+session_count: number, };
+
+export type InvitationView = { id: string, email: string, role: Role, invited_by_name: string, created_at: string, expires_at: string, status: InvitationStatus, };
+
+export type InvitationSent = { invitation: InvitationView, 
+/**
+ * The one-time acceptance code, shown once.
+ */
+token: string, emailed: boolean, };
+
+export type DormantMember = { member: MemberView, 
+/**
+ * Whole days since the last sign-in; none: never signed in.
+ */
+days_idle: number | null, };
+
+export type ReviewRecord = { completed_at: string, by_name: string, dormant_days: number, 
+/**
+ * Members disabled by it.
+ */
+disabled: number, 
+/**
+ * Invitations withdrawn by it.
+ */
+invitations_revoked: number, };
+
+export type AccessReview = { dormant_days: number, generated_at: string, dormant: Array<DormantMember>, unused_invitations: Array<InvitationView>, last_review: ReviewRecord | null, };
+
+export type MemberChange = { role?: Role, disabled?: boolean, };
+
+export type AuditRow = { 
+/**
+ * Its number in the practice's chain, from 1.
+ */
+seq: number, occurred_at: string, 
+/**
+ * As entries carry it (`user:<uuid>`, `staff:<uuid>`); none: the service itself.
+ */
+actor_id: string | null, actor_name: string | null, kind: string, 
+/**
+ * One line in words.
+ */
+summary: string, 
+/**
+ * The entry's details, compact JSON.
+ */
+details: string, };
+
+export type AuditFilter = { actor_id?: string | null, kind?: string | null, from?: string | null, to?: string | null, };
+
+export type ChainCheck = { "status": "verified", entries: number, } | { "status": "broken", seq: number, reason: string, };
+
+export type AuditActorView = { id: string, name: string, };
+
+export type AuditLogView = { 
+/**
+ * The entries that match the filter, newest first.
+ */
+rows: Array<AuditRow>, total: number, check: ChainCheck, actors: Array<AuditActorView>, kinds: Array<string>, fetched_at: string, offline: boolean, };
+
+export type ExportStage = "preparing" | "downloading" | "checking" | "done";
+
+export type ExportProgress = { stage: ExportStage, done_bytes: number, 
+/**
+ * None while unknown.
+ */
+total_bytes: number | null, };
+
+export type ExportResult = { 
+/**
+ * Where the archive was saved.
+ */
+path: string, bytes: number, 
+/**
+ * Files in the archive, the manifest left out.
+ */
+files: number, records: number, 
+/**
+ * SHA-256 of the archive, hex.
+ */
+sha256: string, 
+/**
+ * Every file matched the manifest's SHA-256 and count.
+ */
+verified: boolean, };
 

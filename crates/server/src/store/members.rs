@@ -8,10 +8,33 @@
 //! before it expires, unless revoked.
 
 use async_trait::async_trait;
+use strongroom_protocol::privacy::ReviewRecord;
 use strongroom_protocol::{Invitation, InvitationStatus, Member, Role};
 use uuid::Uuid;
 
 use super::{PracticeId, StoreResult, UserId, UserRecord};
+
+/// A completed access review to record.
+#[derive(Debug, Clone)]
+pub struct ReviewRow {
+    pub id: Uuid,
+    pub by: UserId,
+    /// Unix seconds.
+    pub completed_at: i64,
+    pub dormant_days: u32,
+    pub disabled: Vec<Uuid>,
+    pub invitations_revoked: Vec<Uuid>,
+}
+
+/// Ids as the review tables keep them: a JSON array.
+pub(crate) fn ids_json(ids: &[Uuid]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
+
+/// Ids kept by [`ids_json`]; what does not parse is left out.
+pub(crate) fn ids_from_json(text: &str) -> Vec<Uuid> {
+    serde_json::from_str(text).unwrap_or_default()
+}
 
 /// A new invitation to store.
 #[derive(Debug, Clone)]
@@ -85,4 +108,14 @@ pub trait MemberStore: Send + Sync {
     /// marks it accepted, in one transaction. `NotFound` for an unknown, used, revoked or
     /// expired token; `Conflict` when the email is a member already.
     async fn accept_invitation(&self, acceptance: Acceptance) -> StoreResult<UserRecord>;
+
+    /// Records a completed access review.
+    async fn record_access_review(
+        &self,
+        practice: PracticeId,
+        review: &ReviewRow,
+    ) -> StoreResult<()>;
+
+    /// The practice's latest access review, with its reviewer's name.
+    async fn last_access_review(&self, practice: PracticeId) -> StoreResult<Option<ReviewRecord>>;
 }

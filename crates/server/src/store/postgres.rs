@@ -72,6 +72,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         8,
         include_str!("../../migrations/postgres/0008_device_wipes.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_privacy_dashboard.sql"),
+    ),
 ];
 
 /// The advisory lock key that lets one server migrate a database at a time ("strongro").
@@ -198,6 +202,7 @@ impl PostgresStore {
             ))
         })?;
         migrate(&mut client).await?;
+        audit::backfill_links(&mut client).await?;
         Ok(store)
     }
 

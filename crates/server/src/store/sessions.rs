@@ -10,6 +10,8 @@ use async_trait::async_trait;
 
 use serde_json::json;
 
+use strongroom_protocol::privacy::DeviceHoldings;
+
 use super::{PracticeId, StoreResult, UserId};
 use crate::audit::{Actor, AuditKind, NewAuditEvent};
 
@@ -29,6 +31,41 @@ pub struct SessionRecord {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// What the device reported holding offline, if it has.
+    pub holdings: Option<DeviceHoldings>,
+}
+
+/// How a member uses the service: for the members list and the access review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberActivity {
+    pub user: UserId,
+    /// Their latest sign-in (a session's creation), unix seconds; `None`: never.
+    pub last_sign_in: Option<i64>,
+    /// Their live sessions.
+    pub live_sessions: u32,
+    /// When they joined, unix seconds.
+    pub joined_at: Option<i64>,
+}
+
+/// The audit entry of a session revoked from its member's sessions list.
+pub(crate) fn revoked_event(
+    practice: PracticeId,
+    user: UserId,
+    r: &SessionRecord,
+    current: bool,
+    ip: Option<&str>,
+) -> NewAuditEvent {
+    NewAuditEvent {
+        practice: Some(practice),
+        actor: Some(Actor::User(user)),
+        kind: AuditKind::SessionRevoked,
+        details: json!({
+            "session_id": r.public_id,
+            "device_name": r.device_name,
+            "current": current,
+            "ip": ip,
+        }),
+    }
 }
 
 /// A session that was revoked (signed out, removed from a sessions list, or ended by
@@ -92,6 +129,37 @@ pub trait SessionStore: Send + Sync + 'static {
         now: i64,
         idle_secs: i64,
     ) -> StoreResult<Option<SessionRecord>>;
+
+    /// Revokes every live session of the user but the one with public id `keep` (stored in
+    /// either of a UUID's text forms), each with
+    /// its `session_revoked` audit entry, in one transaction; answers those revoked.
+    async fn revoke_other_sessions(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        keep: uuid::Uuid,
+        now: i64,
+        idle_secs: i64,
+        ip: Option<&str>,
+    ) -> StoreResult<Vec<SessionRecord>>;
+
+    /// Records what the device of the user's live session `session` (its public id)
+    /// holds offline.
+    async fn report_holdings(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        session: uuid::Uuid,
+        holdings: &DeviceHoldings,
+    ) -> StoreResult<()>;
+
+    /// Every member's latest sign-in, live sessions and joining time.
+    async fn member_activity(
+        &self,
+        practice: PracticeId,
+        now: i64,
+        idle_secs: i64,
+    ) -> StoreResult<Vec<MemberActivity>>;
 
     /// The revoked session with this token hash (revoked, or its member disabled), expired
     /// since or not; `None` for a live, merely expired or unknown one.

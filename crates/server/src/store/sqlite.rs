@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_push.sql"),
     include_str!("../../migrations/sqlite/0008_access_revocations.sql"),
     include_str!("../../migrations/sqlite/0009_device_wipes.sql"),
+    include_str!("../../migrations/sqlite/0010_privacy_dashboard.sql"),
 ];
 
 /// SQLite-backed [`Store`].
@@ -69,6 +70,7 @@ impl SqliteStore {
         // tenth of the pull benchmark's CPU went to parsing and planning it again.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         migrate(&mut conn)?;
+        audit::backfill_links(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             pokes: Default::default(),

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{Backend, Fixture, sample_matter};
 
-const PASSWORD: &str = "Quayside-Ledger-7391-owl";
+pub(crate) const PASSWORD: &str = "Quayside-Ledger-7391-owl";
 
 /// A signed-in member: token and id.
 pub(crate) struct Who {

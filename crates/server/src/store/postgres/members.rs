@@ -6,8 +6,11 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::{PostgresStore, parse_role};
+use strongroom_protocol::privacy::ReviewRecord;
+
 use crate::store::members::{
-    Acceptance, LAST_ADMIN, MemberStore, NewInvitationRow, invitation_status as status,
+    Acceptance, LAST_ADMIN, MemberStore, NewInvitationRow, ReviewRow, ids_from_json, ids_json,
+    invitation_status as status,
 };
 use crate::store::{PracticeId, StoreError, StoreResult, UserId, UserRecord};
 
@@ -19,6 +22,9 @@ fn member_from_row(r: &Row) -> StoreResult<Member> {
         role: parse_role(r.try_get(3)?)?,
         disabled: r.try_get(4)?,
         mfa_enabled: r.try_get(5)?,
+        last_sign_in_at: None,
+        session_count: 0,
+        joined_at: None,
     })
 }
 
@@ -222,5 +228,59 @@ impl MemberStore for PostgresStore {
             disabled: false,
             role: parse_role(&role)?,
         })
+    }
+
+    async fn record_access_review(
+        &self,
+        practice: PracticeId,
+        review: &ReviewRow,
+    ) -> StoreResult<()> {
+        let dormant_days = i32::try_from(review.dormant_days).unwrap_or(i32::MAX);
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO access_reviews
+                   (id, practice_id, completed_at, by_user, dormant_days, disabled,
+                    invitations_revoked)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &review.id,
+                    &practice.0,
+                    &review.completed_at,
+                    &review.by.0,
+                    &dormant_days,
+                    &ids_json(&review.disabled),
+                    &ids_json(&review.invitations_revoked),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn last_access_review(&self, practice: PracticeId) -> StoreResult<Option<ReviewRecord>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT r.id, r.completed_at, r.by_user, u.display_name, r.dormant_days,
+                        r.disabled, r.invitations_revoked
+                 FROM access_reviews r JOIN users u ON u.id = r.by_user
+                 WHERE r.practice_id = $1
+                 ORDER BY r.completed_at DESC, r.id DESC LIMIT 1",
+                &[&practice.0],
+            )
+            .await?;
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        Ok(Some(ReviewRecord {
+            id: r.try_get(0)?,
+            completed_at: crate::sessions::rfc3339(r.try_get(1)?),
+            by: r.try_get(2)?,
+            by_name: r.try_get(3)?,
+            dormant_days: u32::try_from(r.try_get::<_, i32>(4)?).unwrap_or(0),
+            disabled: ids_from_json(&r.try_get::<_, String>(5)?),
+            invitations_revoked: ids_from_json(&r.try_get::<_, String>(6)?),
+        }))
     }
 }

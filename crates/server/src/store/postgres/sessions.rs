@@ -5,8 +5,11 @@ use tokio_postgres::Row;
 
 use super::PostgresStore;
 use super::audit::append_in;
+use strongroom_protocol::privacy::DeviceHoldings;
+
 use crate::store::sessions::{
-    RevokedSession, SessionRecord, SessionStore, WipeConfirmation, wiped_event,
+    MemberActivity, RevokedSession, SessionRecord, SessionStore, WipeConfirmation, revoked_event,
+    wiped_event,
 };
 use crate::store::{PracticeId, StoreResult, UserId};
 
@@ -14,7 +17,7 @@ use crate::store::{PracticeId, StoreResult, UserId};
 macro_rules! session_columns {
     () => {
         "public_id, device_name, platform, app_version, ip, last_ip, created_at, last_seen_at, \
-         expires_at"
+         expires_at, holdings_matters, holdings_records, holdings_synced_at"
     };
 }
 
@@ -56,6 +59,20 @@ fn record_from_row(r: &Row) -> StoreResult<SessionRecord> {
         created_at: r.try_get(6)?,
         last_seen_at: r.try_get(7)?,
         expires_at: r.try_get(8)?,
+        holdings: holdings_from(r.try_get(9)?, r.try_get(10)?, r.try_get(11)?),
+    })
+}
+
+/// The holdings a device reported, when it reported all of them.
+fn holdings_from(
+    matters: Option<i64>,
+    records: Option<i64>,
+    synced: Option<String>,
+) -> Option<DeviceHoldings> {
+    Some(DeviceHoldings {
+        matters: u64::try_from(matters?).ok()?,
+        records: u64::try_from(records?).ok()?,
+        last_sync_at: synced?,
     })
 }
 
@@ -110,6 +127,114 @@ impl SessionStore for PostgresStore {
             Some(r) => Ok(Some(record_from_row(&r)?)),
             None => Ok(None),
         }
+    }
+
+    async fn revoke_other_sessions(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        keep: uuid::Uuid,
+        now: i64,
+        idle_secs: i64,
+        ip: Option<&str>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let stmt = tx
+            .prepare_cached(concat!(
+                "UPDATE sessions SET revoked = TRUE WHERE public_id <> $5 AND public_id <> $6 AND ",
+                live_session_of!(),
+                " RETURNING ",
+                session_columns!()
+            ))
+            .await?;
+        let revoked = tx
+            .query(
+                &stmt,
+                &[
+                    &practice.0,
+                    &user.0,
+                    &now,
+                    &idle_secs,
+                    &keep.to_string(),
+                    &keep.simple().to_string(),
+                ],
+            )
+            .await?
+            .iter()
+            .map(record_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        for r in &revoked {
+            append_in(&tx, &revoked_event(practice, user, r, false, ip)).await?;
+        }
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    async fn report_holdings(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        session: uuid::Uuid,
+        holdings: &DeviceHoldings,
+    ) -> StoreResult<()> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "UPDATE sessions SET holdings_matters = $4, holdings_records = $5,
+                                     holdings_synced_at = $6
+                 WHERE practice_id = $1 AND user_id = $2 AND public_id IN ($3, $7) AND NOT revoked",
+            )
+            .await?;
+        let matters = i64::try_from(holdings.matters).unwrap_or(i64::MAX);
+        let records = i64::try_from(holdings.records).unwrap_or(i64::MAX);
+        client
+            .execute(
+                &stmt,
+                &[
+                    &practice.0,
+                    &user.0,
+                    &session.to_string(),
+                    &matters,
+                    &records,
+                    &holdings.last_sync_at,
+                    &session.simple().to_string(),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn member_activity(
+        &self,
+        practice: PracticeId,
+        now: i64,
+        idle_secs: i64,
+    ) -> StoreResult<Vec<MemberActivity>> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(
+                "SELECT u.id, extract(epoch FROM u.created_at)::bigint,
+                        (SELECT max(s.created_at) FROM sessions s WHERE s.user_id = u.id),
+                        (SELECT count(*) FROM sessions s
+                         WHERE s.user_id = u.id AND NOT s.revoked AND s.expires_at > $2
+                           AND s.last_seen_at > $2::bigint - $3::bigint)
+                 FROM users u WHERE u.practice_id = $1",
+            )
+            .await?;
+        client
+            .query(&stmt, &[&practice.0, &now, &idle_secs])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(MemberActivity {
+                    user: UserId(r.try_get(0)?),
+                    joined_at: r.try_get(1)?,
+                    last_sign_in: r.try_get(2)?,
+                    live_sessions: u32::try_from(r.try_get::<_, i64>(3)?).unwrap_or(u32::MAX),
+                })
+            })
+            .collect()
     }
 
     async fn revoked_session(&self, token_hash: &str) -> StoreResult<Option<RevokedSession>> {

@@ -6,8 +6,11 @@ use strongroom_protocol::{Invitation, Member, Role};
 use uuid::Uuid;
 
 use super::{SqliteStore, now_rfc3339, parse_role, parse_uuid};
+use strongroom_protocol::privacy::ReviewRecord;
+
 use crate::store::members::{
-    Acceptance, LAST_ADMIN, MemberStore, NewInvitationRow, invitation_status as status,
+    Acceptance, LAST_ADMIN, MemberStore, NewInvitationRow, ReviewRow, ids_from_json, ids_json,
+    invitation_status as status,
 };
 use crate::store::{PracticeId, StoreError, StoreResult, UserId, UserRecord};
 
@@ -19,6 +22,9 @@ fn member_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Member> {
         role: parse_role(&r.get::<_, String>(3)?)?,
         disabled: r.get(4)?,
         mfa_enabled: r.get(5)?,
+        last_sign_in_at: None,
+        session_count: 0,
+        joined_at: None,
     })
 }
 
@@ -192,6 +198,61 @@ impl MemberStore for SqliteStore {
                 disabled: false,
                 role: parse_role(&role)?,
             })
+        })
+        .await
+    }
+
+    async fn record_access_review(
+        &self,
+        practice: PracticeId,
+        review: &ReviewRow,
+    ) -> StoreResult<()> {
+        let r = review.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO access_reviews
+                   (id, practice_id, completed_at, by_user, dormant_days, disabled,
+                    invitations_revoked)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    r.id.to_string(),
+                    practice.0.to_string(),
+                    r.completed_at,
+                    r.by.0.to_string(),
+                    r.dormant_days,
+                    ids_json(&r.disabled),
+                    ids_json(&r.invitations_revoked)
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn last_access_review(&self, practice: PracticeId) -> StoreResult<Option<ReviewRecord>> {
+        self.with(move |c| {
+            let row = c
+                .query_row(
+                    "SELECT r.id, r.completed_at, r.by_user, u.display_name, r.dormant_days,
+                            r.disabled, r.invitations_revoked
+                     FROM access_reviews r JOIN users u ON u.id = r.by_user
+                     WHERE r.practice_id = ?1
+                     ORDER BY r.completed_at DESC, r.rowid DESC LIMIT 1",
+                    [practice.0.to_string()],
+                    |r| {
+                        Ok(ReviewRecord {
+                            id: parse_uuid(&r.get::<_, String>(0)?)?,
+                            completed_at: crate::sessions::rfc3339(r.get(1)?),
+                            by: parse_uuid(&r.get::<_, String>(2)?)?,
+                            by_name: r.get(3)?,
+                            dormant_days: r.get(4)?,
+                            disabled: ids_from_json(&r.get::<_, String>(5)?),
+                            invitations_revoked: ids_from_json(&r.get::<_, String>(6)?),
+                        })
+                    },
+                )
+                .optional()?;
+            Ok(row)
         })
         .await
     }

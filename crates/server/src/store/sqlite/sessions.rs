@@ -5,8 +5,11 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::audit::append_in;
 use super::{SqliteStore, parse_uuid};
+use strongroom_protocol::privacy::DeviceHoldings;
+
 use crate::store::sessions::{
-    RevokedSession, SessionRecord, SessionStore, WipeConfirmation, wiped_event,
+    MemberActivity, RevokedSession, SessionRecord, SessionStore, WipeConfirmation, revoked_event,
+    wiped_event,
 };
 use crate::store::{PracticeId, StoreResult, UserId};
 
@@ -14,7 +17,7 @@ use crate::store::{PracticeId, StoreResult, UserId};
 macro_rules! session_columns {
     () => {
         "public_id, device_name, platform, app_version, ip, last_ip, created_at, last_seen_at, \
-         expires_at"
+         expires_at, holdings_matters, holdings_records, holdings_synced_at"
     };
 }
 
@@ -56,6 +59,20 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
         created_at: r.get(6)?,
         last_seen_at: r.get(7)?,
         expires_at: r.get(8)?,
+        holdings: holdings_from(r.get(9)?, r.get(10)?, r.get(11)?),
+    })
+}
+
+/// The holdings a device reported, when it reported all of them.
+fn holdings_from(
+    matters: Option<i64>,
+    records: Option<i64>,
+    synced: Option<String>,
+) -> Option<DeviceHoldings> {
+    Some(DeviceHoldings {
+        matters: u64::try_from(matters?).ok()?,
+        records: u64::try_from(records?).ok()?,
+        last_sync_at: synced?,
     })
 }
 
@@ -114,6 +131,104 @@ impl SessionStore for SqliteStore {
                 record_from_row,
             )
             .optional()?)
+        })
+        .await
+    }
+
+    async fn revoke_other_sessions(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        keep: uuid::Uuid,
+        now: i64,
+        idle_secs: i64,
+        ip: Option<&str>,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        let ip = ip.map(str::to_owned);
+        self.with(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let revoked = tx
+                .prepare_cached(concat!(
+                    "UPDATE sessions SET revoked = 1 WHERE public_id NOT IN (?5, ?6) AND ",
+                    live_session_of!(),
+                    " RETURNING ",
+                    session_columns!()
+                ))?
+                .query_map(
+                    params![
+                        practice.0.to_string(),
+                        user.0.to_string(),
+                        now,
+                        idle_secs,
+                        keep.to_string(),
+                        keep.simple().to_string()
+                    ],
+                    record_from_row,
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            for r in &revoked {
+                append_in(&tx, &revoked_event(practice, user, r, false, ip.as_deref()))?;
+            }
+            tx.commit()?;
+            Ok(revoked)
+        })
+        .await
+    }
+
+    async fn report_holdings(
+        &self,
+        practice: PracticeId,
+        user: UserId,
+        session: uuid::Uuid,
+        holdings: &DeviceHoldings,
+    ) -> StoreResult<()> {
+        let h = holdings.clone();
+        self.with(move |c| {
+            c.prepare_cached(
+                "UPDATE sessions SET holdings_matters = ?4, holdings_records = ?5,
+                                     holdings_synced_at = ?6
+                 WHERE practice_id = ?1 AND user_id = ?2 AND public_id IN (?3, ?7) AND revoked = 0",
+            )?
+            .execute(params![
+                practice.0.to_string(),
+                user.0.to_string(),
+                session.to_string(),
+                i64::try_from(h.matters).unwrap_or(i64::MAX),
+                i64::try_from(h.records).unwrap_or(i64::MAX),
+                h.last_sync_at,
+                session.simple().to_string()
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn member_activity(
+        &self,
+        practice: PracticeId,
+        now: i64,
+        idle_secs: i64,
+    ) -> StoreResult<Vec<MemberActivity>> {
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT u.id, unixepoch(u.created_at),
+                        (SELECT max(s.created_at) FROM sessions s WHERE s.user_id = u.id),
+                        (SELECT count(*) FROM sessions s
+                         WHERE s.user_id = u.id AND s.revoked = 0 AND s.expires_at > ?2
+                           AND s.last_seen_at > ?2 - ?3)
+                 FROM users u WHERE u.practice_id = ?1",
+            )?;
+            let rows = stmt
+                .query_map(params![practice.0.to_string(), now, idle_secs], |r| {
+                    Ok(MemberActivity {
+                        user: UserId(parse_uuid(&r.get::<_, String>(0)?)?),
+                        joined_at: r.get(1)?,
+                        last_sign_in: r.get(2)?,
+                        live_sessions: u32::try_from(r.get::<_, i64>(3)?).unwrap_or(u32::MAX),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
         })
         .await
     }
