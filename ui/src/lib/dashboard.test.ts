@@ -10,6 +10,7 @@ import {
   freshnessLabel,
   holdingsLabel,
   idleLabel,
+  sinceLabel,
   kindLabel,
   matchesAuditFilter,
   scopeLabel,
@@ -57,6 +58,12 @@ describe("time left and spans", () => {
   it("an idle expiry to come", () => {
     expect(untilLabel(ahead(13 * 24 * 60), NOW)).toBe("in 13 days");
     expect(untilLabel(ago(5), NOW)).toBe("passed");
+  });
+  it("how long ago, in days past two weeks", () => {
+    expect(sinceLabel(null, NOW)).toBe("Never");
+    expect(sinceLabel(ago(180), NOW)).toBe("3 h ago");
+    expect(sinceLabel(ago(90 * 24 * 60), NOW)).toBe("90 days ago");
+    expect(sinceLabel(ago(400 * 24 * 60), NOW)).toMatch(/^on \d+ \w+ 2025, /);
   });
   it("a grant's length", () => {
     expect(durationLabel(24)).toBe("1 day");

@@ -15,6 +15,9 @@ import type {
 } from "./dashboard-types";
 import { formatBytes, localDate, relativeTime } from "./format";
 
+/** The pages of "Privacy & access". */
+export type PrivacyPage = "devices" | "members" | "review" | "support" | "apps" | "audit" | "export";
+
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const n0 = (x: number) => x.toLocaleString("en-AU");
 const two = (x: number) => String(x).padStart(2, "0");
@@ -44,6 +47,16 @@ export function spanWords(ms: number): string {
   if (days > 0) return hours > 0 ? `${days} day${days === 1 ? "" : "s"} ${hours} h` : `${days} day${days === 1 ? "" : "s"}`;
   if (hours > 0) return m > 0 ? `${hours} h ${m} min` : `${hours} h`;
   return `${m} min`;
+}
+
+/** How long ago, for sessions and sign-ins: as the status line says it, but in days up to a
+ * year ("90 days ago") rather than a bare date, since the gap is what matters here. */
+export function sinceLabel(iso: string | null, now: Date = new Date()): string {
+  if (!iso) return "Never";
+  const rel = relativeTime(iso, now);
+  if (!/^\d{4}-/.test(rel)) return rel;
+  const days = Math.round((now.getTime() - new Date(iso).getTime()) / 86_400_000);
+  return days < 365 ? `${days} days ago` : `on ${shortDateTime(iso, now)}`;
 }
 
 /** A grant's time left: "1 day 18 h left", "Expired" once past. */
