@@ -133,7 +133,7 @@ function sessions(): DeviceSession[] {
     s(1, "Priya's ThinkPad X1", "Linux (Debian 13)", "0.1.0", ["10.0.0.14", "10.0.0.14"], 12, 0.01, true, { matters: 1204, records: 48_310, syncHours: 0.02 }),
     s(2, "MacBook Air (home)", "macOS 15.4", "0.1.0", ["203.0.113.45", "203.0.113.61"], 40, 3, false, { matters: 1204, records: 48_122, syncHours: 3 }),
     s(3, "Surface Go (court bag)", "Windows 11", "0.0.9", ["10.0.0.31", "198.51.100.7"], 63, 50, false, { matters: 212, records: 6_480, syncHours: 50 }),
-    s(4, "Old Dell Latitude", "Windows 10", "0.0.7", ["10.0.0.22", null], 81, 400, false, null),
+    s(4, "Old Dell Latitude", "Windows 10", "0.0.7", ["10.0.0.22", null], 81, 240, false, null),
   ];
 }
 
