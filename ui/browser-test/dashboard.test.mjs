@@ -111,8 +111,16 @@ describe("members", () => {
 
     // Change a role.
     await page.getByLabel("Role of Mei-Lin Cho").selectOption("read_only");
+    assert.doesNotMatch(await text(page, "[data-testid=members-done]"), /Mei-Lin/, "choosing is not saving");
+    await page.getByRole("button", { name: "Save the role of Mei-Lin Cho" }).click();
     await page.waitForFunction(() => /Mei-Lin Cho is now read only/.test(document.querySelector("[data-testid=members-done]")?.textContent ?? ""));
     assert.equal(await page.getByLabel("Role of Mei-Lin Cho").inputValue(), "read_only");
+    assert.equal(await page.getByRole("button", { name: "Save the role of Mei-Lin Cho" }).count(), 0);
+    // A choice can be dropped before it is saved.
+    await page.getByLabel("Role of Daniel Achterberg").selectOption("lawyer");
+    await page.getByRole("button", { name: "Keep the role of Daniel Achterberg" }).click();
+    assert.equal(await page.getByLabel("Role of Daniel Achterberg").inputValue(), "admin");
+    assert.equal(await page.evaluate(async () => (await window.fakeBackend.members()).value.find((m) => m.display_name === "Daniel Achterberg").role), "admin");
 
     // Disable: confirmed, and the sessions end.
     const mei = rows.filter({ hasText: "Mei-Lin Cho" });
@@ -445,6 +453,25 @@ describe("offline", () => {
     await page.locator("#export-vault").click();
     await page.getByTestId("vault-result").waitFor();
     assert.match(await page.getByTestId("vault-result").innerText(), /Checked against its manifest/);
+    await done();
+  });
+});
+
+describe("losing the connection", () => {
+  test("an action that fails offline says so in words, and the page turns to the vault's copy", async () => {
+    const { page, done } = await openPrivacy("signed-in");
+    await page.getByTestId("session-row").first().waitFor();
+    await page.evaluate(() => window.fakeBackend.goOffline());
+    await page.getByRole("button", { name: "Sign out MacBook Air (home)" }).click();
+    await page.locator("#confirm-revoke-session").click();
+    const alert = page.locator("#revoke-session-dialog [role=alert]");
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /needs a connection to the service/);
+    assert.doesNotMatch(await alert.innerText(), /offline:|_/);
+    await page.locator("#revoke-session-dialog").getByRole("button", { name: "Cancel" }).click();
+    assert.match(await text(page, "[data-testid=freshness]"), /^Offline — showing the copy from/);
+    assert.equal(await page.getByTestId("session-row").count(), 4, "nothing was revoked");
+    assert.equal(await page.getByRole("button", { name: "Sign out MacBook Air (home)" }).isDisabled(), true);
     await done();
   });
 });
