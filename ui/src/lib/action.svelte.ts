@@ -1,7 +1,7 @@
 // One backend action a form or dialog runs: while it runs `busy` is true (the save button
 // is disabled), and if it fails `error` holds what went wrong in words a person can act on.
 // Components check their own input first and set `error` themselves for that.
-import { asBackendError, humanMessage, type BackendError } from "./errors";
+import { asBackendError, humanMessage, type BackendError, type ErrorCode } from "./errors";
 import { explainInvalid, invalidField } from "./records";
 
 export class Action {
@@ -9,6 +9,8 @@ export class Action {
   error = $state<string | null>(null);
   /** With `invalid`: the field (its wire name) the error is about, for aria-invalid. */
   field = $state<string | null>(null);
+  /** The backend's code of the last failure (null for a problem found before sending). */
+  code = $state<ErrorCode | null>(null);
 
   /** `invalid`: a refused value (invalid_input) is explained field by field, and its field kept. */
   constructor(private readonly options: { invalid?: boolean } = {}) {}
@@ -18,6 +20,7 @@ export class Action {
     this.busy = true;
     this.error = null;
     this.field = null;
+    this.code = null;
     try {
       await op();
       return true;
@@ -32,6 +35,7 @@ export class Action {
   /** Shows any thrown value as words (for a call that does not set `busy`). */
   fail(err: unknown) {
     const b = asBackendError(err);
+    this.code = b.code;
     this.error = this.explain(b);
     this.field = this.options.invalid && b.code === "invalid_input" ? invalidField(b.detail) : null;
   }
@@ -40,10 +44,12 @@ export class Action {
   reset() {
     this.error = null;
     this.field = null;
+    this.code = null;
   }
 
   /** Shows a problem found before anything is sent. */
   refuse(message: string, field: string | null = null) {
+    this.code = null;
     this.error = message;
     this.field = field;
   }

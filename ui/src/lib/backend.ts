@@ -3,6 +3,25 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
+  AccessReview,
+  AuditFilter,
+  AuditLogView,
+  Cached,
+  DeviceSession,
+  ExportProgress,
+  ExportResult,
+  Integration,
+  IntegrationCreated,
+  IntegrationScope,
+  InvitationSent,
+  InvitationView,
+  MemberView,
+  ReviewRecord,
+  Role,
+  SupportAccessEntry,
+  SupportGrant,
+} from "./dashboard-types";
+import type {
   AppStatus,
   ConflictChoice,
   ConflictView,
@@ -21,7 +40,52 @@ import type {
 } from "./types";
 import { BackendError, toBackendError } from "./errors";
 
-export interface Backend {
+/** The privacy dashboard's commands (the contract in /work/notes/dashboard-spec.ts). Reads
+ * answer the vault's copy when the service cannot be reached (`offline: true`); actions then
+ * fail with `offline`. Admin-only reads and actions fail with `forbidden` for others. */
+export interface DashboardBackend {
+  sessions(): Promise<Cached<DeviceSession[]>>;
+  revokeSession(id: string): Promise<void>;
+  /** Answers how many were revoked. */
+  revokeOtherSessions(): Promise<number>;
+
+  members(): Promise<Cached<MemberView[]>>; // admins only; others get error code "forbidden"
+  invitations(): Promise<Cached<InvitationView[]>>;
+  invite(email: string, role: Role): Promise<InvitationSent>;
+  revokeInvitation(id: string): Promise<void>;
+  updateMember(id: string, change: { role?: Role; disabled?: boolean }): Promise<MemberView>;
+  accessReview(dormantDays: number): Promise<AccessReview>;
+  /** Disables the chosen members, withdraws the chosen invitations, and records the review. */
+  completeAccessReview(dormantDays: number, disable: string[], revokeInvitations: string[]): Promise<ReviewRecord>;
+
+  /** Proves who the user is again (password, and the authenticator code when they have one);
+   * actions that answer error code "reauth_required" then succeed for a few minutes. */
+  reauthenticate(password: string, oneTimeCode?: string): Promise<void>;
+
+  supportGrants(): Promise<Cached<SupportGrant[]>>;
+  approveGrant(id: string): Promise<SupportGrant>; // may fail "reauth_required"
+  declineGrant(id: string): Promise<SupportGrant>;
+  revokeGrant(id: string): Promise<SupportGrant>;
+  supportAccessLog(grantId?: string): Promise<Cached<SupportAccessEntry[]>>;
+
+  integrations(): Promise<Cached<Integration[]>>;
+  createIntegration(appName: string, scopes: IntegrationScope[]): Promise<IntegrationCreated>;
+  revokeIntegration(id: string): Promise<Integration>;
+
+  /** Fetches the practice's log (new entries since the vault's copy), verifies the chain in
+   * the app, then filters. Offline: the vault's copy, still verified. */
+  auditLog(filter: AuditFilter): Promise<AuditLogView>;
+  /** Saves the filtered log as CSV or JSON in the user's Downloads folder; answers the path. */
+  exportAuditLog(filter: AuditFilter, format: "csv" | "json"): Promise<string>;
+
+  /** Admins: the whole practice from the service, zipped with a SHA-256 manifest, saved in
+   * Downloads and checked against its manifest. Progress is reported as it goes. */
+  exportPractice(onProgress: (p: ExportProgress) => void): Promise<ExportResult>;
+  /** Anyone: what this device's vault holds, in the same format, without the network. */
+  exportVault(onProgress: (p: ExportProgress) => void): Promise<ExportResult>;
+}
+
+export interface Backend extends DashboardBackend {
   start(): Promise<AppStatus>;
   status(): Promise<AppStatus>;
   /** Signs in and creates the vault; the first sync then runs through `syncNow` (or the
@@ -74,6 +138,8 @@ export interface Backend {
 
 /** The event the desktop shell sends when the live loop changed something. */
 export const CHANGED_EVENT = "strongroom://changed";
+/** The event an export (of the practice or of this device's copy) reports progress with. */
+export const EXPORT_PROGRESS_EVENT = "strongroom://export-progress";
 
 export { BackendError };
 
@@ -82,6 +148,22 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
     return await invoke<T>(cmd, args);
   } catch (e) {
     throw toBackendError(e as ErrorDto | string);
+  }
+}
+
+/** Runs an export command with its progress events heard: listening starts before the
+ * command is invoked (no early event is missed) and stops when it ends, either way. */
+async function withProgress<T>(cmd: string, onProgress: (p: ExportProgress) => void): Promise<T> {
+  let unlisten: (() => void) | null = null;
+  try {
+    unlisten = await listen<ExportProgress>(EXPORT_PROGRESS_EVENT, (e) => onProgress(e.payload));
+  } catch {
+    // Without events the export still runs; only its progress is not shown.
+  }
+  try {
+    return await call<T>(cmd);
+  } finally {
+    unlisten?.();
   }
 }
 
@@ -161,6 +243,79 @@ export class TauriBackend implements Backend {
   stopTimer() {
     return call<TimerState>("timer_stop");
   }
+
+  // --- The privacy dashboard ---
+
+  sessions() {
+    return call<Cached<DeviceSession[]>>("list_sessions");
+  }
+  revokeSession(id: string) {
+    return call<void>("revoke_session", { id });
+  }
+  revokeOtherSessions() {
+    return call<number>("revoke_other_sessions");
+  }
+  members() {
+    return call<Cached<MemberView[]>>("list_members");
+  }
+  invitations() {
+    return call<Cached<InvitationView[]>>("list_invitations");
+  }
+  invite(email: string, role: Role) {
+    return call<InvitationSent>("invite_member", { email, role });
+  }
+  revokeInvitation(id: string) {
+    return call<void>("revoke_invitation", { id });
+  }
+  updateMember(id: string, change: { role?: Role; disabled?: boolean }) {
+    return call<MemberView>("update_member", { id, change });
+  }
+  accessReview(dormantDays: number) {
+    return call<AccessReview>("access_review", { dormantDays });
+  }
+  completeAccessReview(dormantDays: number, disable: string[], revokeInvitations: string[]) {
+    return call<ReviewRecord>("complete_access_review", { dormantDays, disable, revokeInvitations });
+  }
+  reauthenticate(password: string, oneTimeCode?: string) {
+    return call<void>("reauthenticate", { password, oneTimeCode: oneTimeCode ?? null });
+  }
+  supportGrants() {
+    return call<Cached<SupportGrant[]>>("support_grants");
+  }
+  approveGrant(id: string) {
+    return call<SupportGrant>("approve_grant", { id });
+  }
+  declineGrant(id: string) {
+    return call<SupportGrant>("decline_grant", { id });
+  }
+  revokeGrant(id: string) {
+    return call<SupportGrant>("revoke_grant", { id });
+  }
+  supportAccessLog(grantId?: string) {
+    return call<Cached<SupportAccessEntry[]>>("support_access_log", { grantId: grantId ?? null });
+  }
+  integrations() {
+    return call<Cached<Integration[]>>("list_integrations");
+  }
+  createIntegration(appName: string, scopes: IntegrationScope[]) {
+    return call<IntegrationCreated>("create_integration", { appName, scopes });
+  }
+  revokeIntegration(id: string) {
+    return call<Integration>("revoke_integration", { id });
+  }
+  auditLog(filter: AuditFilter) {
+    return call<AuditLogView>("audit_log", { filter });
+  }
+  exportAuditLog(filter: AuditFilter, format: "csv" | "json") {
+    return call<string>("export_audit_log", { filter, format });
+  }
+  exportPractice(onProgress: (p: ExportProgress) => void) {
+    return withProgress<ExportResult>("export_practice", onProgress);
+  }
+  exportVault(onProgress: (p: ExportProgress) => void) {
+    return withProgress<ExportResult>("export_vault", onProgress);
+  }
+
   onChange(handler: () => void) {
     let stopped = false;
     let stop: (() => void) | null = null;

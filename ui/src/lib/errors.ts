@@ -1,6 +1,12 @@
 // Error codes from the backend, mapped to words a lawyer can act on. The UI never matches
 // on a message string: only on the code.
-import type { ErrorCode, ErrorDto } from "./types";
+import type { ErrorCode as BoundErrorCode, ErrorDto } from "./types";
+
+/** The codes the privacy dashboard's commands add. ErrorCode in bindings.ts gains them when
+ * the Rust side generates it again; until then the UI widens it here (bindings.ts is
+ * generated, never edited by hand). Once it has them, this union adds nothing. */
+export type DashboardErrorCode = "offline" | "forbidden" | "reauth_required" | "wrong_password" | "conflict";
+export type ErrorCode = BoundErrorCode | DashboardErrorCode;
 
 export class BackendError extends Error {
   constructor(
@@ -42,12 +48,17 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   "timer_running",
   "no_timer",
   "internal",
+  "offline",
+  "forbidden",
+  "reauth_required",
+  "wrong_password",
+  "conflict",
 ]);
 
 export function toBackendError(e: ErrorDto | string | unknown): BackendError {
   if (e && typeof e === "object" && "code" in e && KNOWN.has(String((e as ErrorDto).code))) {
     const dto = e as ErrorDto;
-    return new BackendError(dto.code, dto.message ?? "");
+    return new BackendError(dto.code as ErrorCode, dto.message ?? "");
   }
   return new BackendError("internal", typeof e === "string" ? e : String(e));
 }
@@ -120,6 +131,16 @@ export function humanMessage(code: ErrorCode, detail = ""): string {
       return "No timer is running.";
     case "internal":
       return `Something went wrong inside Strongroom: ${detail}`;
+    case "offline":
+      return "This needs a connection to the service, and there is none just now. Nothing was changed; try again when you are back online.";
+    case "forbidden":
+      return "Only your practice's administrators can do this. Ask one of them if you need it done.";
+    case "reauth_required":
+      return "For this, confirm it's you: enter your password again (and your authenticator code if you use one).";
+    case "wrong_password":
+      return "That password is not the one for your account. Nothing was changed.";
+    case "conflict":
+      return detail ? `This can't be done as things stand: ${detail}` : "This can't be done as things stand: it changed since the page loaded. Reload and look again.";
   }
 }
 

@@ -2,8 +2,12 @@
 // It keeps the real backend's contract: the same types, errors as BackendError codes, and
 // the vault's validation (a new record needs its required fields; unknown fields are
 // refused). Scenarios (chosen by the page's URL) set up the states the tests need:
-// signed out, MFA, a first sync, a 100,000-matter practice, conflicts, offline, locked.
+// signed out, MFA, a first sync, a 100,000-matter practice, conflicts, offline, locked;
+// and for the privacy dashboard (fake-dashboard.ts): offline with the vault's older copy,
+// a broken audit chain, and a member who is not an administrator.
 import type { Backend } from "./backend";
+import type { AuditFilter, ExportProgress, IntegrationScope, Role } from "./dashboard-types";
+import { FakeDashboard } from "./fake-dashboard";
 import { BackendError } from "./errors";
 import { isCalendarDate, isEmailAddress } from "./records";
 import type {
@@ -41,7 +45,13 @@ export type Scenario =
   | "mfa"
   | "first-sync"
   | "large"
-  | "conflicts";
+  | "conflicts"
+  /** Signed in, no connection: the dashboard's reads answer the vault's copy, actions fail `offline`. */
+  | "dashboard-offline"
+  /** Signed in; the audit log's chain was tampered with at entry 57. */
+  | "dashboard-broken-chain"
+  /** Signed in as a lawyer: admin reads and actions answer `forbidden`. */
+  | "dashboard-lawyer";
 
 type Row = Record<string, unknown> & { id: string };
 
@@ -346,9 +356,19 @@ export class FakeBackend implements Backend {
   private firstSyncDone = true;
   /** Milliseconds between the steps of a first sync (the tests shorten or lengthen it). */
   firstSyncStepMs = 150;
+  /** The privacy dashboard's state (the tests reach it to play staff requests, slow exports). */
+  readonly dashboard: FakeDashboard;
 
   constructor(private readonly scenario: Scenario) {
-    const signedIn = ["signed-in", "offline", "locked", "large", "conflicts"].includes(scenario);
+    const signedIn = ["signed-in", "offline", "locked", "large", "conflicts", "dashboard-offline", "dashboard-broken-chain", "dashboard-lawyer"].includes(
+      scenario,
+    );
+    this.dashboard = new FakeDashboard({
+      admin: scenario !== "dashboard-lawyer",
+      brokenChain: scenario === "dashboard-broken-chain",
+      online: () => this.state.connection === "online" || (this.state.connection === "unknown" && !this.noConnection()),
+      copyAgeHours: 26,
+    });
     this.state = {
       signed_in: signedIn,
       locked: scenario === "locked",
@@ -461,6 +481,11 @@ export class FakeBackend implements Backend {
     };
   }
 
+  /** The scenarios without a connection to the service. */
+  private noConnection(): boolean {
+    return this.scenario === "offline" || this.scenario === "dashboard-offline";
+  }
+
   private open(): void {
     if (!this.state.signed_in) throw new BackendError("not_signed_in", "not signed in");
     if (this.state.locked) throw new BackendError("vault_locked", "the vault is locked");
@@ -540,7 +565,7 @@ export class FakeBackend implements Backend {
   }
   async syncNow(): Promise<SyncReport> {
     this.open();
-    if (this.scenario === "offline" || this.state.connection === "offline") {
+    if (this.noConnection() || this.state.connection === "offline") {
       this.state = { ...this.state, connection: "offline" };
       throw new BackendError("server_unreachable", "connection refused");
     }
@@ -873,6 +898,101 @@ export class FakeBackend implements Backend {
     const final = { ...(this.timerView() as TimerState), running: false };
     this.timerState = null;
     return final;
+  }
+
+  // --- The privacy dashboard (fake-dashboard.ts keeps its state and rules) ---
+
+  async sessions() {
+    this.open();
+    return this.dashboard.sessions();
+  }
+  async revokeSession(id: string) {
+    this.open();
+    return this.dashboard.revokeSession(id);
+  }
+  async revokeOtherSessions() {
+    this.open();
+    return this.dashboard.revokeOtherSessions();
+  }
+  async members() {
+    this.open();
+    return this.dashboard.members();
+  }
+  async invitations() {
+    this.open();
+    return this.dashboard.invitations();
+  }
+  async invite(email: string, role: Role) {
+    this.open();
+    return this.dashboard.invite(email, role);
+  }
+  async revokeInvitation(id: string) {
+    this.open();
+    return this.dashboard.revokeInvitation(id);
+  }
+  async updateMember(id: string, change: { role?: Role; disabled?: boolean }) {
+    this.open();
+    return this.dashboard.updateMember(id, change);
+  }
+  async accessReview(dormantDays: number) {
+    this.open();
+    return this.dashboard.accessReview(dormantDays);
+  }
+  async completeAccessReview(dormantDays: number, disable: string[], revokeInvitations: string[]) {
+    this.open();
+    return this.dashboard.completeAccessReview(dormantDays, disable, revokeInvitations);
+  }
+  async reauthenticate(password: string, oneTimeCode?: string) {
+    this.open();
+    return this.dashboard.reauthenticate(password, oneTimeCode);
+  }
+  async supportGrants() {
+    this.open();
+    return this.dashboard.supportGrants();
+  }
+  async approveGrant(id: string) {
+    this.open();
+    return this.dashboard.approveGrant(id);
+  }
+  async declineGrant(id: string) {
+    this.open();
+    return this.dashboard.declineGrant(id);
+  }
+  async revokeGrant(id: string) {
+    this.open();
+    return this.dashboard.revokeGrant(id);
+  }
+  async supportAccessLog(grantId?: string) {
+    this.open();
+    return this.dashboard.supportAccessLog(grantId);
+  }
+  async integrations() {
+    this.open();
+    return this.dashboard.integrations();
+  }
+  async createIntegration(appName: string, scopes: IntegrationScope[]) {
+    this.open();
+    return this.dashboard.createIntegration(appName, scopes);
+  }
+  async revokeIntegration(id: string) {
+    this.open();
+    return this.dashboard.revokeIntegration(id);
+  }
+  async auditLog(filter: AuditFilter) {
+    this.open();
+    return this.dashboard.auditLog(filter);
+  }
+  async exportAuditLog(filter: AuditFilter, format: "csv" | "json") {
+    this.open();
+    return this.dashboard.exportAuditLog(filter, format);
+  }
+  async exportPractice(onProgress: (p: ExportProgress) => void) {
+    this.open();
+    return this.dashboard.exportPractice(onProgress);
+  }
+  async exportVault(onProgress: (p: ExportProgress) => void) {
+    this.open();
+    return this.dashboard.exportVault(onProgress);
   }
 
   // --- Helpers the browser tests use to play the live loop and the clock. ---

@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import {
+  auditFilterFrom,
+  durationLabel,
+  EMPTY_FILTER_FORM,
+  exportPercent,
+  exportProgressLabel,
+  filterIsEmpty,
+  filterWords,
+  freshnessLabel,
+  holdingsLabel,
+  idleLabel,
+  sinceLabel,
+  kindLabel,
+  matchesAuditFilter,
+  scopeLabel,
+  shortDateTime,
+  spanWords,
+  timeLeftLabel,
+  untilLabel,
+} from "./dashboard";
+import type { AuditRow } from "./dashboard-types";
+
+const NOW = new Date(2026, 10, 28, 15, 30); // 28 Nov 2026, 15:30 local
+const ago = (mins: number) => new Date(NOW.getTime() - mins * 60_000).toISOString();
+const ahead = (mins: number) => new Date(NOW.getTime() + mins * 60_000).toISOString();
+
+describe("freshness", () => {
+  it("online: how long ago the service answered", () => {
+    expect(freshnessLabel(ago(0.2), false, NOW)).toBe("Updated just now");
+    expect(freshnessLabel(ago(2), false, NOW)).toBe("Updated 2 min ago");
+    expect(freshnessLabel(ago(180), false, NOW)).toBe("Updated 3 h ago");
+    expect(freshnessLabel(ago(60 * 24 * 30), false, NOW)).toBe("Updated on 29 Oct, 15:30");
+  });
+  it("offline: which copy is shown, to the minute", () => {
+    const copy = new Date(2026, 10, 27, 14, 2).toISOString();
+    expect(freshnessLabel(copy, true, NOW)).toBe("Offline — showing the copy from 27 Nov, 14:02");
+    const lastYear = new Date(2025, 11, 31, 9, 5).toISOString();
+    expect(shortDateTime(lastYear, NOW)).toBe("31 Dec 2025, 09:05");
+  });
+});
+
+describe("time left and spans", () => {
+  it("words the two largest units", () => {
+    expect(spanWords(30_000)).toBe("less than a minute");
+    expect(spanWords(12 * 60_000)).toBe("12 min");
+    expect(spanWords(5 * 3600_000 + 12 * 60_000)).toBe("5 h 12 min");
+    expect(spanWords(3 * 3600_000)).toBe("3 h");
+    expect(spanWords(42 * 3600_000)).toBe("1 day 18 h");
+    expect(spanWords(7 * 24 * 3600_000)).toBe("7 days");
+  });
+  it("a grant's time left, and expired once past", () => {
+    expect(timeLeftLabel(ahead(42 * 60), NOW)).toBe("1 day 18 h left");
+    expect(timeLeftLabel(ahead(0.5), NOW)).toBe("less than a minute left");
+    expect(timeLeftLabel(ago(1), NOW)).toBe("Expired");
+    expect(timeLeftLabel(null, NOW)).toBe("");
+  });
+  it("an idle expiry to come", () => {
+    expect(untilLabel(ahead(13 * 24 * 60), NOW)).toBe("in 13 days");
+    expect(untilLabel(ago(5), NOW)).toBe("passed");
+  });
+  it("how long ago, in days past two weeks", () => {
+    expect(sinceLabel(null, NOW)).toBe("Never");
+    expect(sinceLabel(ago(180), NOW)).toBe("3 h ago");
+    expect(sinceLabel(ago(90 * 24 * 60), NOW)).toBe("90 days ago");
+    expect(sinceLabel(ago(400 * 24 * 60), NOW)).toMatch(/^on \d+ \w+ 2025, /);
+  });
+  it("a grant's length", () => {
+    expect(durationLabel(24)).toBe("1 day");
+    expect(durationLabel(72)).toBe("3 days");
+    expect(durationLabel(36)).toBe("36 hours");
+    expect(durationLabel(1)).toBe("1 hour");
+  });
+});
+
+describe("holdings and other words", () => {
+  it("what a device holds, or that it never said", () => {
+    expect(holdingsLabel({ matters: 1204, records: 48_000, last_sync_at: ago(180) }, NOW)).toBe("1,204 matters · synced 3 h ago");
+    expect(holdingsLabel({ matters: 1, records: 3, last_sync_at: ago(0) }, NOW)).toBe("1 matter · synced just now");
+    expect(holdingsLabel(null, NOW)).toBe("Not reported");
+  });
+  it("scopes with their matter numbers", () => {
+    expect(scopeLabel({ kind: "practice" })).toBe("Whole practice");
+    expect(
+      scopeLabel({
+        kind: "matters",
+        matters: [
+          { id: "1", number: "HV-2026-0137", title: "a" },
+          { id: "2", number: "HV-2026-0129", title: "b" },
+        ],
+      }),
+    ).toBe("2 matters: HV-2026-0137, HV-2026-0129");
+  });
+  it("idle members and audit kinds", () => {
+    expect(idleLabel(null)).toBe("Never signed in");
+    expect(idleLabel(90)).toBe("90 days without signing in");
+    expect(kindLabel("support_access_approved")).toBe("Support access approved");
+  });
+  it("an export's progress", () => {
+    expect(exportProgressLabel({ stage: "preparing", done_bytes: 0, total_bytes: null })).toBe("Preparing…");
+    const p = { stage: "downloading" as const, done_bytes: 1024 * 1024, total_bytes: 4 * 1024 * 1024 };
+    expect(exportProgressLabel(p)).toBe("1.0 MB of 4.0 MB (25%)");
+    expect(exportPercent(p)).toBe(25);
+    expect(exportPercent({ stage: "downloading", done_bytes: 10, total_bytes: null })).toBeNull();
+    expect(exportProgressLabel({ stage: "checking", done_bytes: 5, total_bytes: 5 })).toBe("Checking against its manifest…");
+  });
+});
+
+describe("the audit log's filter", () => {
+  const row = (occurred: Date, actor: string | null = "p1", kind = "sign_in"): AuditRow => ({
+    seq: 1,
+    occurred_at: occurred.toISOString(),
+    actor_id: actor,
+    actor_name: actor ? "Dana" : null,
+    kind,
+    summary: "",
+    details: "{}",
+  });
+
+  it("sends only what is set", () => {
+    expect(auditFilterFrom(EMPTY_FILTER_FORM)).toEqual({ filter: {}, problem: null });
+    expect(auditFilterFrom({ actor: "p1", kind: "", from: "2026-11-01", to: "" })).toEqual({ filter: { actor_id: "p1", from: "2026-11-01" }, problem: null });
+    expect(filterIsEmpty({})).toBe(true);
+    expect(filterIsEmpty({ kind: "sign_in" })).toBe(false);
+  });
+
+  it("refuses dates that are not calendar days, or from after to", () => {
+    expect(auditFilterFrom({ ...EMPTY_FILTER_FORM, from: "2026-02-30" }).problem).toMatch(/from.*not a calendar date/);
+    expect(auditFilterFrom({ ...EMPTY_FILTER_FORM, to: "28/11/2026" }).problem).toMatch(/to.*not a calendar date/);
+    expect(auditFilterFrom({ ...EMPTY_FILTER_FORM, from: "2026-11-10", to: "2026-11-01" }).problem).toMatch(/after/);
+  });
+
+  it("matches person, action and inclusive local days", () => {
+    const late = new Date(2026, 10, 27, 23, 59);
+    expect(matchesAuditFilter(row(late), {})).toBe(true);
+    expect(matchesAuditFilter(row(late), { from: "2026-11-27", to: "2026-11-27" })).toBe(true);
+    expect(matchesAuditFilter(row(late), { from: "2026-11-28" })).toBe(false);
+    expect(matchesAuditFilter(row(late), { to: "2026-11-26" })).toBe(false);
+    expect(matchesAuditFilter(row(late), { actor_id: "p2" })).toBe(false);
+    expect(matchesAuditFilter(row(late, null), { actor_id: "p1" })).toBe(false);
+    expect(matchesAuditFilter(row(late), { kind: "sign_out" })).toBe(false);
+    expect(matchesAuditFilter(row(late), { actor_id: "p1", kind: "sign_in", from: null, to: null })).toBe(true);
+  });
+
+  it("says what it narrows to", () => {
+    const actors = [{ id: "p1", name: "Dana Lee" }];
+    expect(filterWords({}, actors)).toBe("all entries");
+    expect(filterWords({ actor_id: "p1", kind: "sign_in", from: "2026-11-01", to: "2026-11-07" }, actors)).toBe("Dana Lee · sign in · 2026-11-01 to 2026-11-07");
+  });
+});
