@@ -409,6 +409,39 @@ describe("export", () => {
   });
 });
 
+describe("a fresh password", () => {
+  test("an action the service guards asks for the password, then goes ahead; giving up changes nothing", async () => {
+    const { page, done } = await openPrivacy("signed-in", "export");
+    await page.evaluate(() => {
+      window.fakeBackend.dashboard.staleSignIn = true;
+      window.fakeBackend.dashboard.exportStepMs = 20;
+    });
+    // Giving up: the export does not run, and says why.
+    await page.locator("#export-practice").click();
+    const reauth = page.locator("#reauth-dialog");
+    await reauth.waitFor();
+    assert.match(await reauth.innerText(), /To export everything the practice holds, enter your password again/);
+    await page.keyboard.press("Escape");
+    await reauth.waitFor({ state: "detached" });
+    assert.equal(await page.getByTestId("practice-result").count(), 0);
+    // Confirming: it runs once more and completes.
+    await page.locator("#export-practice").click();
+    await reauth.waitFor();
+    await page.locator("#reauth-password").fill("correct horse");
+    await page.locator("#reauth-confirm").click();
+    await reauth.waitFor({ state: "detached" });
+    await page.getByTestId("practice-result").waitFor({ timeout: 10_000 });
+    assert.match(await page.getByTestId("practice-result").innerText(), /Checked against its manifest/);
+    // Within the next few minutes another guarded action asks nothing.
+    await goTo(page, "members");
+    await page.getByLabel("Role of Mei-Lin Cho").selectOption("read_only");
+    await page.getByRole("button", { name: "Save the role of Mei-Lin Cho" }).click();
+    await page.waitForFunction(() => /Mei-Lin Cho is now read only/.test(document.querySelector("[data-testid=members-done]")?.textContent ?? ""));
+    assert.equal(await reauth.count(), 0);
+    await done();
+  });
+});
+
 describe("offline", () => {
   test("every page shows the vault's copy and when it was fetched; actions are off and say why; this device's export still works", async () => {
     const { page, done } = await openPrivacy("dashboard-offline");

@@ -1,94 +1,25 @@
-// The privacy dashboard's types, as /work/notes/dashboard-spec.ts fixes them (the contract with the
-// Rust core). The Rust side will generate the same types into bindings.ts; this module will then
-// re-export them from there. Keep the names and fields exactly as they are.
-
-/** What the dashboard shows when it may be showing a cached copy: the vault keeps the
- * last answer of each read so the page works offline, and says how fresh it is. */
-export type Cached<T> = {
-  value: T;
-  /** When the service gave this answer. */
-  fetched_at: string;
-  /** true: the service could not be reached just now and this is the vault's copy. */
-  offline: boolean;
-};
-
-// ---- Sessions and devices ----
-export type DeviceHoldings = {
-  /** Matters the device holds offline. */
-  matters: number;
-  /** Records of every kind it holds. */
-  records: number;
-  /** Its last completed sync. */
-  last_sync_at: string;
-};
-export type DeviceSession = {
-  id: string;
-  device_name: string;
-  platform: string;
-  app_version: string;
-  first_ip: string | null;
-  last_ip: string | null;
-  created_at: string;
-  last_seen_at: string;
-  idle_expires_at: string;
-  expires_at: string;
-  /** The session of this app. */
-  current: boolean;
-  /** What the device reported holding offline at its last sync; null if it never said. */
-  holdings: DeviceHoldings | null;
-};
-
-// ---- Members and access review (admins) ----
-export type Role = "admin" | "lawyer" | "read_only";
-export type MemberView = {
-  id: string;
-  email: string;
-  display_name: string;
-  role: Role;
-  disabled: boolean;
-  mfa_enabled: boolean;
-  last_sign_in_at: string | null;
-  /** Live sessions (signed-in devices). */
-  session_count: number;
-};
-export type InvitationStatus = "pending" | "accepted" | "expired" | "revoked";
-export type InvitationView = {
-  id: string;
-  email: string;
-  role: Role;
-  invited_by_name: string;
-  created_at: string;
-  expires_at: string;
-  status: InvitationStatus;
-};
-export type InvitationSent = {
-  invitation: InvitationView;
-  /** The one-time acceptance code, shown once (the service also emails it when it can). */
-  token: string;
-  emailed: boolean;
-};
-export type DormantMember = {
-  member: MemberView;
-  /** Whole days since the last sign-in; null: never signed in. */
-  days_idle: number | null;
-};
-export type AccessReview = {
-  dormant_days: number;
-  generated_at: string;
-  /** Enabled members with no sign-in within dormant_days. */
-  dormant: DormantMember[];
-  /** Invitations never used: pending older than dormant_days, or expired unused. */
-  unused_invitations: InvitationView[];
-  /** The last completed review, if any. */
-  last_review: ReviewRecord | null;
-};
-export type ReviewRecord = {
-  completed_at: string;
-  by_name: string;
-  dormant_days: number;
-  disabled: number;
-  invitations_revoked: number;
-};
+// The privacy dashboard's types. Those the Rust core already serves are generated into
+// bindings.ts and re-exported here; the support-access and connected-app types follow the
+// contract in the same shape until the core serves them too.
+export type {
+  Cached,
+  DeviceHoldings,
+  DeviceSession,
+  Role,
+  MemberView,
+  InvitationStatus,
+  InvitationView,
+  InvitationSent,
+  DormantMember,
+  AccessReview,
+  ReviewRecord,
+  AuditRow,
+  AuditFilter,
+  ChainCheck,
+  AuditLogView,
+  ExportProgress,
+  ExportResult,
+} from "./bindings";
 
 // ---- Support access grants ----
 export type GrantScope = { kind: "practice" } | { kind: "matters"; matters: GrantMatter[] };
@@ -145,61 +76,4 @@ export type IntegrationCreated = {
 };
 
 // ---- Audit log ----
-export type AuditRow = {
-  /** The entry's number in the practice's own chain, from 1. */
-  seq: number;
-  occurred_at: string;
-  /** The member or staff member who acted; null: the service itself or unknown account. */
-  actor_id: string | null;
-  actor_name: string | null;
-  /** e.g. "sign_in", "session_revoked", "support_access_approved" */
-  kind: string;
-  /** One line in words, e.g. "Signed in on Dana's laptop from 10.0.0.4". */
-  summary: string;
-  /** The entry's details as compact JSON. */
-  details: string;
-};
-export type AuditFilter = {
-  actor_id?: string | null;
-  kind?: string | null;
-  /** Inclusive dates, YYYY-MM-DD, local calendar days. */
-  from?: string | null;
-  to?: string | null;
-};
-/** The app's own check of the practice's hash chain (done in the app, not trusted from the
- * service). */
-export type ChainCheck =
-  | { status: "verified"; entries: number }
-  | { status: "broken"; seq: number; reason: string };
-export type AuditLogView = {
-  rows: AuditRow[];
-  /** Entries matching the filter (rows may be the first page of them). */
-  total: number;
-  check: ChainCheck;
-  /** For the filters: everyone who appears in the log, and every kind that appears. */
-  actors: { id: string; name: string }[];
-  kinds: string[];
-  fetched_at: string;
-  offline: boolean;
-};
-
 // ---- Export ----
-export type ExportProgress = {
-  stage: "preparing" | "downloading" | "checking" | "done";
-  done_bytes: number;
-  /** null while unknown. */
-  total_bytes: number | null;
-};
-export type ExportResult = {
-  /** Where the zip was saved. */
-  path: string;
-  bytes: number;
-  /** Files in the zip, manifest excluded. */
-  files: number;
-  records: number;
-  /** SHA-256 of the zip (hex). */
-  sha256: string;
-  /** Every file matched the manifest's SHA-256. */
-  verified: boolean;
-};
-

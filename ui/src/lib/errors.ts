@@ -1,12 +1,8 @@
 // Error codes from the backend, mapped to words a lawyer can act on. The UI never matches
 // on a message string: only on the code.
-import type { ErrorCode as BoundErrorCode, ErrorDto } from "./types";
+import type { ErrorCode, ErrorDto } from "./types";
 
-/** The codes the privacy dashboard's commands add. ErrorCode in bindings.ts gains them when
- * the Rust side generates it again; until then the UI widens it here (bindings.ts is
- * generated, never edited by hand). Once it has them, this union adds nothing. */
-export type DashboardErrorCode = "offline" | "forbidden" | "reauth_required" | "wrong_password" | "conflict";
-export type ErrorCode = BoundErrorCode | DashboardErrorCode;
+export type { ErrorCode };
 
 export class BackendError extends Error {
   constructor(

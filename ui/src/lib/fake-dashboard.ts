@@ -394,6 +394,9 @@ export class FakeDashboard {
   /** Appends run one after another (each needs the hash before it). */
   private chainReady: Promise<void>;
   private reauthUntil = 0;
+  /** The member signed in long ago: the actions the service guards need a fresh password
+   * (as `approveGrant` always does here). Tests set it. */
+  staleSignIn = false;
   private nextNumber = 100;
   /** When each read was last answered by the service (the vault's copy is from then). */
   private fetched = new Map<string, string>();
@@ -556,9 +559,15 @@ export class FakeDashboard {
     this.record("invitation_revoked", `Withdrew the invitation to ${i.email}`, { invitation: id });
   }
 
+  /** What the service answers an action it guards when the last sign-in is old. */
+  private fresh(what: string) {
+    if (this.staleSignIn && Date.now() > this.reauthUntil) throw new BackendError("reauth_required", `${what} needs a fresh sign-in`);
+  }
+
   async updateMember(id: string, change: { role?: Role; disabled?: boolean }): Promise<MemberView> {
     this.admin();
     this.action();
+    this.fresh("changing a member");
     const m = this.member(id);
     if (id === ME && (change.disabled || (change.role && change.role !== "admin")))
       throw new BackendError("conflict", "you cannot disable yourself or give up your own administrator role; ask another administrator");
@@ -602,6 +611,7 @@ export class FakeDashboard {
   async completeAccessReview(dormantDays: number, disable: string[], revokeInvitations: string[]): Promise<ReviewRecord> {
     this.admin();
     this.action();
+    this.fresh("completing a review");
     if (disable.includes(ME)) throw new BackendError("conflict", "you cannot disable yourself");
     for (const id of disable) this.member(id);
     for (const id of revokeInvitations) if (!this.invitationList.some((i) => i.id === id)) throw new BackendError("not_found", `no invitation ${id}`);
@@ -809,6 +819,7 @@ export class FakeDashboard {
   async exportPractice(onProgress: (p: ExportProgress) => void): Promise<ExportResult> {
     this.admin();
     this.action();
+    this.fresh("exporting the practice");
     return this.exportRun("practice", onProgress);
   }
 
