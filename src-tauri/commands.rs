@@ -2,9 +2,10 @@
 
 use serde_json::{Map, Value};
 use strongroom_client::{
-    AppStatus, ConflictChoice, ConflictView, Contact, ErrorDto, MatterDetail, MatterFilterOptions,
-    MatterListQuery, MatterPage, RecordKind, RejectedEditView, SearchHitDto, SearchRequest,
-    SyncReport, TimerState,
+    AccessReview, AppStatus, AuditFilter, AuditLogView, Cached, ConflictChoice, ConflictView,
+    Contact, DeviceSession, ErrorDto, ExportResult, InvitationSent, InvitationView, MatterDetail,
+    MatterFilterOptions, MatterListQuery, MatterPage, MemberChange, MemberView, RecordKind,
+    RejectedEditView, ReviewRecord, Role, SearchHitDto, SearchRequest, SyncReport, TimerState,
 };
 use tauri::State;
 
@@ -250,5 +251,226 @@ pub async fn dismiss_rejected_edit(
         .lock()
         .await
         .dismiss_rejected_edit(mutation_seq)
+        .map_err(|e| e.to_dto())
+}
+
+// The privacy dashboard.
+
+fn parse_id(id: &str) -> CmdResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(id).map_err(|_| {
+        strongroom_client::ClientError::InvalidInput("that is not a valid id".into()).to_dto()
+    })
+}
+
+fn parse_ids(ids: &[String]) -> CmdResult<Vec<uuid::Uuid>> {
+    ids.iter().map(|id| parse_id(id)).collect()
+}
+
+#[tauri::command]
+pub async fn list_sessions(state: State<'_, CoreState>) -> CmdResult<Cached<Vec<DeviceSession>>> {
+    state
+        .0
+        .lock()
+        .await
+        .sessions()
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn revoke_session(state: State<'_, CoreState>, id: String) -> CmdResult<()> {
+    state
+        .0
+        .lock()
+        .await
+        .revoke_session(&id)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn revoke_other_sessions(state: State<'_, CoreState>) -> CmdResult<u32> {
+    state
+        .0
+        .lock()
+        .await
+        .revoke_other_sessions()
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn list_members(state: State<'_, CoreState>) -> CmdResult<Cached<Vec<MemberView>>> {
+    state.0.lock().await.members().await.map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn list_invitations(
+    state: State<'_, CoreState>,
+) -> CmdResult<Cached<Vec<InvitationView>>> {
+    state
+        .0
+        .lock()
+        .await
+        .invitations()
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn invite_member(
+    state: State<'_, CoreState>,
+    email: String,
+    role: Role,
+) -> CmdResult<InvitationSent> {
+    state
+        .0
+        .lock()
+        .await
+        .invite(&email, role)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn revoke_invitation(state: State<'_, CoreState>, id: String) -> CmdResult<()> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .lock()
+        .await
+        .revoke_invitation(id)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn update_member(
+    state: State<'_, CoreState>,
+    id: String,
+    change: MemberChange,
+) -> CmdResult<MemberView> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .lock()
+        .await
+        .update_member(id, change)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn access_review(
+    state: State<'_, CoreState>,
+    dormant_days: u32,
+) -> CmdResult<AccessReview> {
+    state
+        .0
+        .lock()
+        .await
+        .access_review(dormant_days)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn complete_access_review(
+    state: State<'_, CoreState>,
+    dormant_days: u32,
+    disable: Vec<String>,
+    revoke_invitations: Vec<String>,
+) -> CmdResult<ReviewRecord> {
+    let disable = parse_ids(&disable)?;
+    let revoke = parse_ids(&revoke_invitations)?;
+    state
+        .0
+        .lock()
+        .await
+        .complete_access_review(dormant_days, &disable, &revoke)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn reauthenticate(
+    state: State<'_, CoreState>,
+    password: String,
+    one_time_code: Option<String>,
+) -> CmdResult<()> {
+    state
+        .0
+        .lock()
+        .await
+        .reauthenticate(&password, one_time_code.as_deref())
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn audit_log(
+    state: State<'_, CoreState>,
+    filter: AuditFilter,
+) -> CmdResult<AuditLogView> {
+    state
+        .0
+        .lock()
+        .await
+        .audit_log(&filter)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn export_audit_log(
+    state: State<'_, CoreState>,
+    filter: AuditFilter,
+    format: String,
+) -> CmdResult<String> {
+    state
+        .0
+        .lock()
+        .await
+        .export_audit_log(&filter, &format)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+/// The event that carries an export's progress to the window.
+pub const EXPORT_PROGRESS_EVENT: &str = "strongroom://export-progress";
+
+/// Downloads the whole practice without holding the core, so the app stays usable.
+#[tauri::command]
+pub async fn export_practice(
+    app: tauri::AppHandle,
+    state: State<'_, CoreState>,
+) -> CmdResult<ExportResult> {
+    use tauri::Emitter;
+    let session = state
+        .0
+        .lock()
+        .await
+        .export_session()
+        .map_err(|e| e.to_dto())?;
+    strongroom_client::export_practice(session, &mut |p| {
+        let _ = app.emit(EXPORT_PROGRESS_EVENT, p);
+    })
+    .await
+    .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn export_vault(
+    app: tauri::AppHandle,
+    state: State<'_, CoreState>,
+) -> CmdResult<ExportResult> {
+    use tauri::Emitter;
+    state
+        .0
+        .lock()
+        .await
+        .export_vault(&mut |p| {
+            let _ = app.emit(EXPORT_PROGRESS_EVENT, p);
+        })
         .map_err(|e| e.to_dto())
 }

@@ -53,6 +53,10 @@ fn config(app: &tauri::App) -> anyhow::Result<Config> {
         })?;
         cfg.practice_ca_pem = Some(pem);
     }
+    // Where exports are saved (default: the user's Downloads folder).
+    if let Some(dir) = std::env::var_os("STRONGROOM_EXPORT_DIR").filter(|s| !s.is_empty()) {
+        cfg.export_dir = Some(PathBuf::from(dir));
+    }
     // Public-key pins for sign-in, comma-separated (`sha256/<base64>`); checked when used.
     if let Ok(pins) = std::env::var("STRONGROOM_SERVER_PINS") {
         cfg.server_pins = pins
@@ -179,6 +183,21 @@ pub fn run() -> anyhow::Result<()> {
             commands::timer_pause,
             commands::timer_resume,
             commands::timer_stop,
+            commands::list_sessions,
+            commands::revoke_session,
+            commands::revoke_other_sessions,
+            commands::list_members,
+            commands::list_invitations,
+            commands::invite_member,
+            commands::revoke_invitation,
+            commands::update_member,
+            commands::access_review,
+            commands::complete_access_review,
+            commands::reauthenticate,
+            commands::audit_log,
+            commands::export_audit_log,
+            commands::export_practice,
+            commands::export_vault,
         ])
         .build(tauri::generate_context!())
         .context("building the app")?;

@@ -6,10 +6,12 @@
 //! the app offline, still see them; the server returns, the offline note syncs and a
 //! second client gets both notes, and the second client's edit shows in the window by
 //! itself. Then read every file the app wrote: no matter or client name, no note, no vault
-//! key and no session token in any of them.
+//! key and no session token in any of them. The privacy dashboard's own journey is in
+//! `privacy.rs`; the installed package's in `package.rs`.
 
 mod driver;
 mod package;
+mod privacy;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

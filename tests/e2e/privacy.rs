@@ -1,0 +1,158 @@
+//! The privacy dashboard in the real app against the real service: the lawyer signs out
+//! their other laptop from Devices, the laptop wipes itself on its next sync, the audit log
+//! (checked by the app) shows both, and the whole practice is exported, with progress, to
+//! an archive that matches its manifest and holds every record.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use strongroom_client::{ErrorCode, KEYRING_SERVICE, profile_for};
+use strongroom_keystore::{Keystore, SecretKind};
+use strongroom_server::{ServeOptions, seed};
+
+use super::driver::{self, Driver, click, eventually, text_of, texts_of, type_into};
+use super::{APP_IDENTIFIER, WAIT, save_screenshot, wait_for_connection, wait_for_matters};
+
+/// The second device's keyring service (the other e2e tests use their own).
+const LAPTOP_KEYRING_SERVICE: &str = "law.strongroom.e2e.laptop";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_the_other_laptop_see_it_in_the_log_and_export_the_practice() -> Result<()> {
+    let (driver_bin, native) = driver::check_prerequisites()?;
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_strongroom"));
+    let server_dir = tempfile::tempdir()?;
+    let server = strongroom_server::start(ServeOptions {
+        data_dir: server_dir.path().to_owned(),
+        listen: "127.0.0.1:0".parse()?,
+        seed_demo: true,
+    })
+    .await?;
+    let titles: Vec<String> = seed::demo_matters().into_iter().map(|m| m.title).collect();
+    let home = tempfile::tempdir()?;
+    let exports = home.path().join("Exports");
+    let xdg = |sub: &str| home.path().join(sub).into_os_string();
+    let (data, config, cache, state) = (
+        xdg(".local/share"),
+        xdg(".config"),
+        xdg(".cache"),
+        xdg(".local/state"),
+    );
+    let url = server.url();
+    let env: Vec<(&str, &std::ffi::OsStr)> = vec![
+        ("HOME", home.path().as_os_str()),
+        ("XDG_DATA_HOME", &data),
+        ("XDG_CONFIG_HOME", &config),
+        ("XDG_CACHE_HOME", &cache),
+        ("XDG_STATE_HOME", &state),
+        ("STRONGROOM_CA_FILE", server.ca_pem_path.as_os_str()),
+        ("STRONGROOM_EXPORT_DIR", exports.as_os_str()),
+    ];
+    let log =
+        std::env::temp_dir().join(format!("strongroom-e2e-privacy-{}.log", std::process::id()));
+    let driver = Driver::start(&driver_bin, &native, &env, &log)?;
+    let c = driver.session(&app).await?;
+    eventually("the sign-in form", WAIT, || async {
+        text_of(&c, "#signin-title").await
+    })
+    .await?;
+    type_into(&c, "#server-url", &url).await?;
+    type_into(&c, "#email", seed::DEMO_EMAIL).await?;
+    type_into(&c, "#password", seed::DEMO_PASSWORD).await?;
+    click(&c, "#sign-in").await?;
+    wait_for_matters(&c, &titles).await?;
+    wait_for_connection(&c, "Online").await?;
+
+    // The same lawyer's laptop: signed in and synced, so it tells the service what it holds.
+    let laptop_dir = tempfile::tempdir()?;
+    let mut cfg = strongroom_client::Config::new(laptop_dir.path().join("data"));
+    cfg.keyring_service = LAPTOP_KEYRING_SERVICE.into();
+    cfg.practice_ca_pem = Some(std::fs::read_to_string(&server.ca_pem_path)?);
+    cfg.without_os_roots = true;
+    cfg.device_name = "Laptop (travel)".into();
+    let mut laptop = strongroom_client::Core::new(cfg);
+    laptop.start()?;
+    laptop
+        .sign_in(&url, seed::DEMO_EMAIL, seed::DEMO_PASSWORD, None)
+        .await?;
+    let held = laptop.matters()?.len();
+
+    // Devices: both, the laptop with what it holds; sign out every other device.
+    click(&c, "#account-menu").await?;
+    click(&c, "#menu-privacy").await?;
+    let rows = eventually("both devices listed", WAIT, || async {
+        let rows = texts_of(&c, "[data-testid=session-row]").await?;
+        (rows.len() == 2 && rows.iter().any(|r| r.contains("Laptop (travel)"))).then_some(rows)
+    })
+    .await?;
+    let laptop_row = rows
+        .iter()
+        .find(|r| r.contains("Laptop (travel)"))
+        .context("the laptop's row")?;
+    assert!(
+        laptop_row.contains(&format!("{held} matters")),
+        "the laptop's holdings: {laptop_row}"
+    );
+    save_screenshot(&c, "privacy-devices-app.png").await?;
+    click(&c, "#revoke-others").await?;
+    eventually("the confirmation", WAIT, || async {
+        text_of(&c, "[data-testid=revoke-others-words]").await
+    })
+    .await?;
+    click(&c, "#confirm-revoke-session").await?;
+    eventually("the laptop signed out", WAIT, || async {
+        let done = text_of(&c, "[data-testid=devices-done]").await?;
+        done.contains("signed out").then_some(())
+    })
+    .await?;
+
+    // The laptop learns on its next sync, and erases its copy and key.
+    let gone = laptop.sync().await.expect_err("the laptop was signed out");
+    assert_eq!(gone.code(), ErrorCode::DeviceRemoved);
+    assert!(!laptop_dir.path().join("data/vault/vault.db").exists());
+
+    // The audit log, checked by the app, shows the revocation and the wipe.
+    click(&c, "#nav-audit").await?;
+    eventually("the chain verified by the app", WAIT, || async {
+        let check = text_of(&c, "[data-testid=chain-check]").await?;
+        check.contains("Verified").then_some(())
+    })
+    .await?;
+    eventually("the revocation and the wipe in the log", WAIT, || async {
+        let rows = texts_of(&c, "[data-testid=audit-row]").await?;
+        let revoked = rows
+            .iter()
+            .any(|r| r.contains("Laptop (travel)") && r.contains("remotely"));
+        let wiped = rows.iter().any(|r| r.contains("erased its offline copy"));
+        (revoked && wiped).then_some(())
+    })
+    .await?;
+    save_screenshot(&c, "privacy-audit-app.png").await?;
+
+    // Export the whole practice: progress, then the archive, checked against its manifest.
+    click(&c, "#nav-export").await?;
+    click(&c, "#export-practice").await?;
+    let result = eventually("the export's result", WAIT, || async {
+        let r = text_of(&c, "[data-testid=practice-result]").await?;
+        r.contains("Checked against its manifest").then_some(r)
+    })
+    .await?;
+    save_screenshot(&c, "privacy-export-app.png").await?;
+    let zip = std::fs::read_dir(&exports)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "zip"))
+        .context("no archive in the export folder")?;
+    assert!(result.contains(&zip.display().to_string()), "{result}");
+    let checked = strongroom_export::check_archive(std::fs::File::open(&zip)?)?;
+    assert_eq!(checked.manifest.records(), seed::demo_change_count() as u64);
+
+    c.close().await.ok();
+    drop(driver);
+    server.stop().await;
+    std::fs::remove_file(&log).ok();
+    let profile = profile_for(&home.path().join(".local/share").join(APP_IDENTIFIER));
+    let keystore = Keystore::native(KEYRING_SERVICE);
+    keystore.delete(SecretKind::VaultKey, &profile)?;
+    keystore.delete(SecretKind::SessionToken, &profile)?;
+    Ok(())
+}
