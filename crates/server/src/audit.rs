@@ -88,6 +88,33 @@ pub enum AuditKind {
     /// key (recorded once per session, after the revocation). Details: `session_id` (its
     /// public id), `device_name`, `ip` (of the confirmation).
     DeviceWiped,
+    /// A support staff member signed in (no practice; the actor is `staff:<id>`). Details:
+    /// `ip`.
+    SupportSignIn,
+    /// A support staff sign-in was refused. Details: `reason` (`wrong_password`,
+    /// `account_disabled`, `unknown_account`), `ip`, and for an unknown account
+    /// `email_sha256`.
+    SupportSignInFailed,
+    /// Support staff asked the practice for access. Details: `grant_id`, `reason`,
+    /// `ticket`, `scope`, `access`, `duration_hours`.
+    SupportAccessRequested,
+    /// An admin approved a request. Details: `grant_id`, `expires_at`.
+    SupportAccessApproved,
+    /// An admin declined a request. Details: `grant_id`.
+    SupportAccessDeclined,
+    /// An admin ended an active grant. Details: `grant_id`.
+    SupportAccessRevoked,
+    /// Support staff read or wrote the practice's records under a grant. Details:
+    /// `grant_id`, `method`, `path`, `record_kind`, `record_ids`, `count`.
+    SupportDataAccessed,
+    /// Support staff were refused the practice's records (no active grant covering the
+    /// request). Details: `grant_id` (null), `method`, `path`, `record_kind`, `reason`.
+    SupportAccessRefused,
+    /// An admin gave a third-party app an integration token. Details: `integration`,
+    /// `app_name`, `scopes`.
+    IntegrationCreated,
+    /// An admin revoked an integration token. Details: `integration`, `app_name`.
+    IntegrationRevoked,
 }
 
 impl AuditKind {
@@ -112,6 +139,16 @@ impl AuditKind {
         AuditKind::PracticeSettingsChanged,
         AuditKind::SessionRevoked,
         AuditKind::DeviceWiped,
+        AuditKind::SupportSignIn,
+        AuditKind::SupportSignInFailed,
+        AuditKind::SupportAccessRequested,
+        AuditKind::SupportAccessApproved,
+        AuditKind::SupportAccessDeclined,
+        AuditKind::SupportAccessRevoked,
+        AuditKind::SupportDataAccessed,
+        AuditKind::SupportAccessRefused,
+        AuditKind::IntegrationCreated,
+        AuditKind::IntegrationRevoked,
     ];
 
     /// The stored name.
@@ -136,6 +173,16 @@ impl AuditKind {
             AuditKind::PracticeSettingsChanged => "practice_settings_changed",
             AuditKind::SessionRevoked => "session_revoked",
             AuditKind::DeviceWiped => "device_wiped",
+            AuditKind::SupportSignIn => "support_sign_in",
+            AuditKind::SupportSignInFailed => "support_sign_in_failed",
+            AuditKind::SupportAccessRequested => "support_access_requested",
+            AuditKind::SupportAccessApproved => "support_access_approved",
+            AuditKind::SupportAccessDeclined => "support_access_declined",
+            AuditKind::SupportAccessRevoked => "support_access_revoked",
+            AuditKind::SupportDataAccessed => "support_data_accessed",
+            AuditKind::SupportAccessRefused => "support_access_refused",
+            AuditKind::IntegrationCreated => "integration_created",
+            AuditKind::IntegrationRevoked => "integration_revoked",
         }
     }
 
@@ -145,11 +192,12 @@ impl AuditKind {
     }
 }
 
-/// Who acted. Stored as `user:<uuid>`; support staff, a separate realm, will get a prefix of
-/// their own.
+/// Who acted. Stored as `user:<uuid>` for a member, `staff:<uuid>` for support staff (a
+/// separate realm, see [`crate::support`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     User(UserId),
+    Staff(uuid::Uuid),
 }
 
 impl Actor {
@@ -157,6 +205,7 @@ impl Actor {
     pub fn stored(&self) -> String {
         match self {
             Actor::User(id) => ["user:", &id.0.to_string()].concat(),
+            Actor::Staff(id) => ["staff:", &id.to_string()].concat(),
         }
     }
 }

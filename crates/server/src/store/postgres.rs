@@ -21,11 +21,13 @@
 //! The audit log is in the `audit` submodule, second factors in `mfa`.
 
 mod audit;
+mod integrations;
 mod members;
 mod mfa;
 mod push;
 mod records;
 mod sessions;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +73,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         8,
         include_str!("../../migrations/postgres/0008_device_wipes.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_support_and_integrations.sql"),
     ),
 ];
 
