@@ -2,15 +2,18 @@
 //! verifier, and the OpenAPI document that describes them (`/v1/openapi.json`). Second
 //! factors, re-authentication and the practice's settings are in [`crate::mfa`].
 //! The caller's sessions (devices) are in [`crate::sessions`]; pushing a device's edits and
-//! resolving conflicts in [`crate::push`].
+//! resolving conflicts in [`crate::push`]. Support staff and their grants are in
+//! [`crate::support`]; third-party apps' tokens in [`crate::integrations`].
 //!
 //! The router is built from one table, [`routes`], and [`served_routes`] lists it; every
 //! handler carries its OpenAPI description (`#[utoipa::path]`), gathered by [`openapi`].
 //! A test checks that the document and the table name the same routes.
 //!
-//! Invariant: every handler that returns practice data takes a [`Principal`] from a live
-//! session and passes its practice id to the store; no handler takes a practice id from
-//! the request.
+//! Invariant: every handler that returns practice data to a member takes a [`Principal`]
+//! from a live session (or, on the records routes, an integration token's practice) and
+//! passes its practice id to the store; no member's handler takes a practice id from the
+//! request. Support staff's routes take it from the path, and act on it only through an
+//! active grant (see [`crate::support`]).
 //! Invariant: errors are RFC 9457 problem details with a machine-readable code, and never
 //! echo a password, a token or record content.
 //! Invariant: every sign-in, and every refused one, is in the audit log before the answer
@@ -42,7 +45,7 @@ use crate::mfa;
 use crate::sessions::{self, SessionLifetimes, clean_label};
 use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
-use crate::{events, members, push, records};
+use crate::{events, integrations, members, push, records, support};
 
 /// Session lifetimes by default ([`SessionLifetimes`] in [`AppState`] rules).
 pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
@@ -224,6 +227,61 @@ pub fn routes() -> Vec<ApiRoute> {
             "/v1/practice/settings",
             mfa::put_practice_settings,
         ),
+        at(
+            Verb::Post,
+            "/v1/support/auth/sign-in",
+            support::staff_sign_in,
+        ),
+        at(Verb::Post, "/v1/support/requests", support::request_access),
+        at(Verb::Get, "/v1/support/my-grants", support::my_grants),
+        at(Verb::Get, "/v1/support/grants", support::list_grants),
+        at(
+            Verb::Post,
+            "/v1/support/grants/{id}/approve",
+            support::approve_grant,
+        ),
+        at(
+            Verb::Post,
+            "/v1/support/grants/{id}/decline",
+            support::decline_grant,
+        ),
+        at(
+            Verb::Post,
+            "/v1/support/grants/{id}/revoke",
+            support::revoke_grant,
+        ),
+        at(Verb::Get, "/v1/support/access-log", support::access_log),
+        at(
+            Verb::Get,
+            "/v1/support/practices/{practice_id}/records/{kind}",
+            support::staff_list,
+        ),
+        at(
+            Verb::Get,
+            "/v1/support/practices/{practice_id}/records/{kind}/{id}",
+            support::staff_get_one,
+        ),
+        at(
+            Verb::Put,
+            "/v1/support/practices/{practice_id}/records/{kind}/{id}",
+            support::staff_put,
+        )
+        .with_body_limit(records::MAX_RECORD_BYTES),
+        at(
+            Verb::Post,
+            "/v1/integrations",
+            integrations::create_integration,
+        ),
+        at(
+            Verb::Get,
+            "/v1/integrations",
+            integrations::list_integrations,
+        ),
+        at(
+            Verb::Delete,
+            "/v1/integrations/{id}",
+            integrations::revoke_integration,
+        ),
     ]
 }
 
@@ -303,6 +361,12 @@ fn compression() -> tower_http::compression::CompressionLayer<
         mfa::reauth, mfa::practice_settings, mfa::put_practice_settings,
         sessions::list_sessions, sessions::revoke_session, sessions::confirm_wiped,
         push::push, push::list_conflicts, push::resolve_conflict,
+        support::staff_sign_in, support::request_access, support::my_grants,
+        support::list_grants, support::approve_grant, support::decline_grant,
+        support::revoke_grant, support::access_log, support::staff_list,
+        support::staff_get_one, support::staff_put,
+        integrations::create_integration, integrations::list_integrations,
+        integrations::revoke_integration,
     ),
     modifiers(&SessionSecurity),
     tags(
@@ -314,6 +378,10 @@ fn compression() -> tower_http::compression::CompressionLayer<
         (name = "records", description = "The practice's records, of every kind"),
         (name = "members", description = "Members, invitations and matter access"),
         (name = "practice", description = "The practice's settings"),
+        (name = "support", description = "Support staff: their own sign-in, requests for \
+                                          access, the practice's decisions, reads under an \
+                                          active grant, and the practice's view of them"),
+        (name = "integrations", description = "Third-party apps' tokens and their ledger"),
     )
 )]
 pub struct ApiDoc;
