@@ -55,13 +55,22 @@ mod logs;
 mod push;
 #[path = "api/scale.rs"]
 mod scale;
+#[path = "api/support.rs"]
+mod support;
 #[path = "api/wipes.rs"]
 mod wipes;
+use support::{
+    a_support_grant_runs_its_whole_cycle, declined_expired_and_foreign_grants_reach_nothing,
+    staff_and_member_tokens_stay_in_their_own_realms, support_requests_are_validated,
+};
+#[path = "api/integrations.rs"]
+mod integrations;
 use devices::{
     a_member_cannot_see_or_revoke_another_members_sessions,
     a_sessions_last_ip_and_last_seen_move_with_use,
     each_device_is_a_session_listed_with_its_metadata, revoking_a_device_ends_its_session_at_once,
 };
+use integrations::integration_tokens_keep_to_their_scopes_and_are_counted;
 use push::{
     a_devices_own_queued_edits_never_clash_with_each_other,
     a_push_to_a_restricted_matter_is_rejected_and_changes_nothing,
@@ -162,6 +171,11 @@ on_both_stores!(
     a_revoked_session_is_told_so_and_confirms_its_wipe_once,
     an_expired_session_is_not_told_revoked_and_confirms_nothing,
     a_disabled_members_device_is_told_revoked,
+    a_support_grant_runs_its_whole_cycle,
+    declined_expired_and_foreign_grants_reach_nothing,
+    staff_and_member_tokens_stay_in_their_own_realms,
+    support_requests_are_validated,
+    integration_tokens_keep_to_their_scopes_and_are_counted,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
