@@ -14,7 +14,10 @@
 //! to named members) are never reached by staff, whatever the grant: staff read and write
 //! as [`Viewer::Outsider`]. A matter-scoped grant lists one matter at a time
 //! (`?matter=`). A write (`read_write` grants only) must leave the record, and find it,
-//! within the scope; nothing is ever deleted by staff.
+//! within the scope (a new matter needs a practice-wide grant); nothing is ever deleted by
+//! staff. A write refused by the records store (a version conflict, a broken rule) is not
+//! in the access log; a read of a record that is not there under a practice-wide grant is,
+//! with nothing read.
 //!
 //! Invariant: staff routes take the practice id from the path, and act on it only through
 //! a grant of that practice to that staff member that is active at the moment of the
@@ -979,10 +982,12 @@ pub async fn staff_get_one(
     let Some(change) = found else {
         // Under matter-scoped grants alone, a record that is not there is answered like
         // one outside the scope, so the scope's edges say nothing of what lies beyond.
-        if grants
+        // Under a practice-wide grant the practice still sees the attempt (nothing read).
+        if let Some(g) = grants
             .iter()
-            .any(|g| matches!(g.scope, SupportScope::Practice))
+            .find(|g| matches!(g.scope, SupportScope::Practice))
         {
+            access.record(&state, g.id, &[]).await?;
             return Err(ApiError::not_found("no such record"));
         }
         return Err(access
@@ -1071,10 +1076,14 @@ pub async fn staff_put(
         .await?;
     let before = stored.as_ref().map(|c| c.record.matter_id());
     let after = record.matter_id();
-    let Some(grant) = writable
-        .iter()
-        .find(|g| g.covers(after) && before.is_none_or(|b| g.covers(b)))
-    else {
+    // A new matter (or one deleted since) is within no matter-scoped grant, even one that
+    // named its id.
+    let new_matter = kind == RecordKind::Matter && stored.is_none();
+    let Some(grant) = writable.iter().find(|g| {
+        g.covers(after)
+            && before.is_none_or(|b| g.covers(b))
+            && (!new_matter || matches!(g.scope, SupportScope::Practice))
+    }) else {
         return Err(access
             .refuse(&state, "out_of_scope", "the record is not within the grant")
             .await);

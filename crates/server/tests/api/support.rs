@@ -583,6 +583,83 @@ pub async fn declined_expired_and_foreign_grants_reach_nothing(backend: Backend)
         (status, code_of(&text)),
         (StatusCode::CONFLICT, "grant_not_active".into())
     );
+
+    // A matter-scoped read-write grant writes within its matters only: no new matter, no
+    // record moved out of them or into them.
+    let c = file_of("Cusco");
+    for r in &c {
+        assert_eq!(f.put_record(&admin, r).await.0, 201);
+    }
+    let narrow = f
+        .ask(
+            &staff,
+            json!({
+                "practice_id": practice, "reason": "Fix a note", "ticket": "SUP-8",
+                "scope": {"kind": "matters", "matters": [a[1].key().1]},
+                "access": "read_write", "duration_hours": 1,
+            }),
+        )
+        .await;
+    assert_eq!(f.decide(&admin, narrow.id, "approve").await.0, 200);
+    let mut fresh = super::sample_matter("N-1");
+    fresh.title = "Made by support".into();
+    let put = |path: String, body: Value| {
+        let f = &f;
+        let staff = &staff;
+        async move { f.request(Some(staff), Method::PUT, &path, Some(body)).await }
+    };
+    let (status, text) = put(
+        format!(
+            "/v1/support/practices/{practice}/records/matter/{}",
+            fresh.id
+        ),
+        serde_json::to_value(&fresh).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, code_of(&text)),
+        (StatusCode::FORBIDDEN, "no_support_grant".into())
+    );
+    let mut out = edited.clone();
+    out.matter_id = c[1].key().1;
+    let (status, _) = put(
+        record_path(practice, &a[3]),
+        serde_json::to_value(&out).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403, "moved out of the scope");
+    let ChangeRecord::FileNote { file_note: cusco } = &c[3] else {
+        panic!()
+    };
+    let mut into = cusco.clone();
+    into.matter_id = a[1].key().1;
+    let (status, _) = put(
+        record_path(practice, &c[3]),
+        serde_json::to_value(&into).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403, "moved into the scope");
+    let mut within = edited.clone();
+    within.subject = "Fixed by support".into();
+    let (status, text) = put(
+        record_path(practice, &a[3]),
+        serde_json::to_value(&within).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let log = f.access_log(&admin, &format!("?grant={}", narrow.id)).await;
+    assert_eq!(log.entries.len(), 1);
+    assert_eq!(log.entries[0].method, "PUT");
+    // The admin's own view has the note as support left it.
+    let (_, text) = f
+        .request(
+            Some(&admin.token),
+            Method::GET,
+            &format!("/v1/records/file_note/{}", a[3].key().1),
+            None,
+        )
+        .await;
+    assert!(text.contains("Fixed by support"), "{text}");
     f.server.stop().await;
 }
 
