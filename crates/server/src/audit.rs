@@ -95,6 +95,9 @@ pub enum AuditKind {
     /// `account_disabled`, `unknown_account`), `ip`, and for an unknown account
     /// `email_sha256`.
     SupportSignInFailed,
+    /// A support staff member signed out: the session's token stops working at once (no
+    /// practice). Details: none.
+    SupportSignOut,
     /// Support staff asked the practice for access. Details: `grant_id`, `reason`,
     /// `ticket`, `scope`, `access`, `duration_hours`.
     SupportAccessRequested,
@@ -141,6 +144,7 @@ impl AuditKind {
         AuditKind::DeviceWiped,
         AuditKind::SupportSignIn,
         AuditKind::SupportSignInFailed,
+        AuditKind::SupportSignOut,
         AuditKind::SupportAccessRequested,
         AuditKind::SupportAccessApproved,
         AuditKind::SupportAccessDeclined,
@@ -175,6 +179,7 @@ impl AuditKind {
             AuditKind::DeviceWiped => "device_wiped",
             AuditKind::SupportSignIn => "support_sign_in",
             AuditKind::SupportSignInFailed => "support_sign_in_failed",
+            AuditKind::SupportSignOut => "support_sign_out",
             AuditKind::SupportAccessRequested => "support_access_requested",
             AuditKind::SupportAccessApproved => "support_access_approved",
             AuditKind::SupportAccessDeclined => "support_access_declined",

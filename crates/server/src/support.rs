@@ -268,6 +268,45 @@ pub async fn staff_sign_in(
     }))
 }
 
+/// Ends the staff member's session: its token fails on the very next request. Audited.
+#[utoipa::path(
+    post,
+    path = "/v1/support/auth/sign-out",
+    tag = "support",
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Signed out; the token no longer works"),
+        (status = 401, description = "No staff session (`unauthenticated`)", body = Problem,
+         content_type = "application/problem+json"),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn staff_sign_out(
+    Staff(staff): Staff,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    // The extractor has checked the token; take it again to end exactly this session.
+    let token = bearer_token(&headers).ok_or_else(staff_unauthenticated)?;
+    if state
+        .store
+        .revoke_staff_session(&auth::token_hash(token))
+        .await?
+    {
+        state
+            .store
+            .append_audit(NewAuditEvent {
+                practice: None,
+                actor: Some(Actor::Staff(staff.id)),
+                kind: AuditKind::SupportSignOut,
+                details: json!({}),
+            })
+            .await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A request's text field: trimmed, 1 to `max` characters.
 fn checked_text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     let v = value.trim();

@@ -172,6 +172,9 @@ pub trait SupportStore: Send + Sync + 'static {
         idle_secs: i64,
     ) -> StoreResult<Option<SupportStaffInfo>>;
 
+    /// Ends the live staff session with this token hash; answers whether it was live.
+    async fn revoke_staff_session(&self, token_hash: &str) -> StoreResult<bool>;
+
     async fn create_grant(&self, grant: NewGrant) -> StoreResult<()>;
 
     /// The practice's requests, newest first.

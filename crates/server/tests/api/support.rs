@@ -759,6 +759,35 @@ pub async fn staff_and_member_tokens_stay_in_their_own_realms(backend: Backend) 
         .await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("exists already"), "{}", run.stderr);
+    // Signing out ends the staff session at once; a member's token cannot sign staff out.
+    let (status, _) = f
+        .request(
+            Some(&admin.token),
+            Method::POST,
+            "/v1/support/auth/sign-out",
+            None,
+        )
+        .await;
+    assert_eq!(status, 401);
+    let (status, _) = f
+        .request(
+            Some(&staff),
+            Method::POST,
+            "/v1/support/auth/sign-out",
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = f
+        .request(Some(&staff), Method::GET, "/v1/support/my-grants", None)
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        f.texts("SELECT kind FROM audit_log WHERE kind = 'support_sign_out'")
+            .await
+            .len(),
+        1
+    );
     f.server.stop().await;
 }
 

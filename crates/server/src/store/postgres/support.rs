@@ -151,6 +151,17 @@ impl SupportStore for PostgresStore {
         }))
     }
 
+    async fn revoke_staff_session(&self, token_hash: &str) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let changed = client
+            .execute(
+                "UPDATE support_sessions SET revoked = TRUE WHERE token_hash = $1 AND NOT revoked",
+                &[&token_hash],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
     async fn create_grant(&self, g: NewGrant) -> StoreResult<()> {
         let client = self.client().await?;
         let hours = i32::try_from(g.duration_hours).unwrap_or(i32::MAX);

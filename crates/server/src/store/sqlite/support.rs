@@ -166,6 +166,18 @@ impl SupportStore for SqliteStore {
         .await
     }
 
+    async fn revoke_staff_session(&self, token_hash: &str) -> StoreResult<bool> {
+        let token_hash = token_hash.to_owned();
+        self.with(move |c| {
+            let changed = c.execute(
+                "UPDATE support_sessions SET revoked = 1 WHERE token_hash = ?1 AND revoked = 0",
+                params![token_hash],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     async fn create_grant(&self, g: NewGrant) -> StoreResult<()> {
         self.with(move |c| {
             c.execute(
