@@ -238,6 +238,8 @@ pub struct SupportAccessEntry {
     pub grant_id: Option<Uuid>,
     /// `true` when it was done, `false` when it was refused.
     pub allowed: bool,
+    /// Why it was refused: `no_active_grant`, `out_of_scope` or `read_only_grant`.
+    pub refusal: Option<String>,
     /// `GET` or `PUT`.
     pub method: String,
     pub path: String,

@@ -408,7 +408,10 @@ impl utoipa::Modify for SessionSecurity {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "The opaque token from `POST /v1/auth/sign-in`, as \
-                         `Authorization: Bearer TOKEN`",
+                         `Authorization: Bearer TOKEN`. Support staff's routes take the \
+                         token from `POST /v1/support/auth/sign-in` instead (and no other \
+                         route does); an integration token from `POST /v1/integrations` \
+                         works on the records routes only.",
                     ))
                     .build(),
             ),

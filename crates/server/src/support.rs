@@ -1,7 +1,7 @@
 //! Support access (promise 3): support staff sign in to a realm of their own, ask a
 //! practice for access, and act on its records only through a grant its admins approved.
 //!
-//! Staff routes (`/v1/support/auth/sign-in`, `/v1/support/requests`,
+//! Staff routes (`/v1/support/auth/sign-in`, `.../sign-out`, `/v1/support/requests`,
 //! `/v1/support/my-grants`, `/v1/support/practices/{practice_id}/records/...`) take a
 //! [`Staff`] session; the practice's routes (`/v1/support/grants[...]`,
 //! `/v1/support/access-log`) take a member's session ([`Admin`]). Neither token works on the
@@ -809,6 +809,7 @@ pub async fn access_log(
                     .and_then(|v| v.as_str())
                     .and_then(|s| s.parse().ok()),
                 allowed: r.kind == "support_data_accessed",
+                refusal: d.get("reason").and_then(|v| v.as_str()).map(str::to_owned),
                 method: text("method"),
                 path: text("path"),
                 record_kind: text("record_kind"),

@@ -323,7 +323,17 @@ pub async fn a_support_grant_runs_its_whole_cycle(backend: Backend) {
     assert_eq!(allowed[2].record_ids, vec![a_matter]);
     assert_eq!(allowed[2].count, 1);
     // The refusals are there too: never granted, pending, and the six out of scope.
-    assert_eq!(log.entries.iter().filter(|e| !e.allowed).count(), 8);
+    let refusals: Vec<&str> = log
+        .entries
+        .iter()
+        .filter(|e| !e.allowed)
+        .filter_map(|e| e.refusal.as_deref())
+        .collect();
+    assert_eq!(refusals.len(), 8);
+    assert_eq!(refusals[7], "no_active_grant");
+    assert_eq!(refusals[0], "read_only_grant");
+    assert_eq!(refusals[1], "out_of_scope");
+    assert!(allowed.iter().all(|e| e.refusal.is_none()));
     let by_grant = f.access_log(&admin, &format!("?grant={}", asked.id)).await;
     assert_eq!(by_grant.entries.len(), 3);
     let paged = f.access_log(&admin, "?limit=2").await;
