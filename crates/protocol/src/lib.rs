@@ -10,11 +10,13 @@
 
 pub mod audit;
 pub mod privacy;
+pub mod support;
 pub mod validate;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+pub use support::*;
 use uuid::Uuid;
 
 /// The protocol version this build speaks.
@@ -763,6 +765,15 @@ pub enum ProblemCode {
     /// (an expired or unknown token is `unauthenticated`); the device erases its offline
     /// copy and confirms with `POST /v1/sessions/wiped`.
     SessionRevoked,
+    /// Support staff have no active grant of this practice that covers the request
+    /// (none, pending, declined, expired, revoked, read-only, or outside its scope).
+    NoSupportGrant,
+    /// Only a request still waiting for a decision can be approved or declined.
+    GrantNotPending,
+    /// Only an active grant can be revoked.
+    GrantNotActive,
+    /// The integration token does not hold the scope this route needs.
+    InsufficientScope,
 }
 
 /// A member of the practice, as an admin sees them.

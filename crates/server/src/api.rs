@@ -2,15 +2,18 @@
 //! verifier, and the OpenAPI document that describes them (`/v1/openapi.json`). Second
 //! factors, re-authentication and the practice's settings are in [`crate::mfa`].
 //! The caller's sessions (devices) are in [`crate::sessions`]; pushing a device's edits and
-//! resolving conflicts in [`crate::push`].
+//! resolving conflicts in [`crate::push`]. Support staff and their grants are in
+//! [`crate::support`]; third-party apps' tokens in [`crate::integrations`].
 //!
 //! The router is built from one table, [`routes`], and [`served_routes`] lists it; every
 //! handler carries its OpenAPI description (`#[utoipa::path]`), gathered by [`openapi`].
 //! A test checks that the document and the table name the same routes.
 //!
-//! Invariant: every handler that returns practice data takes a [`Principal`] from a live
-//! session and passes its practice id to the store; no handler takes a practice id from
-//! the request.
+//! Invariant: every handler that returns practice data to a member takes a [`Principal`]
+//! from a live session (or, on the records routes, an integration token's practice) and
+//! passes its practice id to the store; no member's handler takes a practice id from the
+//! request. Support staff's routes take it from the path, and act on it only through an
+//! active grant (see [`crate::support`]).
 //! Invariant: errors are RFC 9457 problem details with a machine-readable code, and never
 //! echo a password, a token or record content.
 //! Invariant: every sign-in, and every refused one, is in the audit log before the answer
@@ -42,7 +45,7 @@ use crate::mfa;
 use crate::sessions::{self, SessionLifetimes, clean_label};
 use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
-use crate::{events, members, privacy, push, records};
+use crate::{events, integrations, members, privacy, push, records, support};
 
 /// Session lifetimes by default ([`SessionLifetimes`] in [`AppState`] rules).
 pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
@@ -238,6 +241,66 @@ pub fn routes() -> Vec<ApiRoute> {
             "/v1/practice/settings",
             mfa::put_practice_settings,
         ),
+        at(
+            Verb::Post,
+            "/v1/support/auth/sign-in",
+            support::staff_sign_in,
+        ),
+        at(
+            Verb::Post,
+            "/v1/support/auth/sign-out",
+            support::staff_sign_out,
+        ),
+        at(Verb::Post, "/v1/support/requests", support::request_access),
+        at(Verb::Get, "/v1/support/my-grants", support::my_grants),
+        at(Verb::Get, "/v1/support/grants", support::list_grants),
+        at(
+            Verb::Post,
+            "/v1/support/grants/{id}/approve",
+            support::approve_grant,
+        ),
+        at(
+            Verb::Post,
+            "/v1/support/grants/{id}/decline",
+            support::decline_grant,
+        ),
+        at(
+            Verb::Post,
+            "/v1/support/grants/{id}/revoke",
+            support::revoke_grant,
+        ),
+        at(Verb::Get, "/v1/support/access-log", support::access_log),
+        at(
+            Verb::Get,
+            "/v1/support/practices/{practice_id}/records/{kind}",
+            support::staff_list,
+        ),
+        at(
+            Verb::Get,
+            "/v1/support/practices/{practice_id}/records/{kind}/{id}",
+            support::staff_get_one,
+        ),
+        at(
+            Verb::Put,
+            "/v1/support/practices/{practice_id}/records/{kind}/{id}",
+            support::staff_put,
+        )
+        .with_body_limit(records::MAX_RECORD_BYTES),
+        at(
+            Verb::Post,
+            "/v1/integrations",
+            integrations::create_integration,
+        ),
+        at(
+            Verb::Get,
+            "/v1/integrations",
+            integrations::list_integrations,
+        ),
+        at(
+            Verb::Delete,
+            "/v1/integrations/{id}",
+            integrations::revoke_integration,
+        ),
     ]
 }
 
@@ -329,6 +392,12 @@ fn compression() -> tower_http::compression::CompressionLayer<
         privacy::access_review, privacy::complete_review, privacy::audit_entries,
         privacy::export,
         push::push, push::list_conflicts, push::resolve_conflict,
+        support::staff_sign_in, support::staff_sign_out, support::request_access, support::my_grants,
+        support::list_grants, support::approve_grant, support::decline_grant,
+        support::revoke_grant, support::access_log, support::staff_list,
+        support::staff_get_one, support::staff_put,
+        integrations::create_integration, integrations::list_integrations,
+        integrations::revoke_integration,
     ),
     modifiers(&SessionSecurity),
     tags(
@@ -341,6 +410,10 @@ fn compression() -> tower_http::compression::CompressionLayer<
         (name = "members", description = "Members, invitations and matter access"),
         (name = "practice", description = "The practice's settings"),
         (name = "export", description = "Everything the practice holds, as an archive"),
+        (name = "support", description = "Support staff: their own sign-in, requests for \
+                                          access, the practice's decisions, reads under an \
+                                          active grant, and the practice's view of them"),
+        (name = "integrations", description = "Third-party apps' tokens and their ledger"),
     )
 )]
 pub struct ApiDoc;
@@ -362,7 +435,10 @@ impl utoipa::Modify for SessionSecurity {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "The opaque token from `POST /v1/auth/sign-in`, as \
-                         `Authorization: Bearer TOKEN`",
+                         `Authorization: Bearer TOKEN`. Support staff's routes take the \
+                         token from `POST /v1/support/auth/sign-in` instead (and no other \
+                         route does); an integration token from `POST /v1/integrations` \
+                         works on the records routes only.",
                     ))
                     .build(),
             ),

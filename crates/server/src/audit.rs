@@ -100,6 +100,36 @@ pub enum AuditKind {
     /// An admin exported everything the practice holds. Details: `files`, `records`,
     /// `bytes`, `sha256` (of the archive), `ip`.
     PracticeExported,
+    /// A support staff member signed in (no practice; the actor is `staff:<id>`). Details:
+    /// `ip`.
+    SupportSignIn,
+    /// A support staff sign-in was refused. Details: `reason` (`wrong_password`,
+    /// `account_disabled`, `unknown_account`), `ip`, and for an unknown account
+    /// `email_sha256`.
+    SupportSignInFailed,
+    /// A support staff member signed out: the session's token stops working at once (no
+    /// practice). Details: none.
+    SupportSignOut,
+    /// Support staff asked the practice for access. Details: `grant_id`, `reason`,
+    /// `ticket`, `scope`, `access`, `duration_hours`.
+    SupportAccessRequested,
+    /// An admin approved a request. Details: `grant_id`, `expires_at`.
+    SupportAccessApproved,
+    /// An admin declined a request. Details: `grant_id`.
+    SupportAccessDeclined,
+    /// An admin ended an active grant. Details: `grant_id`.
+    SupportAccessRevoked,
+    /// Support staff read or wrote the practice's records under a grant. Details:
+    /// `grant_id`, `method`, `path`, `record_kind`, `record_ids`, `count`.
+    SupportDataAccessed,
+    /// Support staff were refused the practice's records (no active grant covering the
+    /// request). Details: `grant_id` (null), `method`, `path`, `record_kind`, `reason`.
+    SupportAccessRefused,
+    /// An admin gave a third-party app an integration token. Details: `integration`,
+    /// `app_name`, `scopes`.
+    IntegrationCreated,
+    /// An admin revoked an integration token. Details: `integration`, `app_name`.
+    IntegrationRevoked,
 }
 
 impl AuditKind {
@@ -126,6 +156,17 @@ impl AuditKind {
         AuditKind::DeviceWiped,
         AuditKind::AccessReviewCompleted,
         AuditKind::PracticeExported,
+        AuditKind::SupportSignIn,
+        AuditKind::SupportSignInFailed,
+        AuditKind::SupportSignOut,
+        AuditKind::SupportAccessRequested,
+        AuditKind::SupportAccessApproved,
+        AuditKind::SupportAccessDeclined,
+        AuditKind::SupportAccessRevoked,
+        AuditKind::SupportDataAccessed,
+        AuditKind::SupportAccessRefused,
+        AuditKind::IntegrationCreated,
+        AuditKind::IntegrationRevoked,
     ];
 
     /// The stored name.
@@ -152,6 +193,17 @@ impl AuditKind {
             AuditKind::DeviceWiped => "device_wiped",
             AuditKind::AccessReviewCompleted => "access_review_completed",
             AuditKind::PracticeExported => "practice_exported",
+            AuditKind::SupportSignIn => "support_sign_in",
+            AuditKind::SupportSignInFailed => "support_sign_in_failed",
+            AuditKind::SupportSignOut => "support_sign_out",
+            AuditKind::SupportAccessRequested => "support_access_requested",
+            AuditKind::SupportAccessApproved => "support_access_approved",
+            AuditKind::SupportAccessDeclined => "support_access_declined",
+            AuditKind::SupportAccessRevoked => "support_access_revoked",
+            AuditKind::SupportDataAccessed => "support_data_accessed",
+            AuditKind::SupportAccessRefused => "support_access_refused",
+            AuditKind::IntegrationCreated => "integration_created",
+            AuditKind::IntegrationRevoked => "integration_revoked",
         }
     }
 
@@ -161,11 +213,12 @@ impl AuditKind {
     }
 }
 
-/// Who acted. Stored as `user:<uuid>`; support staff, a separate realm, will get a prefix of
-/// their own.
+/// Who acted. Stored as `user:<uuid>` for a member, `staff:<uuid>` for support staff (a
+/// separate realm, see [`crate::support`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     User(UserId),
+    Staff(uuid::Uuid),
 }
 
 impl Actor {
@@ -173,6 +226,7 @@ impl Actor {
     pub fn stored(&self) -> String {
         match self {
             Actor::User(id) => ["user:", &id.0.to_string()].concat(),
+            Actor::Staff(id) => ["staff:", &id.to_string()].concat(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod events;
+pub mod integrations;
 pub mod mailer;
 pub mod members;
 pub mod mfa;
@@ -23,6 +24,7 @@ pub mod records;
 pub mod seed;
 pub mod sessions;
 pub mod store;
+pub mod support;
 pub mod tls;
 
 use std::net::SocketAddr;

@@ -86,6 +86,19 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Create a support staff member (no practice's member: they reach a practice's data
+    /// only through a grant it approves); prints their id. The password is read from
+    /// standard input (one line, 12 to 1024 characters, not easily guessed).
+    AddSupportStaff {
+        /// The staff member's email, which signs them in at /v1/support/auth/sign-in.
+        #[arg(long)]
+        email: String,
+        /// The staff member's name as practices see it.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Create a benchmark practice with a member (prints the email and a generated
     /// password) and generated matters.
     Seed {
@@ -198,6 +211,18 @@ async fn operate(command: Command) -> anyhow::Result<()> {
                     .await?;
             println!("{}", id.0);
         }
+        Command::AddSupportStaff { email, name, store } => {
+            let password = read_password()?;
+            operator::check_password(&password, &email, &name)?;
+            let store = strongroom_server::open_existing_store(
+                &store.data_dir,
+                store_config(store.database_url),
+            )
+            .await?;
+            let id =
+                operator::create_support_staff(store.as_ref(), &email, &name, password).await?;
+            println!("{id}");
+        }
         Command::Seed {
             matters,
             related,
@@ -300,6 +325,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         command @ (Command::CreatePractice { .. }
         | Command::CreateMember { .. }
+        | Command::AddSupportStaff { .. }
         | Command::Seed { .. }) => {
             init_default_logging();
             if let Err(e) = operate(command).await {

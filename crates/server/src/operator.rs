@@ -1,5 +1,5 @@
 //! The operator commands' work, apart from the command line: creating a practice, creating
-//! a member, and seeding a benchmark practice with generated matters. `main.rs` reads the
+//! a member, creating a support staff member, and seeding a benchmark practice with generated matters. `main.rs` reads the
 //! arguments and standard input and prints the answers; every refusal here is an error with
 //! a message meant for the operator, raised before anything is written.
 
@@ -96,6 +96,41 @@ pub async fn create_member(
         // Someone took the email in the meantime.
         Err(StoreError::Conflict(_)) => Err(taken()),
         Err(e) => Err(e).context("creating the member"),
+    }
+}
+
+/// Creates a support staff member (a realm apart from every practice: they reach no
+/// practice's data without a grant it approves) with a password hashed by Argon2id.
+/// Refuses a bad email, name or password, and an email in use by staff, before writing.
+pub async fn create_support_staff(
+    store: &dyn Store,
+    email: &str,
+    name: &str,
+    password: String,
+) -> anyhow::Result<Uuid> {
+    let email = email.trim();
+    if email.is_empty() || email.chars().count() > 254 || !email.contains('@') {
+        anyhow::bail!("the email must be an address of at most 254 characters");
+    }
+    let name = checked_name("staff member's", name)?;
+    check_password(&password, email, &name)?;
+    let taken = || anyhow::anyhow!("a support staff member with the email {email} exists already");
+    if store
+        .staff_by_email(email)
+        .await
+        .context("looking the email up")?
+        .is_some()
+    {
+        return Err(taken());
+    }
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .context("hashing the password")??;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match store.create_staff(email, &name, &hash, now).await {
+        Ok(id) => Ok(id),
+        Err(StoreError::Conflict(_)) => Err(taken()),
+        Err(e) => Err(e).context("creating the support staff member"),
     }
 }
 

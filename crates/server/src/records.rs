@@ -6,6 +6,11 @@
 //! with `If-Match: "N"` succeeds only on version N (else `412 version_conflict`), and one
 //! with `If-None-Match: *` only when no live record has that id.
 //!
+//! Callers are members (a session) or third-party apps (an integration token, see
+//! [`crate::integrations`]): an app needs `records:read` to read and `records:write` to
+//! write, sees only the matters open to the whole practice, and each read adds the records
+//! it returned to the app's count in the ledger.
+//!
 //! Invariant: members with the `read_only` role write nothing (403 before any store call).
 //! Invariant: every record is checked by `strongroom_protocol::validate` before it is
 //! stored; a refusal names the field, never echoes its value.
@@ -21,8 +26,8 @@ use strongroom_protocol::{Change, ChangeRecord, ChangesPage, MAX_PAGE_SIZE, Prob
 use uuid::Uuid;
 
 use crate::api::{ApiError, AppState};
-use crate::store::Principal;
-use crate::store::records::{Expect, ListQuery, RecordWrite, Viewer};
+use crate::integrations::RecordsCaller;
+use crate::store::records::{Expect, ListQuery, RecordWrite};
 
 /// The largest record body a `PUT` takes: a file note of 200,000 characters and room.
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
@@ -57,16 +62,6 @@ fn body_error(kind: RecordKind, e: &serde_json::Error) -> ApiError {
     ))
 }
 
-fn require_writer(principal: &Principal) -> Result<(), ApiError> {
-    if principal.role.may_write() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "a read-only member cannot change records",
-        ))
-    }
-}
-
 fn etag(version: i64) -> HeaderValue {
     // Digits and quotes are always a valid header value.
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
@@ -99,7 +94,7 @@ fn expectation(headers: &HeaderMap) -> Result<Expect, ApiError> {
         .ok_or_else(|| ApiError::bad_request("If-Match must be a version tag, e.g. \"3\""))
 }
 
-fn change_response(status: StatusCode, change: Change) -> Response {
+pub(crate) fn change_response(status: StatusCode, change: Change) -> Response {
     let tag = etag(change.version);
     let mut resp = (status, Json(change)).into_response();
     resp.headers_mut().insert(header::ETAG, tag);
@@ -119,6 +114,27 @@ pub struct ListParams {
     /// The most records to return (at most 5000).
     #[param(minimum = 1, maximum = 5000, default = 500)]
     limit: Option<u32>,
+}
+
+impl ListParams {
+    /// The store's query for `kind`, or why these parameters are refused.
+    pub(crate) fn checked(&self, kind: RecordKind) -> Result<ListQuery, ApiError> {
+        if self.after < 0 {
+            return Err(ApiError::bad_request("after must not be negative"));
+        }
+        let limit = self.limit.unwrap_or(500);
+        if limit == 0 || limit > MAX_PAGE_SIZE {
+            return Err(ApiError::bad_request(format!(
+                "limit must be 1 to {MAX_PAGE_SIZE}"
+            )));
+        }
+        Ok(ListQuery {
+            kind,
+            matter: self.matter,
+            after: self.after,
+            limit,
+        })
+    }
 }
 
 /// The live records of a kind that the caller may see, in the order they were last
@@ -145,35 +161,20 @@ pub struct ListParams {
     )
 )]
 pub async fn list(
-    principal: Principal,
+    caller: RecordsCaller,
     State(state): State<AppState>,
     kind: Result<Path<RecordKind>, PathRejection>,
     query: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<ChangesPage>, ApiError> {
+    caller.require_reader()?;
     let Path(kind) = kind.map_err(path_error)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    if q.after < 0 {
-        return Err(ApiError::bad_request("after must not be negative"));
-    }
-    let limit = q.limit.unwrap_or(500);
-    if limit == 0 || limit > MAX_PAGE_SIZE {
-        return Err(ApiError::bad_request(format!(
-            "limit must be 1 to {MAX_PAGE_SIZE}"
-        )));
-    }
+    let list = q.checked(kind)?;
     let page = state
         .store
-        .list_records(
-            principal.practice_id,
-            Viewer::Member(principal.user_id),
-            ListQuery {
-                kind,
-                matter: q.matter,
-                after: q.after,
-                limit,
-            },
-        )
+        .list_records(caller.practice_id(), caller.viewer(), list)
         .await?;
+    caller.count_reads(&state, page.changes.len()).await?;
     Ok(Json(page))
 }
 
@@ -199,21 +200,18 @@ pub async fn list(
     )
 )]
 pub async fn get_one(
-    principal: Principal,
+    caller: RecordsCaller,
     State(state): State<AppState>,
     path: Result<Path<(RecordKind, Uuid)>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    caller.require_reader()?;
     let Path((kind, id)) = path.map_err(path_error)?;
     let change = state
         .store
-        .record(
-            principal.practice_id,
-            Viewer::Member(principal.user_id),
-            kind,
-            id,
-        )
+        .record(caller.practice_id(), caller.viewer(), kind, id)
         .await?
         .ok_or_else(not_found)?;
+    caller.count_reads(&state, 1).await?;
     Ok(change_response(StatusCode::OK, change))
 }
 
@@ -258,48 +256,20 @@ pub async fn get_one(
     )
 )]
 pub async fn put(
-    principal: Principal,
+    caller: RecordsCaller,
     State(state): State<AppState>,
     path: Result<Path<(RecordKind, Uuid)>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let Path((kind, id)) = path.map_err(path_error)?;
-    require_writer(&principal)?;
-    let body = body.map_err(|e| {
-        ApiError::new(
-            e.status(),
-            strongroom_protocol::ProblemCode::BadRequest,
-            format!(
-                "the body could not be read (at most {} KiB): {}",
-                MAX_RECORD_BYTES / 1024,
-                e.body_text()
-            ),
-        )
-    })?;
-    let expect = expectation(&headers)?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("the body must be UTF-8 JSON"))?;
-    let record = ChangeRecord::from_body(kind, text).map_err(|e| body_error(kind, &e))?;
-    if record.key().1 != id {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            strongroom_protocol::ProblemCode::InvalidRecord,
-            "id: must be the id in the path",
-        ));
-    }
-    strongroom_protocol::validate::record(&record).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            strongroom_protocol::ProblemCode::InvalidRecord,
-            e.to_string(),
-        )
-    })?;
+    caller.require_writer()?;
+    let (record, expect) = record_from_request(kind, id, &headers, body)?;
     let written = state
         .store
         .write_records(
-            principal.practice_id,
-            Viewer::Member(principal.user_id),
+            caller.practice_id(),
+            caller.viewer(),
             &[RecordWrite {
                 record: record.clone(),
                 expect,
@@ -320,6 +290,46 @@ pub async fn put(
             record,
         },
     ))
+}
+
+/// A `PUT`'s record and expectation, checked: the body is a record of `kind` whose id is
+/// `id`, valid by `strongroom_protocol::validate`.
+pub(crate) fn record_from_request(
+    kind: RecordKind,
+    id: Uuid,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(ChangeRecord, Expect), ApiError> {
+    let body = body.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            strongroom_protocol::ProblemCode::BadRequest,
+            format!(
+                "the body could not be read (at most {} KiB): {}",
+                MAX_RECORD_BYTES / 1024,
+                e.body_text()
+            ),
+        )
+    })?;
+    let expect = expectation(headers)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("the body must be UTF-8 JSON"))?;
+    let record = ChangeRecord::from_body(kind, text).map_err(|e| body_error(kind, &e))?;
+    if record.key().1 != id {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            strongroom_protocol::ProblemCode::InvalidRecord,
+            "id: must be the id in the path",
+        ));
+    }
+    strongroom_protocol::validate::record(&record).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            strongroom_protocol::ProblemCode::InvalidRecord,
+            e.to_string(),
+        )
+    })?;
+    Ok((record, expect))
 }
 
 /// Deletes a record, leaving a tombstone in the change feed. Deleting a matter deletes
@@ -353,13 +363,13 @@ pub async fn put(
     )
 )]
 pub async fn delete(
-    principal: Principal,
+    caller: RecordsCaller,
     State(state): State<AppState>,
     path: Result<Path<(RecordKind, Uuid)>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let Path((kind, id)) = path.map_err(path_error)?;
-    require_writer(&principal)?;
+    caller.require_writer()?;
     let expect = match expectation(&headers)? {
         Expect::Absent => {
             return Err(ApiError::bad_request(
@@ -371,8 +381,8 @@ pub async fn delete(
     state
         .store
         .write_records(
-            principal.practice_id,
-            Viewer::Member(principal.user_id),
+            caller.practice_id(),
+            caller.viewer(),
             &[RecordWrite {
                 record: ChangeRecord::Deleted {
                     record_kind: kind,

@@ -57,13 +57,22 @@ mod privacy;
 mod push;
 #[path = "api/scale.rs"]
 mod scale;
+#[path = "api/support.rs"]
+mod support;
 #[path = "api/wipes.rs"]
 mod wipes;
+use support::{
+    a_support_grant_runs_its_whole_cycle, declined_expired_and_foreign_grants_reach_nothing,
+    staff_and_member_tokens_stay_in_their_own_realms, support_requests_are_validated,
+};
+#[path = "api/integrations.rs"]
+mod integrations;
 use devices::{
     a_member_cannot_see_or_revoke_another_members_sessions,
     a_sessions_last_ip_and_last_seen_move_with_use,
     each_device_is_a_session_listed_with_its_metadata, revoking_a_device_ends_its_session_at_once,
 };
+use integrations::integration_tokens_keep_to_their_scopes_and_are_counted;
 use privacy::{
     an_export_holds_every_record_and_checks_against_its_manifest,
     devices_report_holdings_and_all_others_can_be_signed_out,
@@ -174,6 +183,11 @@ on_both_stores!(
     the_access_review_finds_dormant_credentials_and_disables_them,
     each_practice_checks_its_own_audit_chain_from_outside,
     an_export_holds_every_record_and_checks_against_its_manifest,
+    a_support_grant_runs_its_whole_cycle,
+    declined_expired_and_foreign_grants_reach_nothing,
+    staff_and_member_tokens_stay_in_their_own_realms,
+    support_requests_are_validated,
+    integration_tokens_keep_to_their_scopes_and_are_counted,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2133,7 +2147,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -2149,10 +2163,13 @@ mod postgres_only {
         assert_eq!(
             tables,
             [
+                "access_reviews",
                 "access_revocations",
                 "audit_head",
                 "audit_log",
+                "audit_practice_links",
                 "devices",
+                "integrations",
                 "invitations",
                 "matter_access",
                 "matter_restrictions",
@@ -2163,6 +2180,9 @@ mod postgres_only {
                 "schema_migrations",
                 "sessions",
                 "sign_in_failures",
+                "support_grants",
+                "support_sessions",
+                "support_staff",
                 "sync_conflicts",
                 "users"
             ]

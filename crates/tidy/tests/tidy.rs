@@ -207,6 +207,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "742f37e795fe2550566f3ad627ce3abc1e63fe857a60708c9b82b87ba997a594",
     ),
     (
+        "crates/server/migrations/sqlite/0011_support_and_integrations.sql",
+        "b8de5344a23aa5fffb1f339415aa45ce46558f0abcb2a97bf18c1bad88dda0ca",
+    ),
+    (
+        "crates/server/migrations/postgres/0010_support_and_integrations.sql",
+        "ea0bbd82a54468f988e1fef67578b146a5dbcdce4e7d1fe0c80d132d58ac116f",
+    ),
+    (
         "crates/vault/migrations/0004_list_sorting.sql",
         "8002c7c0825656d70cd8a8dba9c203a6c7c9e02a28890ba64b81f29ba04e3717",
     ),

@@ -5,6 +5,7 @@
 //! Invariant: a write takes the practice's next sequence number in its own transaction,
 //! under a lock that orders writers, so commit order and `seq` order agree.
 
+pub mod integrations;
 pub mod members;
 pub mod mfa;
 pub mod pokes;
@@ -13,6 +14,7 @@ pub mod push;
 pub mod records;
 pub mod sessions;
 pub mod sqlite;
+pub mod support;
 
 use async_trait::async_trait;
 use strongroom_protocol::{PracticeInfo, Role};
@@ -21,9 +23,11 @@ use uuid::Uuid;
 use crate::audit::AuditLog;
 use crate::store::mfa::MfaStore;
 use crate::store::sessions::SessionStore;
+use integrations::IntegrationStore;
 use members::MemberStore;
 use push::PushStore;
 use records::RecordStore;
+use support::SupportStore;
 
 /// A practice's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,7 +117,17 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// The hosted service's storage, the audit log, second factors and sessions included.
 #[async_trait]
 pub trait Store:
-    AuditLog + MemberStore + MfaStore + PushStore + RecordStore + SessionStore + Send + Sync + 'static
+    AuditLog
+    + MemberStore
+    + MfaStore
+    + PushStore
+    + RecordStore
+    + SessionStore
+    + SupportStore
+    + IntegrationStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Where this store announces committed writes (see [`pokes`]).
     fn pokes(&self) -> &pokes::Pokes;

@@ -21,11 +21,13 @@
 //! The audit log is in the `audit` submodule, second factors in `mfa`.
 
 mod audit;
+mod integrations;
 mod members;
 mod mfa;
 mod push;
 mod records;
 mod sessions;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +77,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         9,
         include_str!("../../migrations/postgres/0009_privacy_dashboard.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_support_and_integrations.sql"),
     ),
 ];
 

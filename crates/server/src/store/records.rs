@@ -26,11 +26,14 @@ use uuid::Uuid;
 
 use super::{PracticeId, StoreResult, UserId};
 
-/// Whose eyes a read or write is for: a member (restricted matters apply), or the
-/// service itself (the operator's seeding; sees everything).
+/// Whose eyes a read or write is for: a member (restricted matters apply), someone outside
+/// the practice's members acting for it (support staff under a grant, an integration
+/// token: they see only the matters open to the whole practice), or the service itself
+/// (the operator's seeding; sees everything).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewer {
     Member(UserId),
+    Outsider,
     Service,
 }
 

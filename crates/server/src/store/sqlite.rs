@@ -10,11 +10,13 @@
 //! returned, that is after its transactions committed or rolled back.
 
 mod audit;
+mod integrations;
 mod members;
 mod mfa;
 mod push;
 mod records;
 mod sessions;
+mod support;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -40,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0008_access_revocations.sql"),
     include_str!("../../migrations/sqlite/0009_device_wipes.sql"),
     include_str!("../../migrations/sqlite/0010_privacy_dashboard.sql"),
+    include_str!("../../migrations/sqlite/0011_support_and_integrations.sql"),
 ];
 
 /// SQLite-backed [`Store`].

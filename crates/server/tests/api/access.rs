@@ -810,7 +810,8 @@ pub async fn invitations_work_once_and_expire(backend: Backend) {
 }
 
 /// Every route, called by someone who must not get through: another practice's admin with
-/// this practice's ids, a read-only member, and a lawyer walled off a restricted matter.
+/// this practice's ids, a read-only member, a lawyer walled off a restricted matter, a
+/// support staff member whose request still waits, and an app whose token may only read.
 /// No call changes the practice (its feed, members, invitations and access stay as they
 /// were), and no answer carries the practice's or the restricted matter's content.
 pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
@@ -877,6 +878,28 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
         .unwrap()
         .unwrap()
         .practice_id;
+    // Support staff with a request still waiting, and an app that may only read.
+    let staff = Who {
+        token: f.staff("sam@support.example").await,
+        id: Uuid::nil(),
+    };
+    let grant = f
+        .ask(
+            &staff.token,
+            json!({
+                "practice_id": practice.0, "reason": "matrix", "ticket": "M-1",
+                "scope": {"kind": "practice"}, "access": "read_write", "duration_hours": 1,
+            }),
+        )
+        .await
+        .id;
+    let app = f
+        .integration(&admin, "Matrix app", json!(["records:read"]))
+        .await;
+    let app_who = Who {
+        token: app.token.clone(),
+        id: Uuid::nil(),
+    };
     let snapshot = |f: &Fixture| {
         let store = f.server.store.clone();
         async move {
@@ -892,7 +915,16 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
             let members = store.members(practice).await.unwrap();
             let invitations = store.invitations(practice, 0).await.unwrap();
             let access = store.matter_access(practice, matter_id).await.unwrap();
-            format!("{feed:?}{members:?}{invitations:?}{access:?}")
+            let grants = store.practice_grants(practice).await.unwrap();
+            // An app's reads move its counters; what it holds must not change.
+            let apps: Vec<_> = store
+                .integrations(practice)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|i| (i.id, i.scopes, i.revoked_at))
+                .collect();
+            format!("{feed:?}{members:?}{invitations:?}{access:?}{grants:?}{apps:?}")
         }
     };
     let before = snapshot(&f).await;
@@ -912,12 +944,14 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
         ("outsider", &outsider, &all_ids, &["Atacama", "Harbour"][..]),
         ("reader", &reader, &all_ids, &WALLED[..]),
         ("walled", &walled, &walled_ids, &WALLED[..]),
+        ("staff", &staff, &all_ids, &["Atacama", "Harbour"][..]),
+        ("app", &app_who, &all_ids, &WALLED[..]),
     ] {
         for (verb, path) in api::served_routes() {
-            if path == "/v1/auth/sign-out" {
+            if path == "/v1/auth/sign-out" || path == "/v1/support/auth/sign-out" {
                 continue; // ends the caller's own session only, tested elsewhere
             }
-            if path == "/v1/sync/events" {
+            if path == "/v1/sync/events" && !matches!(name, "staff" | "app") {
                 // A stream that stays open: its first event must say nothing but "pull".
                 let mut events =
                     super::live::EventStream::open(&f.http, f.url(path), &who.token).await;
@@ -936,6 +970,7 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
                         .map(|b| b.replace("Atacama", "Overwritten"));
                     targets.push((
                         path.replace("{kind}", kind.as_str())
+                            .replace("{practice_id}", &practice.0.to_string())
                             .replace("{id}", &id.to_string()),
                         body.map(|b| serde_json::from_str::<Value>(&b).unwrap()),
                     ));
@@ -952,6 +987,10 @@ pub async fn the_route_matrix_lets_no_stranger_through(backend: Backend) {
                         Some(json!({"role": "read_only", "disabled": true})),
                     ));
                 }
+            } else if path.starts_with("/v1/support/grants/") {
+                targets.push((path.replace("{id}", &grant.to_string()), None));
+            } else if path == "/v1/integrations/{id}" {
+                targets.push((path.replace("{id}", &app.integration.id.to_string()), None));
             } else if path == "/v1/invitations/{id}" {
                 targets.push((path.replace("{id}", &invitation.to_string()), None));
             } else if path == "/v1/invitations" {

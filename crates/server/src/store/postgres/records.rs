@@ -17,6 +17,8 @@ use crate::store::{PracticeId, StoreError, StoreResult, UserId};
 fn viewer_id(viewer: Viewer) -> Option<Uuid> {
     match viewer {
         Viewer::Member(u) => Some(u.0),
+        // No member has the nil id, so no restricted matter names it.
+        Viewer::Outsider => Some(Uuid::nil()),
         Viewer::Service => None,
     }
 }

@@ -14,6 +14,8 @@ use crate::store::{PracticeId, StoreError, StoreResult, UserId};
 fn viewer_id(viewer: Viewer) -> Option<String> {
     match viewer {
         Viewer::Member(u) => Some(u.0.to_string()),
+        // No member has the nil id, so no restricted matter names it.
+        Viewer::Outsider => Some(Uuid::nil().to_string()),
         Viewer::Service => None,
     }
 }
