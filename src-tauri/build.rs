@@ -42,6 +42,14 @@ fn main() {
             "export_audit_log",
             "export_practice",
             "export_vault",
+            "support_grants",
+            "approve_grant",
+            "decline_grant",
+            "revoke_grant",
+            "support_access_log",
+            "list_integrations",
+            "create_integration",
+            "revoke_integration",
         ]),
     ))
     .expect("tauri build step");

@@ -3,9 +3,11 @@
 use serde_json::{Map, Value};
 use strongroom_client::{
     AccessReview, AppStatus, AuditFilter, AuditLogView, Cached, ConflictChoice, ConflictView,
-    Contact, DeviceSession, ErrorDto, ExportResult, InvitationSent, InvitationView, MatterDetail,
-    MatterFilterOptions, MatterListQuery, MatterPage, MemberChange, MemberView, RecordKind,
-    RejectedEditView, ReviewRecord, Role, SearchHitDto, SearchRequest, SyncReport, TimerState,
+    Contact, DeviceSession, ErrorDto, ExportResult, IntegrationCreatedView, IntegrationScope,
+    IntegrationView, InvitationSent, InvitationView, MatterDetail, MatterFilterOptions,
+    MatterListQuery, MatterPage, MemberChange, MemberView, RecordKind, RejectedEditView,
+    ReviewRecord, Role, SearchHitDto, SearchRequest, SupportAccessView, SupportGrantView,
+    SyncReport, TimerState,
 };
 use tauri::State;
 
@@ -472,5 +474,115 @@ pub async fn export_vault(
         .export_vault(&mut |p| {
             let _ = app.emit(EXPORT_PROGRESS_EVENT, p);
         })
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn support_grants(
+    state: State<'_, CoreState>,
+) -> CmdResult<Cached<Vec<SupportGrantView>>> {
+    state
+        .0
+        .lock()
+        .await
+        .support_grants()
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn approve_grant(state: State<'_, CoreState>, id: String) -> CmdResult<SupportGrantView> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .lock()
+        .await
+        .approve_grant(id)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn decline_grant(state: State<'_, CoreState>, id: String) -> CmdResult<SupportGrantView> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .lock()
+        .await
+        .decline_grant(id)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn revoke_grant(state: State<'_, CoreState>, id: String) -> CmdResult<SupportGrantView> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .lock()
+        .await
+        .revoke_grant(id)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn support_access_log(
+    state: State<'_, CoreState>,
+    grant_id: Option<String>,
+) -> CmdResult<Cached<Vec<SupportAccessView>>> {
+    let grant = grant_id
+        .filter(|g| !g.is_empty())
+        .map(|g| parse_id(&g))
+        .transpose()?;
+    state
+        .0
+        .lock()
+        .await
+        .support_access_log(grant)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn list_integrations(
+    state: State<'_, CoreState>,
+) -> CmdResult<Cached<Vec<IntegrationView>>> {
+    state
+        .0
+        .lock()
+        .await
+        .integrations()
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn create_integration(
+    state: State<'_, CoreState>,
+    app_name: String,
+    scopes: Vec<IntegrationScope>,
+) -> CmdResult<IntegrationCreatedView> {
+    state
+        .0
+        .lock()
+        .await
+        .create_integration(&app_name, &scopes)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn revoke_integration(
+    state: State<'_, CoreState>,
+    id: String,
+) -> CmdResult<IntegrationView> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .lock()
+        .await
+        .revoke_integration(id)
+        .await
         .map_err(|e| e.to_dto())
 }

@@ -198,6 +198,14 @@ pub fn run() -> anyhow::Result<()> {
             commands::export_audit_log,
             commands::export_practice,
             commands::export_vault,
+            commands::support_grants,
+            commands::approve_grant,
+            commands::decline_grant,
+            commands::revoke_grant,
+            commands::support_access_log,
+            commands::list_integrations,
+            commands::create_integration,
+            commands::revoke_integration,
         ])
         .build(tauri::generate_context!())
         .context("building the app")?;

@@ -1,7 +1,9 @@
 //! The privacy dashboard in the real app against the real service: the lawyer signs out
 //! their other laptop from Devices, the laptop wipes itself on its next sync, the audit log
-//! (checked by the app) shows both, and the whole practice is exported, with progress, to
-//! an archive that matches its manifest and holds every record.
+//! (checked by the app) shows both; a support staff member's request is approved in the
+//! app, their read shows in the transparency view, the grant is revoked and their next read
+//! refused; and the whole practice is exported, with progress, to an archive that matches
+//! its manifest and holds every record.
 
 use std::path::PathBuf;
 
@@ -17,7 +19,7 @@ use super::{APP_IDENTIFIER, WAIT, save_screenshot, wait_for_connection, wait_for
 const LAPTOP_KEYRING_SERVICE: &str = "law.strongroom.e2e.laptop";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_out_the_other_laptop_see_it_in_the_log_and_export_the_practice() -> Result<()> {
+async fn sign_out_the_other_laptop_grant_support_access_and_export_the_practice() -> Result<()> {
     let (driver_bin, native) = driver::check_prerequisites()?;
     let app = PathBuf::from(env!("CARGO_BIN_EXE_strongroom"));
     let server_dir = tempfile::tempdir()?;
@@ -127,6 +129,112 @@ async fn sign_out_the_other_laptop_see_it_in_the_log_and_export_the_practice() -
     })
     .await?;
     save_screenshot(&c, "privacy-audit-app.png").await?;
+
+    // Support access, the whole cycle: a staff member asks, the lawyer approves in the app,
+    // the staff member's read shows in the transparency view, the lawyer revokes, and the
+    // next read is refused.
+    let practice = server
+        .store
+        .user_by_email(seed::DEMO_EMAIL)
+        .await?
+        .context("the demo member")?
+        .practice_id
+        .0;
+    let staff_password = "Lighthouse-Copper-4471-fern";
+    server
+        .store
+        .create_staff(
+            "sam@support.strongroom.example",
+            "Sam Support",
+            &strongroom_server::auth::hash_password(staff_password)?,
+            time::OffsetDateTime::now_utc().unix_timestamp(),
+        )
+        .await?;
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&std::fs::read(
+            &server.ca_pem_path,
+        )?)?])
+        .build()?;
+    let signed: serde_json::Value = http
+        .post(format!("{url}v1/support/auth/sign-in"))
+        .json(&serde_json::json!({"email": "sam@support.strongroom.example", "password": staff_password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let staff = signed["token"]
+        .as_str()
+        .context("a staff token")?
+        .to_owned();
+    let asked = http
+        .post(format!("{url}v1/support/requests"))
+        .bearer_auth(&staff)
+        .json(&serde_json::json!({
+            "practice_id": practice, "reason": "The trust ledger report will not open",
+            "ticket": "SUP-7001", "scope": {"kind": "practice"}, "access": "read",
+            "duration_hours": 24,
+        }))
+        .send()
+        .await?;
+    assert_eq!(asked.status(), 201);
+    let staff_read = || {
+        let (http, staff) = (http.clone(), staff.clone());
+        let at = format!("{url}v1/support/practices/{practice}/records/matter");
+        async move {
+            http.get(at)
+                .bearer_auth(staff)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    };
+    click(&c, "#nav-support").await?;
+    let request = "[data-testid=grant-request][data-ticket=SUP-7001]";
+    eventually("the request waiting", WAIT, || async {
+        text_of(&c, request).await
+    })
+    .await?;
+    save_screenshot(&c, "privacy-support-app.png").await?;
+    click(&c, &format!("{request} button.primary")).await?;
+    let active = "[data-testid=active-grant][data-ticket=SUP-7001]";
+    eventually("the grant active", WAIT, || async {
+        if text_of(&c, "#reauth-dialog").await.is_some() {
+            // The service wants the password again: give it.
+            type_into(&c, "#reauth-password", seed::DEMO_PASSWORD)
+                .await
+                .ok()?;
+            click(&c, "#reauth-confirm").await.ok()?;
+        }
+        text_of(&c, active).await
+    })
+    .await?;
+    assert_eq!(
+        staff_read().await?,
+        200,
+        "the staff member reads under the grant"
+    );
+    click(&c, "#nav-devices").await?;
+    click(&c, "#nav-support").await?;
+    eventually(
+        "the staff member's read in the transparency view",
+        WAIT,
+        || async {
+            let entries = texts_of(&c, "[data-testid=access-entry]").await?;
+            entries
+                .iter()
+                .any(|e| e.contains("Sam Support") && e.contains("Allowed"))
+                .then_some(())
+        },
+    )
+    .await?;
+    click(&c, &format!("{active} button.danger")).await?;
+    click(&c, "#confirm-revoke-grant").await?;
+    eventually("the grant revoked", WAIT, || async {
+        let past = text_of(&c, "[data-testid=past-grant][data-ticket=SUP-7001]").await?;
+        past.contains("Revoked").then_some(())
+    })
+    .await?;
+    assert_eq!(staff_read().await?, 403, "refused once revoked");
 
     // Export the whole practice: progress, then the archive, checked against its manifest.
     click(&c, "#nav-export").await?;

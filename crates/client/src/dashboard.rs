@@ -336,7 +336,9 @@ const MAX_EXPORT_BYTES: u64 = 8 << 30;
 
 impl Core {
     /// The service and the session's token, for a dashboard call.
-    fn dashboard_client(&mut self) -> Result<(ServerClient, Zeroizing<String>), ClientError> {
+    pub(crate) fn dashboard_client(
+        &mut self,
+    ) -> Result<(ServerClient, Zeroizing<String>), ClientError> {
         let server = self.server_of_vault()?;
         let token = self.session_token()?;
         self.touch();
@@ -345,7 +347,7 @@ impl Core {
 
     /// What a failed dashboard call means here: a revoked session erases the device (and
     /// tells the service, best effort); a service out of reach is [`ClientError::Offline`].
-    async fn dashboard_error(
+    pub(crate) async fn dashboard_error(
         &mut self,
         e: SyncError,
         server: &ServerClient,
@@ -400,7 +402,7 @@ impl Core {
     }
 
     /// A read: from the service (kept in the vault), or offline the vault's copy.
-    async fn cached_read<W: DeserializeOwned + Serialize, T>(
+    pub(crate) async fn cached_read<W: DeserializeOwned + Serialize, T>(
         &mut self,
         key: &str,
         path: &str,
@@ -433,7 +435,7 @@ impl Core {
     }
 
     /// A call that changes something on the service; answers its decoded answer.
-    async fn act<B: Serialize + ?Sized, T: DeserializeOwned>(
+    pub(crate) async fn act<B: Serialize + ?Sized, T: DeserializeOwned>(
         &mut self,
         method: Method,
         path: &str,
@@ -447,7 +449,7 @@ impl Core {
     }
 
     /// A call that changes something and answers nothing but success.
-    async fn act_empty<B: Serialize + ?Sized>(
+    pub(crate) async fn act_empty<B: Serialize + ?Sized>(
         &mut self,
         method: Method,
         path: &str,
@@ -1197,6 +1199,32 @@ pub fn summary(kind: &str, d: &serde_json::Value, names: &BTreeMap<String, Strin
             "Exported the practice ({} records)",
             d.get("records").and_then(|v| v.as_u64()).unwrap_or(0)
         ),
+        "support_access_requested" => format!(
+            "Asked for {} access ({}): {}",
+            s("access").replace('_', "-"),
+            s("ticket"),
+            s("reason")
+        ),
+        "support_access_approved" => "Approved support access".into(),
+        "support_access_declined" => "Declined support access".into(),
+        "support_access_revoked" => "Ended support access".into(),
+        "support_data_accessed" => format!(
+            "Support {} {} {} record(s) under a grant",
+            if s("method") == "PUT" {
+                "wrote"
+            } else {
+                "read"
+            },
+            d.get("count").and_then(|v| v.as_u64()).unwrap_or(0),
+            s("record_kind").replace('_', " ")
+        ),
+        "support_access_refused" => format!(
+            "Support was refused {} records ({})",
+            s("record_kind").replace('_', " "),
+            s("reason").replace('_', " ")
+        ),
+        "integration_created" => format!("Connected the app {}", s("app_name")),
+        "integration_revoked" => format!("Disconnected the app {}", s("app_name")),
         other => other.replace('_', " "),
     }
 }

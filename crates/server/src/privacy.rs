@@ -347,13 +347,17 @@ pub async fn audit_entries(
         .store
         .practice_audit(principal.practice_id, after, limit)
         .await?;
-    let names: HashMap<String, String> = state
+    let mut names: HashMap<String, String> = state
         .store
         .members(principal.practice_id)
         .await?
         .into_iter()
         .map(|m| (format!("user:{}", m.id), m.display_name))
         .collect();
+    // Support staff appear by the name they asked this practice for access under.
+    for g in state.store.practice_grants(principal.practice_id).await? {
+        names.insert(format!("staff:{}", g.staff.id), g.staff.display_name);
+    }
     let actors: BTreeMap<String, String> = page
         .entries
         .iter()

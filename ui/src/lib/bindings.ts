@@ -338,3 +338,45 @@ sha256: string,
  */
 verified: boolean, };
 
+export type SupportAccess = "read" | "read_write";
+
+export type SupportGrantStatus = "requested" | "active" | "declined" | "expired" | "revoked";
+
+export type IntegrationScope = "records:read" | "records:write";
+
+export type GrantMatter = { id: string, 
+/**
+ * Empty when the matter is gone or no longer open to the whole practice.
+ */
+number: string, title: string, };
+
+export type GrantScope = { "kind": "practice" } | { "kind": "matters", matters: Array<GrantMatter>, };
+
+export type SupportGrantView = { id: string, staff_name: string, staff_email: string, reason: string, ticket: string, scope: GrantScope, access: SupportAccess, duration_hours: number, status: SupportGrantStatus, requested_at: string, decided_at: string | null, decided_by_name: string | null, 
+/**
+ * Set when approved: approval time + duration.
+ */
+expires_at: string | null, revoked_at: string | null, };
+
+export type SupportAccessView = { id: number, at: string, staff_name: string, 
+/**
+ * The grant it was made under; empty for a refusal without any grant.
+ */
+grant_id: string, 
+/**
+ * e.g. `GET /v1/support/practices/…/records/matter`
+ */
+request: string, 
+/**
+ * What was read or written, in words.
+ */
+what: string, records: number, 
+/**
+ * false: refused.
+ */
+allowed: boolean, };
+
+export type IntegrationView = { id: string, app_name: string, scopes: Array<IntegrationScope>, created_by_name: string, created_at: string, last_used_at: string | null, records_read: number, revoked_at: string | null, };
+
+export type IntegrationCreatedView = { integration: IntegrationView, token: string, };
+

@@ -1,12 +1,14 @@
 //! The privacy dashboard's use cases against a real server: sessions with what each device
 //! holds, signing out every other device (which then wipes itself, and the log shows
 //! both), the audit log checked on this device, filtered and exported, reads that work
-//! offline from the vault while actions do not, re-authentication, and exports of the
-//! practice and of the vault checked against their manifests.
+//! offline from the vault while actions do not, re-authentication, exports of the
+//! practice and of the vault checked against their manifests, and support access and
+//! connected apps as the practice manages them.
 
 use std::os::unix::fs::PermissionsExt;
 
-use strongroom_client::{AuditFilter, ChainCheck, Core, ErrorCode, ExportStage};
+use strongroom_client::{AuditFilter, ChainCheck, Core, ErrorCode, ExportStage, IntegrationScope};
+use strongroom_protocol::SupportGrantStatus;
 use strongroom_server::seed;
 
 use super::{Env, second_device};
@@ -221,6 +223,161 @@ async fn reauthentication_and_exports_of_the_practice_and_the_vault() {
     );
     assert_ne!(mine.path, result.path);
     assert_eq!(vault_seen.last().unwrap().stage, ExportStage::Done);
+    env.server.stop().await;
+    env.cleanup_keyring();
+}
+
+/// Makes a support staff member in the store and signs them in; answers their token.
+async fn support_staff(env: &Env, email: &str) -> String {
+    let password = "Lighthouse-Copper-4471-fern";
+    let hash = strongroom_server::auth::hash_password(password).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    env.server
+        .store
+        .create_staff(email, "Sam Support", &hash, now)
+        .await
+        .unwrap();
+    let resp = env
+        .http()
+        .post(format!("{}v1/support/auth/sign-in", env.server.url()))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn support_access_and_connected_apps_from_the_practice_side() {
+    let env = Env::new().await;
+    let mut core = env.signed_in().await;
+    let practice = env
+        .server
+        .store
+        .user_by_email(seed::DEMO_EMAIL)
+        .await
+        .unwrap()
+        .unwrap()
+        .practice_id
+        .0;
+    let staff = support_staff(&env, "sam@support.strongroom.example").await;
+    let http = env.http();
+    let base = env.server.url();
+    let resp = http
+        .post(format!("{base}v1/support/requests"))
+        .bearer_auth(&staff)
+        .json(&serde_json::json!({
+            "practice_id": practice, "reason": "The client's trust ledger does not balance",
+            "ticket": "SUP-4312", "scope": {"kind": "practice"}, "access": "read",
+            "duration_hours": 24,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let read = |token: String| {
+        let http = http.clone();
+        let url = format!("{base}v1/support/practices/{practice}/records/matter");
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(read(staff.clone()).await, 403, "nothing before approval");
+
+    // The practice sees the request and approves it (signing in just now counts as a
+    // recent password confirmation).
+    let grants = core.support_grants().await.unwrap();
+    assert_eq!(grants.value.len(), 1);
+    let g = &grants.value[0];
+    assert_eq!(g.status, SupportGrantStatus::Requested);
+    assert_eq!(
+        (g.staff_name.as_str(), g.ticket.as_str()),
+        ("Sam Support", "SUP-4312")
+    );
+    let id: uuid::Uuid = g.id.parse().unwrap();
+    let approved = core.approve_grant(id).await.unwrap();
+    assert_eq!(approved.status, SupportGrantStatus::Active);
+    assert!(approved.expires_at.is_some());
+    assert_eq!(approved.decided_by_name.as_deref(), Some(seed::DEMO_NAME));
+    assert_eq!(
+        core.approve_grant(id).await.unwrap_err().code(),
+        ErrorCode::Conflict,
+        "decided once"
+    );
+    assert_eq!(read(staff.clone()).await, 200);
+    let log = core.support_access_log(Some(id)).await.unwrap();
+    assert_eq!(log.value.len(), 1);
+    assert!(log.value[0].allowed);
+    assert!(
+        log.value[0].what.starts_with("Read "),
+        "{}",
+        log.value[0].what
+    );
+    assert_eq!(log.value[0].grant_id, g.id);
+
+    // Revoked: the very next read is refused, and the refusal is listed too.
+    let revoked = core.revoke_grant(id).await.unwrap();
+    assert_eq!(revoked.status, SupportGrantStatus::Revoked);
+    assert_eq!(read(staff.clone()).await, 403);
+    let log = core.support_access_log(None).await.unwrap();
+    let allowed: Vec<bool> = log.value.iter().map(|e| e.allowed).collect();
+    // Newest first: refused after the revocation, read under the grant, refused before it.
+    assert_eq!(allowed, [false, true, false]);
+    assert!(
+        log.value[0].what.starts_with("Refused"),
+        "{}",
+        log.value[0].what
+    );
+    // The audit log, checked here, names the staff member.
+    let audit = core.audit_log(&AuditFilter::default()).await.unwrap();
+    verified(&audit.check);
+    assert!(audit.rows.iter().any(
+        |r| r.kind == "support_data_accessed" && r.actor_name.as_deref() == Some("Sam Support")
+    ));
+
+    // A connected app: its token works within its scope, is counted, and dies on revoke.
+    let made = core
+        .create_integration("Ledgerly", &[IntegrationScope::RecordsRead])
+        .await
+        .unwrap();
+    assert!(made.token.starts_with("sri_"));
+    let resp = http
+        .get(format!("{base}v1/records/matter"))
+        .bearer_auth(&made.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let apps = core.integrations().await.unwrap();
+    let app = apps
+        .value
+        .iter()
+        .find(|a| a.app_name == "Ledgerly")
+        .unwrap();
+    assert!(app.records_read > 0);
+    assert!(app.last_used_at.is_some());
+    assert_eq!(app.created_by_name, seed::DEMO_NAME);
+    let after = core
+        .revoke_integration(made.integration.id.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(after.revoked_at.is_some());
+    let resp = http
+        .get(format!("{base}v1/records/matter"))
+        .bearer_auth(&made.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
     env.server.stop().await;
     env.cleanup_keyring();
 }
