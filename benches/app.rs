@@ -282,17 +282,17 @@ async fn main() -> Result<()> {
     let empty_dir = home.path().join("empty-data");
     let xdg = |sub: &str| home.path().join(sub).into_os_string();
     let (config, cache) = (xdg(".config"), xdg(".cache"));
-    let with_vault: Vec<(&str, &std::ffi::OsStr)> = vec![
-        ("HOME", home.path().as_os_str()),
-        ("XDG_CONFIG_HOME", &config),
-        ("XDG_CACHE_HOME", &cache),
-        ("STRONGROOM_DATA_DIR", data_dir.as_os_str()),
+    let with_vault: Vec<(&str, std::ffi::OsString)> = vec![
+        ("HOME", home.path().into()),
+        ("XDG_CONFIG_HOME", config.clone()),
+        ("XDG_CACHE_HOME", cache.clone()),
+        ("STRONGROOM_DATA_DIR", data_dir.clone().into()),
     ];
-    let without_vault: Vec<(&str, &std::ffi::OsStr)> = vec![
-        ("HOME", home.path().as_os_str()),
-        ("XDG_CONFIG_HOME", &config),
-        ("XDG_CACHE_HOME", &cache),
-        ("STRONGROOM_DATA_DIR", empty_dir.as_os_str()),
+    let without_vault: Vec<(&str, std::ffi::OsString)> = vec![
+        ("HOME", home.path().into()),
+        ("XDG_CONFIG_HOME", config.clone()),
+        ("XDG_CACHE_HOME", cache.clone()),
+        ("STRONGROOM_DATA_DIR", empty_dir.clone().into()),
     ];
     let log = std::env::temp_dir().join(format!("strongroom-bench-{}.log", std::process::id()));
 

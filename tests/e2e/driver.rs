@@ -64,7 +64,7 @@ impl Driver {
     pub fn start(
         driver: &Path,
         native: &Path,
-        env: &[(&str, &std::ffi::OsStr)],
+        env: &[(&str, std::ffi::OsString)],
         log: &Path,
     ) -> Result<Self> {
         let port = free_port();

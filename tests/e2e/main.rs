@@ -113,6 +113,38 @@ async fn add_file_note(c: &fantoccini::Client, subject: &str, body: &str) -> Res
     .await
 }
 
+/// The environment the app is launched with: its whole world under `home` (every file it
+/// writes lands there), trusting the practice CA at `ca`.
+pub(crate) fn app_env(home: &Path, ca: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
+    vec![
+        ("HOME", home.into()),
+        ("XDG_DATA_HOME", home.join(".local/share").into()),
+        ("XDG_CONFIG_HOME", home.join(".config").into()),
+        ("XDG_CACHE_HOME", home.join(".cache").into()),
+        ("XDG_STATE_HOME", home.join(".local/state").into()),
+        ("STRONGROOM_CA_FILE", ca.into()),
+    ]
+}
+
+/// Signs in to `url` as the demo member through the window's form, and waits until every
+/// matter titled in `titles` is listed and the app is online.
+pub(crate) async fn sign_in_through_the_window(
+    c: &fantoccini::Client,
+    url: &str,
+    titles: &[String],
+) -> Result<()> {
+    eventually("the sign-in form", WAIT, || async {
+        text_of(c, "#signin-title").await
+    })
+    .await?;
+    type_into(c, "#server-url", url).await?;
+    type_into(c, "#email", seed::DEMO_EMAIL).await?;
+    type_into(c, "#password", seed::DEMO_PASSWORD).await?;
+    click(c, "#sign-in").await?;
+    wait_for_matters(c, titles).await?;
+    wait_for_connection(c, "Online").await
+}
+
 async fn save_screenshot(c: &fantoccini::Client, name: &str) -> Result<()> {
     // WebKit paints after the DOM changes: give it a moment so the picture is current.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -140,23 +172,9 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
 
     // The app's whole world: every file it writes lands under this home.
     let home = tempfile::tempdir()?;
-    let xdg = |sub: &str| home.path().join(sub).into_os_string();
-    let (data, config, cache, state) = (
-        xdg(".local/share"),
-        xdg(".config"),
-        xdg(".cache"),
-        xdg(".local/state"),
-    );
     let url = server.url();
-    let env: Vec<(&str, &std::ffi::OsStr)> = vec![
-        ("HOME", home.path().as_os_str()),
-        ("XDG_DATA_HOME", &data),
-        ("XDG_CONFIG_HOME", &config),
-        ("XDG_CACHE_HOME", &cache),
-        ("XDG_STATE_HOME", &state),
-        ("STRONGROOM_SERVER_URL", url.as_ref()),
-        ("STRONGROOM_CA_FILE", server.ca_pem_path.as_os_str()),
-    ];
+    let mut env = app_env(home.path(), &server.ca_pem_path);
+    env.push(("STRONGROOM_SERVER_URL", url.clone().into()));
     let data_dir = home.path().join(".local/share").join(APP_IDENTIFIER);
     let log = std::env::temp_dir().join(format!(
         "strongroom-e2e-{}-tauri-driver.log",
@@ -183,7 +201,7 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
     c.set_window_size(1024, 700).await?;
     // One app, one vault: a second launch hands over to this one and exits.
     let second_launch = tokio::process::Command::new(&app)
-        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .envs(env.iter().map(|(k, v)| (*k, v)))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status();

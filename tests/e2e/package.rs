@@ -10,8 +10,8 @@ use strongroom_client::{KEYRING_SERVICE, profile_for};
 use strongroom_keystore::{Keystore, SecretKind};
 use strongroom_server::{ServeOptions, seed};
 
-use super::{APP_IDENTIFIER, WAIT, driver, wait_for_connection, wait_for_matters};
-use driver::{Driver, click, eventually, text_of, type_into};
+use super::{APP_IDENTIFIER, app_env, driver, sign_in_through_the_window};
+use driver::Driver;
 
 /// The package to install: `STRONGROOM_DEB`, or the newest one `scripts/package` built.
 fn package_path() -> Result<PathBuf> {
@@ -82,29 +82,12 @@ async fn the_installed_package_starts_and_signs_in() -> Result<()> {
     .await?;
     let titles: Vec<String> = seed::demo_matters().into_iter().map(|m| m.title).collect();
     let home = tempfile::tempdir()?;
-    let xdg = |sub: &str| home.path().join(sub).into_os_string();
-    let (data, config, cache) = (xdg(".local/share"), xdg(".config"), xdg(".cache"));
     let url = server.url();
-    let env: Vec<(&str, &std::ffi::OsStr)> = vec![
-        ("HOME", home.path().as_os_str()),
-        ("XDG_DATA_HOME", &data),
-        ("XDG_CONFIG_HOME", &config),
-        ("XDG_CACHE_HOME", &cache),
-        ("STRONGROOM_CA_FILE", server.ca_pem_path.as_os_str()),
-    ];
+    let env = app_env(home.path(), &server.ca_pem_path);
     let log = std::env::temp_dir().join(format!("strongroom-package-{}.log", std::process::id()));
     let driver = Driver::start(&driver_bin, &native, &env, &log)?;
     let c = driver.session(&app).await?;
-    eventually("the installed app's sign-in form", WAIT, || async {
-        text_of(&c, "#signin-title").await
-    })
-    .await?;
-    type_into(&c, "#server-url", &url).await?;
-    type_into(&c, "#email", seed::DEMO_EMAIL).await?;
-    type_into(&c, "#password", seed::DEMO_PASSWORD).await?;
-    click(&c, "#sign-in").await?;
-    wait_for_matters(&c, &titles).await?;
-    wait_for_connection(&c, "Online").await?;
+    sign_in_through_the_window(&c, &url, &titles).await?;
     c.close().await.ok();
     drop(driver);
     server.stop().await;

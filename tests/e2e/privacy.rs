@@ -13,7 +13,7 @@ use strongroom_keystore::{Keystore, SecretKind};
 use strongroom_server::{ServeOptions, seed};
 
 use super::driver::{self, Driver, click, eventually, text_of, texts_of, type_into};
-use super::{APP_IDENTIFIER, WAIT, save_screenshot, wait_for_connection, wait_for_matters};
+use super::{APP_IDENTIFIER, WAIT, app_env, save_screenshot, sign_in_through_the_window};
 
 /// The second device's keyring service (the other e2e tests use their own).
 const LAPTOP_KEYRING_SERVICE: &str = "law.strongroom.e2e.laptop";
@@ -32,37 +32,14 @@ async fn sign_out_the_other_laptop_grant_support_access_and_export_the_practice(
     let titles: Vec<String> = seed::demo_matters().into_iter().map(|m| m.title).collect();
     let home = tempfile::tempdir()?;
     let exports = home.path().join("Exports");
-    let xdg = |sub: &str| home.path().join(sub).into_os_string();
-    let (data, config, cache, state) = (
-        xdg(".local/share"),
-        xdg(".config"),
-        xdg(".cache"),
-        xdg(".local/state"),
-    );
     let url = server.url();
-    let env: Vec<(&str, &std::ffi::OsStr)> = vec![
-        ("HOME", home.path().as_os_str()),
-        ("XDG_DATA_HOME", &data),
-        ("XDG_CONFIG_HOME", &config),
-        ("XDG_CACHE_HOME", &cache),
-        ("XDG_STATE_HOME", &state),
-        ("STRONGROOM_CA_FILE", server.ca_pem_path.as_os_str()),
-        ("STRONGROOM_EXPORT_DIR", exports.as_os_str()),
-    ];
+    let mut env = app_env(home.path(), &server.ca_pem_path);
+    env.push(("STRONGROOM_EXPORT_DIR", exports.clone().into()));
     let log =
         std::env::temp_dir().join(format!("strongroom-e2e-privacy-{}.log", std::process::id()));
     let driver = Driver::start(&driver_bin, &native, &env, &log)?;
     let c = driver.session(&app).await?;
-    eventually("the sign-in form", WAIT, || async {
-        text_of(&c, "#signin-title").await
-    })
-    .await?;
-    type_into(&c, "#server-url", &url).await?;
-    type_into(&c, "#email", seed::DEMO_EMAIL).await?;
-    type_into(&c, "#password", seed::DEMO_PASSWORD).await?;
-    click(&c, "#sign-in").await?;
-    wait_for_matters(&c, &titles).await?;
-    wait_for_connection(&c, "Online").await?;
+    sign_in_through_the_window(&c, &url, &titles).await?;
 
     // The same lawyer's laptop: signed in and synced, so it tells the service what it holds.
     let laptop_dir = tempfile::tempdir()?;
