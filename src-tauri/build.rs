@@ -35,6 +35,7 @@ fn main() {
             "invite_member",
             "revoke_invitation",
             "update_member",
+            "remove_credentials",
             "access_review",
             "complete_access_review",
             "reauthenticate",

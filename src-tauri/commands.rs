@@ -363,6 +363,18 @@ pub async fn update_member(
 }
 
 #[tauri::command]
+pub async fn remove_credentials(state: State<'_, CoreState>, id: String) -> CmdResult<()> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .lock()
+        .await
+        .remove_credentials(id)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
 pub async fn access_review(
     state: State<'_, CoreState>,
     dormant_days: u32,

@@ -191,6 +191,7 @@ pub fn run() -> anyhow::Result<()> {
             commands::invite_member,
             commands::revoke_invitation,
             commands::update_member,
+            commands::remove_credentials,
             commands::access_review,
             commands::complete_access_review,
             commands::reauthenticate,

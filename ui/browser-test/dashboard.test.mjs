@@ -138,6 +138,18 @@ describe("members", () => {
     await page.getByRole("button", { name: "Withdraw the invitation to ben.tran@harbourvine.example" }).click();
     await page.locator("#confirm-member-action").click();
     await page.waitForFunction(() => document.querySelector("[data-email='ben.tran@harbourvine.example'] [data-testid=invitation-status]")?.textContent === "Withdrawn");
+
+    // Remove credentials: confirmed, and the member leaves the list.
+    const daniel = rows.filter({ hasText: "Daniel Achterberg" });
+    await page.getByRole("button", { name: "Remove credentials of Daniel Achterberg" }).click();
+    await page.locator("#member-confirm-dialog").waitFor();
+    assert.match(await text(page, "[data-testid=remove-credentials-words]"), /password and second factor are\s+deleted/);
+    assert.deepEqual(await axe(page), []);
+    await page.locator("#confirm-member-action").click();
+    await page.locator("#member-confirm-dialog").waitFor({ state: "detached" });
+    await daniel.waitFor({ state: "detached" });
+    assert.match(await text(page, "[data-testid=members-done]"), /Daniel Achterberg's credentials are removed/);
+    assert.equal(await page.getByRole("button", { name: /^Remove credentials of Priya Raman/ }).count(), 0, "not one's own");
     await done();
   });
 });

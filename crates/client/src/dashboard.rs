@@ -647,6 +647,18 @@ impl Core {
         Ok(m.into())
     }
 
+    /// Removes a member's credentials (admins only): their sessions end (each device wipes
+    /// itself), their password and second factor are deleted and their email freed for a
+    /// new invitation.
+    pub async fn remove_credentials(&mut self, id: uuid::Uuid) -> Result<(), ClientError> {
+        self.act_empty::<()>(
+            Method::DELETE,
+            &format!("v1/members/{id}/credentials"),
+            None,
+        )
+        .await
+    }
+
     /// The dormant-credential review (admins only).
     pub async fn access_review(&mut self, dormant_days: u32) -> Result<AccessReview, ClientError> {
         let (server, token) = self.dashboard_client()?;
@@ -1170,6 +1182,9 @@ pub fn summary(kind: &str, d: &serde_json::Value, names: &BTreeMap<String, Strin
         }
         "member_disabled" => format!("Disabled {}", member("member")),
         "member_enabled" => format!("Enabled {}", member("member")),
+        "member_credentials_removed" => {
+            format!("Removed the credentials of {}", member("member"))
+        }
         "matter_access_changed" => "Changed who may open a matter".into(),
         "member_invited" => format!("Invited someone as {}", s("role").replace('_', " ")),
         "invitation_revoked" => "Withdrew an invitation".into(),

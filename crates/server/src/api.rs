@@ -208,6 +208,11 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Verb::Delete, "/v1/records/{kind}/{id}", records::delete),
         at(Verb::Get, "/v1/members", members::list_members),
         at(Verb::Patch, "/v1/members/{id}", members::update_member),
+        at(
+            Verb::Delete,
+            "/v1/members/{id}/credentials",
+            members::remove_credentials,
+        ),
         at(Verb::Get, "/v1/matters/{id}/access", members::matter_access),
         at(
             Verb::Put,
@@ -382,7 +387,8 @@ fn compression() -> tower_http::compression::CompressionLayer<
     paths(
         health, sign_in, sign_out, changes, events::events, verify_audit, openapi_json,
         records::list, records::get_one, records::put, records::delete,
-        members::list_members, members::update_member, members::matter_access,
+        members::list_members, members::update_member, members::remove_credentials,
+        members::matter_access,
         members::set_matter_access, members::invite, members::list_invitations,
         members::revoke_invitation, members::accept_invitation,
         mfa::totp_setup, mfa::totp_confirm, mfa::totp_disable, mfa::regenerate_recovery_codes,

@@ -57,6 +57,9 @@ pub enum AuditKind {
     MemberDisabled,
     /// An admin enabled a disabled member. Details: `member`.
     MemberEnabled,
+    /// An admin removed a member's credentials: sessions ended, password and second factor
+    /// deleted, email freed. Details: `member`.
+    MemberCredentialsRemoved,
     /// An admin opened a matter to the practice or restricted it. Details: `matter`,
     /// `restricted`, `members`.
     MatterAccessChanged,
@@ -141,6 +144,7 @@ impl AuditKind {
         AuditKind::MemberRoleChanged,
         AuditKind::MemberDisabled,
         AuditKind::MemberEnabled,
+        AuditKind::MemberCredentialsRemoved,
         AuditKind::MatterAccessChanged,
         AuditKind::MemberInvited,
         AuditKind::InvitationRevoked,
@@ -178,6 +182,7 @@ impl AuditKind {
             AuditKind::MemberRoleChanged => "member_role_changed",
             AuditKind::MemberDisabled => "member_disabled",
             AuditKind::MemberEnabled => "member_enabled",
+            AuditKind::MemberCredentialsRemoved => "member_credentials_removed",
             AuditKind::MatterAccessChanged => "matter_access_changed",
             AuditKind::MemberInvited => "member_invited",
             AuditKind::InvitationRevoked => "invitation_revoked",

@@ -160,6 +160,59 @@ pub async fn update_member(
     Ok(Json(member))
 }
 
+/// Removes a member's credentials: every session of theirs ends (each device wipes itself
+/// when next it asks), their password, second factor and recovery codes are deleted, and
+/// their email address is freed so that they can be invited again. Their name stays in the
+/// audit log. An admin cannot remove their own.
+#[utoipa::path(
+    delete,
+    path = "/v1/members/{id}/credentials",
+    tag = "members",
+    params(("id" = Uuid, Path, description = "The member's id")),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Removed; the member's sessions have ended"),
+        (status = 400, description = "The admin's own credentials (`bad_request`)",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid session (`unauthenticated`)", body = Problem,
+         content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin (`forbidden`), or no recent sign-in \
+         (`reauth_required`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member, or removed already (`not_found`)",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "It would leave no enabled admin (`conflict`)",
+         body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn remove_credentials(
+    Admin(principal): Admin,
+    State(state): State<AppState>,
+    id: Result<Path<Uuid>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Path(id) = id.map_err(path_not_found)?;
+    let now = unix_now();
+    principal.require_recent_auth(now)?;
+    if id == principal.user_id.0 {
+        return Err(ApiError::bad_request(
+            "you cannot remove your own credentials; another admin can",
+        ));
+    }
+    state
+        .store
+        .remove_credentials(principal.practice_id, UserId(id), now)
+        .await?;
+    audit(
+        &state,
+        &principal,
+        AuditKind::MemberCredentialsRemoved,
+        json!({ "member": id }),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Who may open a matter.
 #[utoipa::path(
     get,

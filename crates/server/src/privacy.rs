@@ -347,12 +347,13 @@ pub async fn audit_entries(
         .store
         .practice_audit(principal.practice_id, after, limit)
         .await?;
+    // Everyone who is or was a member: a removed member's entries keep their name.
     let mut names: HashMap<String, String> = state
         .store
-        .members(principal.practice_id)
+        .member_names(principal.practice_id)
         .await?
         .into_iter()
-        .map(|m| (format!("user:{}", m.id), m.display_name))
+        .map(|(id, name)| (format!("user:{id}"), name))
         .collect();
     // Support staff appear by the name they asked this practice for access under.
     for g in state.store.practice_grants(principal.practice_id).await? {

@@ -77,6 +77,7 @@ use privacy::{
     an_export_holds_every_record_and_checks_against_its_manifest,
     devices_report_holdings_and_all_others_can_be_signed_out,
     each_practice_checks_its_own_audit_chain_from_outside,
+    removing_a_members_credentials_ends_their_sessions_and_frees_their_email,
     the_access_review_finds_dormant_credentials_and_disables_them,
 };
 use push::{
@@ -188,6 +189,7 @@ on_both_stores!(
     staff_and_member_tokens_stay_in_their_own_realms,
     support_requests_are_validated,
     integration_tokens_keep_to_their_scopes_and_are_counted,
+    removing_a_members_credentials_ends_their_sessions_and_frees_their_email,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2147,7 +2149,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(

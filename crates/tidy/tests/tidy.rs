@@ -215,6 +215,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "ea0bbd82a54468f988e1fef67578b146a5dbcdce4e7d1fe0c80d132d58ac116f",
     ),
     (
+        "crates/server/migrations/sqlite/0012_removed_credentials.sql",
+        "bc202a219eb0c89eba7dfdf59568b05ad8cae0dd0eb072bca1b0cbb10e4f07b6",
+    ),
+    (
+        "crates/server/migrations/postgres/0011_removed_credentials.sql",
+        "cf4caa94ded9c60b1025d9530dd5154052267b2561a66445b1a82e729d904d4a",
+    ),
+    (
         "crates/vault/migrations/0004_list_sorting.sql",
         "8002c7c0825656d70cd8a8dba9c203a6c7c9e02a28890ba64b81f29ba04e3717",
     ),

@@ -54,6 +54,9 @@ export interface DashboardBackend {
   invite(email: string, role: Role): Promise<InvitationSent>;
   revokeInvitation(id: string): Promise<void>;
   updateMember(id: string, change: { role?: Role; disabled?: boolean }): Promise<MemberView>;
+  /** Ends the member's sessions, deletes their password and second factor, and frees their
+   * email for a new invitation (admins only). */
+  removeCredentials(id: string): Promise<void>;
   accessReview(dormantDays: number): Promise<AccessReview>;
   /** Disables the chosen members, withdraws the chosen invitations, and records the review. */
   completeAccessReview(dormantDays: number, disable: string[], revokeInvitations: string[]): Promise<ReviewRecord>;
@@ -266,6 +269,9 @@ export class TauriBackend implements Backend {
   }
   revokeInvitation(id: string) {
     return call<void>("revoke_invitation", { id });
+  }
+  removeCredentials(id: string) {
+    return call<void>("remove_credentials", { id });
   }
   updateMember(id: string, change: { role?: Role; disabled?: boolean }) {
     return call<MemberView>("update_member", { id, change });

@@ -934,6 +934,10 @@ export class FakeBackend implements Backend {
     this.open();
     return this.dashboard.updateMember(id, change);
   }
+  async removeCredentials(id: string) {
+    this.open();
+    return this.dashboard.removeCredentials(id);
+  }
   async accessReview(dormantDays: number) {
     this.open();
     return this.dashboard.accessReview(dormantDays);

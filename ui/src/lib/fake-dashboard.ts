@@ -588,6 +588,16 @@ export class FakeDashboard {
     return { ...m };
   }
 
+  async removeCredentials(id: string): Promise<void> {
+    this.admin();
+    this.action();
+    this.fresh("removing a member's credentials");
+    const m = this.member(id);
+    if (id === ME) throw new BackendError("invalid_input", "you cannot remove your own credentials; another admin can");
+    this.memberList = this.memberList.filter((x) => x.id !== id);
+    this.record("member_credentials_removed", `Removed the credentials of ${m.display_name} (${m.session_count} session${m.session_count === 1 ? "" : "s"} ended)`, { member: id });
+  }
+
   private review(dormantDays: number): Omit<AccessReview, "last_review"> {
     const cutoff = Date.now() - dormantDays * DAY;
     const dormant = this.memberList

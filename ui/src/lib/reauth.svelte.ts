@@ -31,6 +31,7 @@ export class ReauthGate {
 /** The actions that may need a fresh password, and what the dialog says they are for. */
 export const REAUTH_PURPOSES = {
   updateMember: "change a member's role or access",
+  removeCredentials: "remove a member's credentials",
   completeAccessReview: "complete the access review",
   exportPractice: "export everything the practice holds",
   revokeGrant: "end support access",

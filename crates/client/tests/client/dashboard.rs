@@ -381,3 +381,59 @@ async fn support_access_and_connected_apps_from_the_practice_side() {
     env.server.stop().await;
     env.cleanup_keyring();
 }
+
+#[tokio::test]
+async fn members_are_invited_changed_and_their_credentials_removed() {
+    let env = Env::new().await;
+    let mut core = env.signed_in().await;
+    let sent = core
+        .invite(
+            "leaver@harbourvine.example",
+            strongroom_client::Role::Lawyer,
+        )
+        .await
+        .unwrap();
+    assert!(!sent.emailed, "no mail server: the code is shown");
+    let accepted = env
+        .http()
+        .post(format!("{}v1/invitations/accept", env.server.url()))
+        .json(&serde_json::json!({
+            "token": sent.token, "display_name": "Lee Ver",
+            "password": "Quayside-Ledger-7391-owl", "device_name": "Lee's laptop",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 200);
+    let members = core.members().await.unwrap().value;
+    let lee = members
+        .iter()
+        .find(|m| m.display_name == "Lee Ver")
+        .unwrap();
+    assert_eq!(lee.session_count, 1);
+    assert!(lee.last_sign_in_at.is_some());
+    let id: uuid::Uuid = lee.id.parse().unwrap();
+    let changed = core
+        .update_member(
+            id,
+            strongroom_client::MemberChange {
+                role: Some(strongroom_client::Role::ReadOnly),
+                disabled: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.role, strongroom_client::Role::ReadOnly);
+    core.remove_credentials(id).await.unwrap();
+    let members = core.members().await.unwrap().value;
+    assert!(members.iter().all(|m| m.display_name != "Lee Ver"));
+    let log = core.audit_log(&AuditFilter::default()).await.unwrap();
+    verified(&log.check);
+    assert!(
+        log.rows
+            .iter()
+            .any(|r| r.summary == "Removed the credentials of Lee Ver")
+    );
+    env.server.stop().await;
+    env.cleanup_keyring();
+}

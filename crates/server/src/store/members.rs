@@ -14,6 +14,12 @@ use uuid::Uuid;
 
 use super::{PracticeId, StoreResult, UserId, UserRecord};
 
+/// The address a member's email becomes when their credentials are removed: it can never
+/// receive mail nor be typed at sign-in by mistake, and frees theirs for an invitation.
+pub(crate) fn removed_email(member: UserId) -> String {
+    format!("removed-{}@removed.invalid", member.0)
+}
+
 /// A completed access review to record.
 #[derive(Debug, Clone)]
 pub struct ReviewRow {
@@ -108,6 +114,22 @@ pub trait MemberStore: Send + Sync {
     /// marks it accepted, in one transaction. `NotFound` for an unknown, used, revoked or
     /// expired token; `Conflict` when the email is a member already.
     async fn accept_invitation(&self, acceptance: Acceptance) -> StoreResult<UserRecord>;
+
+    /// The name of everyone who is or was a member of the practice (credentials removed
+    /// included), for the audit log.
+    async fn member_names(&self, practice: PracticeId) -> StoreResult<Vec<(Uuid, String)>>;
+
+    /// Removes a member's credentials, in one transaction: every session ends, the password,
+    /// second factor and recovery codes are deleted, the member is disabled and their email
+    /// address is freed (kept as `removed-<id>@removed.invalid`) for a new invitation.
+    /// The row stays for the record, out of the members list. `NotFound` for no such
+    /// member of this practice, or one removed already.
+    async fn remove_credentials(
+        &self,
+        practice: PracticeId,
+        member: UserId,
+        now: i64,
+    ) -> StoreResult<()>;
 
     /// Records a completed access review.
     async fn record_access_review(

@@ -82,6 +82,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_support_and_integrations.sql"),
     ),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_removed_credentials.sql"),
+    ),
 ];
 
 /// The advisory lock key that lets one server migrate a database at a time ("strongro").

@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_device_wipes.sql"),
     include_str!("../../migrations/sqlite/0010_privacy_dashboard.sql"),
     include_str!("../../migrations/sqlite/0011_support_and_integrations.sql"),
+    include_str!("../../migrations/sqlite/0012_removed_credentials.sql"),
 ];
 
 /// SQLite-backed [`Store`].

@@ -601,3 +601,82 @@ pub async fn an_export_holds_every_record_and_checks_against_its_manifest(backen
     assert!(body.contains("reauth_required"), "{body}");
     f.server.stop().await;
 }
+
+pub async fn removing_a_members_credentials_ends_their_sessions_and_frees_their_email(
+    backend: Backend,
+) {
+    let f = Fixture::new(backend).await;
+    let admin = f.demo_admin().await;
+    let leaver = f
+        .member(&admin, "leaver@harbourvine.example", Role::Lawyer)
+        .await;
+    let path = format!("/v1/members/{}/credentials", leaver.id);
+    // Not a lawyer's to do, not one's own, not another practice's member.
+    let (status, _) = f
+        .request(
+            Some(&leaver.token),
+            Method::DELETE,
+            &format!("/v1/members/{}/credentials", admin.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = f
+        .request(
+            Some(&admin.token),
+            Method::DELETE,
+            &format!("/v1/members/{}/credentials", admin.id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = f
+        .request(
+            Some(&admin.token),
+            Method::DELETE,
+            &format!("/v1/members/{}/credentials", Uuid::new_v4()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    let (status, body) = f
+        .request(Some(&admin.token), Method::DELETE, &path, None)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    // Their device is told it was revoked (and wipes itself); they cannot sign in again.
+    let (status, body) = f
+        .request(Some(&leaver.token), Method::GET, "/v1/sessions", None)
+        .await;
+    assert_eq!(status, 401);
+    assert!(body.contains("session_revoked"), "{body}");
+    let resp = f.sign_in("leaver@harbourvine.example", PASSWORD).await;
+    assert_eq!(resp.status(), 401);
+    // Gone from the list, cannot be enabled again, and removed only once.
+    let (_, body) = f
+        .request(Some(&admin.token), Method::GET, "/v1/members", None)
+        .await;
+    let members: Vec<Member> = serde_json::from_str(&body).unwrap();
+    assert!(members.iter().all(|m| m.id != leaver.id));
+    let (status, _) = f
+        .request(
+            Some(&admin.token),
+            Method::PATCH,
+            &format!("/v1/members/{}", leaver.id),
+            Some(json!({"disabled": false})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = f
+        .request(Some(&admin.token), Method::DELETE, &path, None)
+        .await;
+    assert_eq!(status, 404);
+    // The address is free: they can be invited back, as a new member.
+    let back = f
+        .member(&admin, "leaver@harbourvine.example", Role::ReadOnly)
+        .await;
+    assert_ne!(back.id, leaver.id);
+    let entries = audited(&f, "member_credentials_removed").await;
+    assert_eq!(entries, [json!({"member": leaver.id})]);
+    f.server.stop().await;
+}

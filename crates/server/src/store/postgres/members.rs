@@ -10,7 +10,7 @@ use strongroom_protocol::privacy::ReviewRecord;
 
 use crate::store::members::{
     Acceptance, LAST_ADMIN, MemberStore, NewInvitationRow, ReviewRow, ids_from_json, ids_json,
-    invitation_status as status,
+    invitation_status as status, removed_email,
 };
 use crate::store::{PracticeId, StoreError, StoreResult, UserId, UserRecord};
 
@@ -35,7 +35,8 @@ impl MemberStore for PostgresStore {
             .await?
             .query(
                 "SELECT id, email, display_name, role, disabled, totp_secret IS NOT NULL
-                 FROM users WHERE practice_id = $1 ORDER BY lower(email)",
+                 FROM users WHERE practice_id = $1 AND credentials_removed_at IS NULL
+                 ORDER BY lower(email)",
                 &[&practice.0],
             )
             .await?
@@ -66,7 +67,8 @@ impl MemberStore for PostgresStore {
         }
         let exists: bool = tx
             .query_one(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND practice_id = $2)",
+                "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND practice_id = $2
+                                AND credentials_removed_at IS NULL)",
                 &[&member.0, &practice.0],
             )
             .await?
@@ -228,6 +230,73 @@ impl MemberStore for PostgresStore {
             disabled: false,
             role: parse_role(&role)?,
         })
+    }
+
+    async fn member_names(&self, practice: PracticeId) -> StoreResult<Vec<(Uuid, String)>> {
+        self.client()
+            .await?
+            .query(
+                "SELECT id, display_name FROM users WHERE practice_id = $1",
+                &[&practice.0],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    async fn remove_credentials(
+        &self,
+        practice: PracticeId,
+        member: UserId,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Member changes of a practice go one at a time (see `update_member`).
+        let locked = tx
+            .query_opt(
+                "SELECT 1 FROM practices WHERE id = $1 FOR UPDATE",
+                &[&practice.0],
+            )
+            .await?;
+        if locked.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let n = tx
+            .execute(
+                "UPDATE users SET password_hash = '!', totp_secret = NULL, totp_pending = NULL,
+                                  disabled = true, email = $3, credentials_removed_at = $4
+                 WHERE id = $1 AND practice_id = $2 AND credentials_removed_at IS NULL",
+                &[&member.0, &practice.0, &removed_email(member), &now],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.execute(
+            "UPDATE sessions SET revoked = true WHERE user_id = $1 AND NOT revoked",
+            &[&member.0],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM recovery_codes WHERE user_id = $1",
+            &[&member.0],
+        )
+        .await?;
+        let admins: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM users
+                 WHERE practice_id = $1 AND role = 'admin' AND NOT disabled",
+                &[&practice.0],
+            )
+            .await?
+            .try_get(0)?;
+        if admins == 0 {
+            return Err(StoreError::InUse(LAST_ADMIN.into()));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn record_access_review(

@@ -10,7 +10,7 @@ use strongroom_protocol::privacy::ReviewRecord;
 
 use crate::store::members::{
     Acceptance, LAST_ADMIN, MemberStore, NewInvitationRow, ReviewRow, ids_from_json, ids_json,
-    invitation_status as status,
+    invitation_status as status, removed_email,
 };
 use crate::store::{PracticeId, StoreError, StoreResult, UserId, UserRecord};
 
@@ -42,7 +42,8 @@ impl MemberStore for SqliteStore {
         self.with(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, email, display_name, role, disabled, totp_secret IS NOT NULL
-                 FROM users WHERE practice_id = ?1 ORDER BY email",
+                 FROM users WHERE practice_id = ?1 AND credentials_removed_at IS NULL
+                 ORDER BY email",
             )?;
             Ok(stmt
                 .query_map([practice.0.to_string()], member_from_row)?
@@ -62,7 +63,8 @@ impl MemberStore for SqliteStore {
             let (p, u) = (practice.0.to_string(), member.0.to_string());
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let exists: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND practice_id = ?2)",
+                "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND practice_id = ?2
+                                AND credentials_removed_at IS NULL)",
                 params![u, p],
                 |r| r.get(0),
             )?;
@@ -198,6 +200,52 @@ impl MemberStore for SqliteStore {
                 disabled: false,
                 role: parse_role(&role)?,
             })
+        })
+        .await
+    }
+
+    async fn member_names(&self, practice: PracticeId) -> StoreResult<Vec<(Uuid, String)>> {
+        self.with(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT id, display_name FROM users WHERE practice_id = ?1")?;
+            let rows = stmt
+                .query_map([practice.0.to_string()], |r| {
+                    Ok((parse_uuid(&r.get::<_, String>(0)?)?, r.get(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn remove_credentials(
+        &self,
+        practice: PracticeId,
+        member: UserId,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.with(move |c| {
+            let u = member.0.to_string();
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE users SET password_hash = '!', totp_secret = NULL, totp_pending = NULL,
+                                  disabled = 1, email = ?3, credentials_removed_at = ?4
+                 WHERE id = ?1 AND practice_id = ?2 AND credentials_removed_at IS NULL",
+                params![u, practice.0.to_string(), removed_email(member), now],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.execute(
+                "UPDATE sessions SET revoked = 1 WHERE user_id = ?1 AND revoked = 0",
+                [&u],
+            )?;
+            tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [&u])?;
+            if enabled_admins(&tx, &practice.0.to_string())? == 0 {
+                return Err(StoreError::InUse(LAST_ADMIN.into()));
+            }
+            tx.commit()?;
+            Ok(())
         })
         .await
     }
