@@ -425,7 +425,7 @@ async fn a_5xx_storm_or_a_lost_connection_never_wipes() {
         (500, String::new(), ErrorCode::ServerUnreachable),
         (504, String::new(), ErrorCode::ServerUnreachable),
         (503, revoked_body(503), ErrorCode::ServerUnreachable),
-        (403, revoked_body(403), ErrorCode::ServerError),
+        (403, revoked_body(403), ErrorCode::Forbidden),
         (
             401,
             serde_json::json!({"type": "x", "title": "t", "status": 401, "code": "unauthenticated"})
