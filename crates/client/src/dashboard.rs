@@ -534,15 +534,6 @@ impl Core {
         self.holdings_sent = Some((h.matters, h.records, std::time::Instant::now()));
     }
 
-    /// Tells the service what this device holds offline now.
-    pub async fn report_holdings(&mut self) -> Result<(), ClientError> {
-        let holdings = self.holdings()?;
-        self.act_empty(Method::POST, "v1/sessions/holdings", Some(&holdings))
-            .await?;
-        self.holdings_told(&holdings);
-        Ok(())
-    }
-
     /// The practice's members (admins only).
     pub async fn members(&mut self) -> Result<Cached<Vec<MemberView>>, ClientError> {
         self.cached_read(cache::MEMBERS, "v1/members", |l: Vec<Member>| {

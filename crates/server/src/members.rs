@@ -57,7 +57,8 @@ fn path_not_found(_: PathRejection) -> ApiError {
     ApiError::not_found("not found")
 }
 
-fn json_error(e: JsonRejection) -> ApiError {
+/// A body that does not parse, as a 400 naming what is wrong.
+pub(crate) fn json_error(e: JsonRejection) -> ApiError {
     ApiError::bad_request(format!("the request body is not right: {}", e.body_text()))
 }
 

@@ -186,9 +186,7 @@ pub async fn complete_review(
     State(state): State<AppState>,
     body: Result<Json<CompleteReview>, JsonRejection>,
 ) -> Result<Json<ReviewRecord>, ApiError> {
-    let Json(req) = body.map_err(|e| {
-        ApiError::bad_request(format!("the request body is not right: {}", e.body_text()))
-    })?;
+    let Json(req) = body.map_err(crate::members::json_error)?;
     let days = check_days(req.dormant_days)?;
     let now = unix_now();
     principal.require_recent_auth(now)?;

@@ -297,9 +297,7 @@ pub(crate) async fn report_holdings(
     State(state): State<AppState>,
     body: Result<Json<DeviceHoldings>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let Json(holdings) = body.map_err(|e| {
-        ApiError::bad_request(format!("the request body is not right: {}", e.body_text()))
-    })?;
+    let Json(holdings) = body.map_err(crate::members::json_error)?;
     let when = time::OffsetDateTime::parse(
         &holdings.last_sync_at,
         &time::format_description::well_known::Rfc3339,

@@ -35,6 +35,19 @@ pub struct SessionRecord {
     pub holdings: Option<DeviceHoldings>,
 }
 
+/// The holdings a device reported, when it reported all of them.
+pub(crate) fn holdings_from(
+    matters: Option<i64>,
+    records: Option<i64>,
+    synced: Option<String>,
+) -> Option<DeviceHoldings> {
+    Some(DeviceHoldings {
+        matters: u64::try_from(matters?).ok()?,
+        records: u64::try_from(records?).ok()?,
+        last_sync_at: synced?,
+    })
+}
+
 /// How a member uses the service: for the members list and the access review.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberActivity {

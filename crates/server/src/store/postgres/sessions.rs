@@ -8,8 +8,8 @@ use super::audit::append_in;
 use strongroom_protocol::privacy::DeviceHoldings;
 
 use crate::store::sessions::{
-    MemberActivity, RevokedSession, SessionRecord, SessionStore, WipeConfirmation, revoked_event,
-    wiped_event,
+    MemberActivity, RevokedSession, SessionRecord, SessionStore, WipeConfirmation, holdings_from,
+    revoked_event, wiped_event,
 };
 use crate::store::{PracticeId, StoreResult, UserId};
 
@@ -60,19 +60,6 @@ fn record_from_row(r: &Row) -> StoreResult<SessionRecord> {
         last_seen_at: r.try_get(7)?,
         expires_at: r.try_get(8)?,
         holdings: holdings_from(r.try_get(9)?, r.try_get(10)?, r.try_get(11)?),
-    })
-}
-
-/// The holdings a device reported, when it reported all of them.
-fn holdings_from(
-    matters: Option<i64>,
-    records: Option<i64>,
-    synced: Option<String>,
-) -> Option<DeviceHoldings> {
-    Some(DeviceHoldings {
-        matters: u64::try_from(matters?).ok()?,
-        records: u64::try_from(records?).ok()?,
-        last_sync_at: synced?,
     })
 }
 

@@ -8,8 +8,8 @@ use super::{SqliteStore, parse_uuid};
 use strongroom_protocol::privacy::DeviceHoldings;
 
 use crate::store::sessions::{
-    MemberActivity, RevokedSession, SessionRecord, SessionStore, WipeConfirmation, revoked_event,
-    wiped_event,
+    MemberActivity, RevokedSession, SessionRecord, SessionStore, WipeConfirmation, holdings_from,
+    revoked_event, wiped_event,
 };
 use crate::store::{PracticeId, StoreResult, UserId};
 
@@ -60,19 +60,6 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRecord> {
         last_seen_at: r.get(7)?,
         expires_at: r.get(8)?,
         holdings: holdings_from(r.get(9)?, r.get(10)?, r.get(11)?),
-    })
-}
-
-/// The holdings a device reported, when it reported all of them.
-fn holdings_from(
-    matters: Option<i64>,
-    records: Option<i64>,
-    synced: Option<String>,
-) -> Option<DeviceHoldings> {
-    Some(DeviceHoldings {
-        matters: u64::try_from(matters?).ok()?,
-        records: u64::try_from(records?).ok()?,
-        last_sync_at: synced?,
     })
 }
 
