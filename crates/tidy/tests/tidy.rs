@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
-use strongroom_tidy::{files_with_ext, repo_root};
+use strongroom_tidy::{
+    MacroCall, files_with_ext, identifiers, macro_calls, repo_root, without_strings,
+};
 
 fn rust_sources() -> Vec<PathBuf> {
     let root = repo_root();
@@ -281,28 +283,158 @@ fn no_package_enables_the_unencrypted_baseline() {
     assert!(offenders.is_empty(), "{offenders:#?}");
 }
 
-/// SQL is never assembled with `format!` in the storage crates: values are bound, and the
-/// few shared fragments are joined with `concat!` at compile time.
+/// SQL is never assembled with `format!` (or `write!`, `format_args!`): values are bound,
+/// and the few shared fragments are joined with `concat!` at compile time. Calls are read
+/// whole, however many lines they span.
 #[test]
 fn no_sql_built_with_format() {
-    let root = repo_root();
     let mut hits = Vec::new();
-    for dir in ["crates/vault/src", "crates/server/src"] {
-        for f in files_with_ext(&root.join(dir), ".rs") {
-            let text = std::fs::read_to_string(&f).unwrap();
-            for (i, line) in text.lines().enumerate() {
-                let l = line.to_uppercase();
-                if line.contains("format!(")
-                    && [
-                        "SELECT ", "INSERT ", "UPDATE ", "DELETE ", "PRAGMA ", "CREATE ", "DROP ",
-                    ]
-                    .iter()
-                    .any(|k| l.contains(k))
-                {
-                    hits.push(format!("{}:{}: {}", f.display(), i + 1, line.trim()));
-                }
+    for f in product_sources() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for call in macro_calls(&text, FORMAT_MACROS) {
+            if let Some(k) = sql_keyword(&call.args) {
+                hits.push(format!(
+                    "{}:{}: {}!(..) holds {k}",
+                    f.display(),
+                    call.line,
+                    call.name
+                ));
             }
         }
     }
     assert!(hits.is_empty(), "{hits:#?}");
+}
+
+const FORMAT_MACROS: &[&str] = &["format", "format_args", "write", "writeln"];
+
+/// The SQL keyword in `text` that marks it as a statement, if any (upper case, as the
+/// sources write SQL).
+fn sql_keyword(text: &str) -> Option<&'static str> {
+    [
+        "SELECT ",
+        "INSERT INTO",
+        "UPDATE ",
+        "DELETE FROM",
+        "PRAGMA ",
+        "CREATE TABLE",
+        "CREATE INDEX",
+        "CREATE VIRTUAL",
+        "DROP ",
+        "ALTER TABLE",
+        " WHERE ",
+    ]
+    .into_iter()
+    .find(|k| text.contains(k))
+}
+
+/// Every `.rs` file of the product (its crates' `src` and the Tauri shell), not tests.
+fn product_sources() -> Vec<PathBuf> {
+    let root = repo_root();
+    let mut files = files_with_ext(&root.join("src-tauri"), ".rs");
+    for f in files_with_ext(&root.join("crates"), ".rs") {
+        let rel = f.strip_prefix(&root).unwrap_or(&f);
+        let p = rel.to_string_lossy().replace('\\', "/");
+        if p.contains("/src/") && !p.starts_with("crates/tidy/") {
+            files.push(f);
+        }
+    }
+    assert!(files.len() > 20, "found too few product sources: {files:?}");
+    files
+}
+
+/// The logging macros (tracing's, which every crate logs with).
+const LOG_MACROS: &[&str] = &[
+    "trace",
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "event",
+    "span",
+    "trace_span",
+    "debug_span",
+    "info_span",
+    "warn_span",
+    "error_span",
+];
+
+/// Names that carry a secret or a record's content: none may reach a log line as a field
+/// or an argument. Words inside the message text itself are not looked at.
+const SECRET_OR_CONTENT: &[&str] = &[
+    "password",
+    "passphrase",
+    "token",
+    "session_token",
+    "bearer",
+    "secret",
+    "totp",
+    "recovery_code",
+    "recovery_codes",
+    "vault_key",
+    "key_hex",
+    "key_bytes",
+    "private_key",
+    "cookie",
+    "body",
+    "subject",
+    "title",
+    "description",
+    "narrative",
+    "fields",
+    "email",
+];
+
+/// The identifiers of `call`'s arguments that name a secret or record content.
+fn leaks(call: &MacroCall) -> Vec<String> {
+    identifiers(&without_strings(&call.args))
+        .filter(|w| SECRET_OR_CONTENT.contains(&w.to_ascii_lowercase().as_str()))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// No log line carries a secret or a record's content: logging calls are read whole and
+/// every identifier in their fields and arguments is checked.
+#[test]
+fn no_secret_or_record_content_is_logged() {
+    let mut hits = Vec::new();
+    let mut calls_read = 0;
+    for f in product_sources() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for call in macro_calls(&text, LOG_MACROS) {
+            calls_read += 1;
+            let found = leaks(&call);
+            if !found.is_empty() {
+                hits.push(format!(
+                    "{}:{}: {}!(..) logs {}",
+                    f.display(),
+                    call.line,
+                    call.name,
+                    found.join(", ")
+                ));
+            }
+        }
+    }
+    assert!(
+        calls_read > 20,
+        "only {calls_read} logging calls found: the scan is broken"
+    );
+    assert!(hits.is_empty(), "{hits:#?}");
+}
+
+/// The rules above catch what they are for (each must be able to fail).
+#[test]
+fn the_static_rules_catch_their_cases() {
+    let logged = "fn f() {\n    tracing::info!(\n        user = %id,\n        token = %t, \"signed in\"\n    );\n    warn!(\"bad password for {}\", who);\n    debug!(?note.body, \"note\");\n}\n";
+    let calls = macro_calls(logged, LOG_MACROS);
+    let found: Vec<Vec<String>> = calls.iter().map(leaks).collect();
+    assert_eq!(
+        found,
+        [vec!["token".to_owned()], vec![], vec!["body".to_owned()]],
+        "a token field and a record's body are caught; a word in the message is not"
+    );
+    let sql = "let q = format!(\n    \"SELECT id FROM matters WHERE title = '{}'\",\n    title\n);";
+    let calls = macro_calls(sql, FORMAT_MACROS);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(sql_keyword(&calls[0].args), Some("SELECT "));
+    assert_eq!(sql_keyword("\"matter {} of {}\", a, b"), None);
 }
