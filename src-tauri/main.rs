@@ -2,6 +2,10 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    if let Err(e) = strongroom_client::protect_process_memory() {
+        eprintln!("strongroom: cannot protect the process's memory: {e}");
+        std::process::exit(1);
+    }
     if let Err(e) = strongroom_app::run() {
         eprintln!("strongroom: {e:#}");
         std::process::exit(1);

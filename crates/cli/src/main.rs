@@ -8,6 +8,10 @@ use strongroom_cli::{Cli, StdinSecrets, describe, exit_code, run};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    if let Err(e) = strongroom_client::protect_process_memory() {
+        eprintln!("strongroom-cli: cannot protect the process's memory: {e}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
     match run(cli, &mut StdinSecrets, &mut stdout).await {

@@ -77,6 +77,9 @@ pub const VAULT_DIR: &str = "vault";
 /// The vault's file name inside [`VAULT_DIR`].
 pub const VAULT_FILE: &str = "vault.db";
 
+/// A file in [`VAULT_DIR`] that says a wipe began and has not finished.
+const WIPE_MARKER: &str = "wipe-pending";
+
 /// Changes asked for per page.
 const PAGE_SIZE: u32 = strongroom_protocol::MAX_PAGE_SIZE;
 
@@ -227,6 +230,10 @@ impl Core {
         self.profile = profile_for(&self.cfg.data_dir);
         let keyring = self.keystore.round_trip_check();
         self.keyring_ok = keyring.is_ok();
+        if self.wipe_marker().exists() {
+            // A wipe was cut short: finish it before anything else is read.
+            self.wipe()?;
+        }
         if self.vault.is_none() && self.key_mode()? == Some(KeyMode::Keyring) {
             keyring?;
             self.open_from_keyring()?;
@@ -685,10 +692,23 @@ impl Core {
     }
 
     /// Deletes the vault, its companions and every keyring entry of this device.
+    ///
+    /// Survives a crash at any point (test `client::crash`): a marker is made durable
+    /// first, the keys go before the files (without its key, what is left of a vault cannot
+    /// be read), and the marker goes last; a start that finds the marker finishes the wipe.
     pub fn wipe(&mut self) -> Result<AppStatus, ClientError> {
         drop(self.vault.take());
         self.server_cache = None;
-        Vault::wipe_files(&self.cfg.vault_path())?;
+        let marker = self.wipe_marker();
+        let vault_dir = self.cfg.data_dir.join(VAULT_DIR);
+        create_private_dir(&vault_dir)?;
+        let io = |what: &str, e: std::io::Error| {
+            ClientError::Internal(format!("wiping: cannot {what} {}: {e}", marker.display()))
+        };
+        std::fs::File::create(&marker)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::File::open(&vault_dir)?.sync_all())
+            .map_err(|e| io("write", e))?;
         for kind in [
             SecretKind::VaultKey,
             SecretKind::PendingVaultKey,
@@ -699,9 +719,50 @@ impl Core {
                 self.keystore.delete(kind, &self.profile)?;
             }
         }
+        Vault::wipe_files(&self.cfg.vault_path())?;
+        self.wipe_set_aside(&vault_dir)?;
+        std::fs::remove_file(&marker)
+            .and_then(|()| std::fs::File::open(&vault_dir)?.sync_all())
+            .map_err(|e| io("remove", e))?;
         self.connection = Connection::Unknown;
         self.last_error = None;
         self.status()
+    }
+
+    /// Deletes every vault set aside as unreadable (`vault.db.corrupt-*`, with its `-wal`
+    /// and `-shm`) and the key kept for it: a wipe leaves nothing of this device's data.
+    fn wipe_set_aside(&self, vault_dir: &Path) -> Result<(), ClientError> {
+        let prefix = format!("{VAULT_FILE}.corrupt-");
+        let io = |e: std::io::Error| {
+            ClientError::Internal(format!("wiping {}: {e}", vault_dir.display()))
+        };
+        let entries = match std::fs::read_dir(vault_dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with(&prefix) {
+                continue;
+            }
+            if self.keyring_ok && !name.ends_with("-wal") && !name.ends_with("-shm") {
+                self.keystore
+                    .delete(SecretKind::VaultKey, &format!("{}:{name}", self.profile))?;
+            }
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The file that says a wipe is under way.
+    fn wipe_marker(&self) -> PathBuf {
+        self.cfg.data_dir.join(VAULT_DIR).join(WIPE_MARKER)
     }
 
     fn session_token(&self) -> Result<Zeroizing<String>, ClientError> {
@@ -1402,6 +1463,29 @@ async fn push_shared(
                 .restore_record(kind, id, restored.as_ref())?;
         }
     }
+}
+
+/// Keeps this process's memory out of files and other processes: no core dump (a crash must
+/// not write decrypted records or the vault key outside the vault) and, on Linux, no
+/// attaching by other processes of the same user (`PR_SET_DUMPABLE` 0). The app and the CLI
+/// call it first thing.
+pub fn protect_process_memory() -> std::io::Result<()> {
+    let none = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit only reads the struct passed, which lives across the call.
+    if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &none) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: PR_SET_DUMPABLE takes one integer argument and touches no memory of ours.
+        if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Creates `dir` readable by its owner only, and makes it so if it already exists.

@@ -3,6 +3,8 @@
 
 #[path = "client/convergence.rs"]
 mod convergence;
+#[path = "client/crash.rs"]
+mod crash;
 #[path = "client/dashboard.rs"]
 mod dashboard;
 #[path = "client/faults.rs"]
@@ -504,7 +506,30 @@ async fn an_unreadable_vault_is_set_aside_and_a_fresh_sign_in_restores_the_matte
         .unwrap();
     assert_eq!(st.matter_count as usize, seed::demo_matters().len());
     assert!(st.set_aside.is_none());
-    core.close().unwrap();
+    let aside_name = aside.file_name().unwrap().to_string_lossy().into_owned();
+    let aside_key = format!("{}:{aside_name}", profile_for(&env.config().data_dir));
+    assert!(
+        env.keystore()
+            .get(SecretKind::VaultKey, &aside_key)
+            .unwrap()
+            .is_some(),
+        "the set-aside vault's key is kept beside it"
+    );
+    // Signing out wipes the device: the set-aside vault and its key go too.
+    core.sign_out().await.unwrap();
+    assert!(!aside.exists(), "a wipe leaves no set-aside vault");
+    assert!(
+        files_under(&env.app_dir.path().join("data/vault")).is_empty(),
+        "{:?}",
+        files_under(&env.app_dir.path().join("data/vault"))
+    );
+    assert!(
+        env.keystore()
+            .get(SecretKind::VaultKey, &aside_key)
+            .unwrap()
+            .is_none(),
+        "nor its key"
+    );
     env.cleanup_keyring();
     env.server.stop().await;
 }
