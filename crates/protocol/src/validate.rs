@@ -129,7 +129,9 @@ pub fn is_timestamp(s: &str) -> bool {
         return false;
     };
     let b = rest.as_bytes();
-    if b.len() < 9 || b[2] != b':' || b[5] != b':' {
+    // The time's 8 bytes must be ASCII before they are sliced: a character of several
+    // bytes there would put a slice inside it (a panic, not a refusal).
+    if b.len() < 9 || !b[..8].is_ascii() || b[2] != b':' || b[5] != b':' {
         return false;
     }
     let (Some(h), Some(mi), Some(sec)) = (
@@ -358,6 +360,12 @@ mod tests {
             ("2026-02-30T09:30:00Z", false),
             ("2026-11-27T09:30:00Zjunk", false),
             ("é026-11-27T09:30:00Z", false),
+            // A character of several bytes inside the time: refused, where it was a panic
+            // (fuzz/corpus/protocol_decode keeps the input).
+            ("2026-11-27T09:30:0é", false),
+            ("2026-11-27T09:30:0é0Z", false),
+            ("2026-11-27T09:3é:00Z", false),
+            ("2026-11-27T0é:30:00Z", false),
         ];
         for (input, want) in cases {
             assert_eq!(is_timestamp(input), want, "{input:?}");
