@@ -52,16 +52,21 @@ pub struct Health {
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInRequest {
+    /// At most 254 characters, with an `@`.
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, pattern = "@"))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1024))]
     pub password: String,
     /// A human name of the device, shown in the sessions list.
     pub device_name: String,
     /// The current code of the member's authenticator app (6 digits), when they have one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
     pub totp_code: Option<String>,
     /// One of the member's recovery codes (`xxxx-xxxx-xxxx`), instead of `totp_code`; each
     /// works once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub recovery_code: Option<String>,
     /// What the device runs, e.g. `linux x86_64`; shown in the sessions list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -586,13 +591,16 @@ pub struct PushRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Mutation {
-    /// The device's mutation sequence: strictly increasing, never reused. The service
-    /// applies each once; a mutation it has seen is answered as it was the first time.
+    /// The device's mutation sequence: from 1, strictly increasing, never reused. The
+    /// service applies each once; a mutation it has seen is answered as it was the first
+    /// time.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub mutation_seq: i64,
     pub kind: RecordKind,
     pub record_id: Uuid,
     /// The record's version the edit was made against; none for a creation.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub base_version: Option<i64>,
     #[serde(flatten)]
     pub op: MutationOp,
@@ -823,6 +831,15 @@ pub struct MatterAccess {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewInvitation {
+    /// An email address: 3 to 254 characters, one `@` with text on either side, no spaces
+    /// or control characters (spaces around it are ignored).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 254,
+            pattern = "^[\\t-\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^@\\x00-\\x20\\x7F-\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202A-\\u202F\\u205F\\u2066-\\u2069\\u3000]+@[^@\\x00-\\x20\\x7F-\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202A-\\u202F\\u205F\\u2066-\\u2069\\u3000]+[\\t-\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+        )
+    )]
     pub email: String,
     pub role: Role,
 }
@@ -881,8 +898,14 @@ impl std::fmt::Debug for InvitationCreated {
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AcceptInvitation {
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub token: String,
+    /// 1 to 200 characters, without control characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub display_name: String,
+    /// 12 to 1024 characters, and not easily guessed (it must not contain the name or the
+    /// email, nor be a common password).
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 1024))]
     pub password: String,
     #[serde(default)]
     pub device_name: String,
@@ -924,6 +947,7 @@ impl std::fmt::Debug for TotpSetup {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TotpConfirmRequest {
     /// The authenticator's current code for the secret from setup.
+    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
     pub code: String,
 }
 
@@ -956,10 +980,13 @@ impl std::fmt::Debug for RecoveryCodes {
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReauthRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1024))]
     pub password: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
     pub totp_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub recovery_code: Option<String>,
 }
 

@@ -13,10 +13,13 @@ use crate::{Invitation, Member};
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DeviceHoldings {
     /// Matters in its offline copy.
+    #[cfg_attr(feature = "openapi", schema(maximum = 1_099_511_627_776_u64))]
     pub matters: u64,
     /// Records of every kind in its offline copy.
+    #[cfg_attr(feature = "openapi", schema(maximum = 1_099_511_627_776_u64))]
     pub records: u64,
     /// When its last sync completed: RFC 3339, UTC.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub last_sync_at: String,
 }
 
@@ -80,6 +83,8 @@ pub struct AccessReview {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompleteReview {
+    /// 1 to 3650.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3650))]
     pub dormant_days: u32,
     #[serde(default)]
     pub disable: Vec<Uuid>,

@@ -27,7 +27,9 @@ pub const MAX_SUPPORT_TICKET_CHARS: usize = 100;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SupportSignInRequest {
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, pattern = "@"))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1024))]
     pub password: String,
 }
 
@@ -298,8 +300,17 @@ impl IntegrationScope {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewIntegration {
     /// The app's name as the ledger shows it: 1 to 100 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\x00-\\x20\\x7F-\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^\\x00-\\x1F\\x7F-\\x9F]*$"
+        )
+    )]
     pub app_name: String,
     /// At least one.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub scopes: Vec<IntegrationScope>,
 }
 

@@ -345,7 +345,34 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(compression())
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Headers on every answer, unless the handler set its own: HTTPS only for a year (HSTS;
+/// not for subdomains, which are not this service's to decide); no content sniffing, no
+/// framing, no active content and no referrer, as befits an API that answers JSON; and
+/// nothing kept in a cache, since most answers hold a practice's data.
+pub const SECURITY_HEADERS: [(header::HeaderName, &str); 6] = [
+    (header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CACHE_CONTROL, "no-store"),
+];
+
+async fn security_headers(mut resp: Response) -> Response {
+    let headers = resp.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers
+            .entry(name)
+            .or_insert(header::HeaderValue::from_static(value));
+    }
+    resp
 }
 
 /// Answers of 1 KiB or more are gzipped when the client accepts it, at the fastest level:
@@ -602,6 +629,25 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The `strongroom-protocol` request header as the OpenAPI document describes it: a client
+/// may leave it out, and when it sends it, it must be this service's [`PROTOCOL_VERSION`]
+/// (any other value is answered 400 `incompatible_protocol` by [`check_protocol`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(crate) struct ProtocolHeader {
+    /// The protocol version the client speaks; only this service's own is accepted.
+    #[param(rename = "strongroom-protocol", schema_with = protocol_version_schema)]
+    _version: Option<u32>,
+}
+
+/// The one protocol version this service speaks, as a schema: `{"type": "integer", "enum": [N]}`.
+fn protocol_version_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .enum_values(Some([PROTOCOL_VERSION]))
+        .build()
+}
+
 pub(crate) fn check_protocol(headers: &HeaderMap) -> Result<(), ApiError> {
     match headers.get(PROTOCOL_HEADER) {
         None => Ok(()),
@@ -718,9 +764,7 @@ async fn health() -> Json<Health> {
     post,
     path = "/v1/auth/sign-in",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     request_body(content = SignInRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Signed in: the session's token, the user and the practice",
@@ -752,12 +796,12 @@ async fn sign_in(
         ))
     })?;
     let email = req.email.trim();
-    if email.is_empty() || email.len() > 254 || !email.contains('@') {
+    if email.is_empty() || email.chars().count() > 254 || !email.contains('@') {
         return Err(ApiError::bad_request(
             "email must be an address of at most 254 characters",
         ));
     }
-    if req.password.is_empty() || req.password.len() > 1024 {
+    if req.password.is_empty() || req.password.chars().count() > 1024 {
         return Err(ApiError::bad_request(
             "password must be 1 to 1024 characters",
         ));
@@ -945,9 +989,7 @@ pub fn backoff_remaining(failures: i64, since: i64) -> Option<i64> {
     post,
     path = "/v1/auth/sign-out",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     security(("session" = [])),
     responses(
         (status = 204, description = "Signed out; the token no longer works"),
@@ -1004,7 +1046,7 @@ struct ChangesQuery {
     tag = "sync",
     params(
         ChangesQuery,
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
+        ProtocolHeader,
     ),
     security(("session" = [])),
     responses(
@@ -1080,9 +1122,7 @@ enum AuditVerification {
     get,
     path = "/v1/audit/verify",
     tag = "audit",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     security(("session" = [])),
     responses(
         (status = 200, description = "The verdict: `intact`, or `broken` at an entry",

@@ -21,7 +21,7 @@ use strongroom_protocol::{
     EVENT_CHANGED, EVENT_ENDED, EVENTS_KEEP_ALIVE_SECS, Problem, ProblemCode,
 };
 
-use crate::api::{ApiError, AppState, bearer_token, unix_now};
+use crate::api::{ApiError, AppState, ProtocolHeader, bearer_token, unix_now};
 use crate::auth;
 use crate::store::pokes::Subscriber;
 use crate::store::{PracticeId, Principal};
@@ -34,15 +34,14 @@ pub const SESSION_CHECK_SECS: u64 = 30;
     get,
     path = "/v1/sync/events",
     tag = "sync",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     security(("session" = [])),
     responses(
         (status = 200, description = "A `text/event-stream`: `changed` on connecting and \
          whenever the practice's changes move (data `{}`), `ended` before the stream closes \
          because the session is no longer valid (data: a problem), and a keep-alive comment \
-         every 15 seconds", content_type = "text/event-stream", body = String),
+         every 15 seconds. The schema is that of one event", content_type = "text/event-stream",
+         body = LiveEvent),
         (status = 400, description = "A protocol version this service does not speak \
          (`incompatible_protocol`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid session (`unauthenticated`)",
@@ -78,6 +77,49 @@ pub(crate) async fn events(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(EVENTS_KEEP_ALIVE_SECS))))
 }
+
+/// One event of the live stream as an event-stream parser reads it: its name (`event`) and
+/// its `data`. The OpenAPI document describes a `text/event-stream` answer by the schema of
+/// each event (as OpenAPI 3.2's `itemSchema` does), not of the stream as one string.
+pub(crate) struct LiveEvent;
+
+impl utoipa::PartialSchema for LiveEvent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let event = |name: &str, data: &str| {
+            ObjectBuilder::new()
+                .property(
+                    "event",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([name])),
+                )
+                .required("event")
+                .property(
+                    "data",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .content_media_type("application/json")
+                        .description(Some(data)),
+                )
+                .required("data")
+        };
+        OneOfBuilder::new()
+            .item(event(EVENT_CHANGED, "`{}`: pull the changes now"))
+            .item(event(
+                EVENT_ENDED,
+                "A problem (`unauthenticated`): the session is no longer valid, and the \
+                 stream closes",
+            ))
+            .description(Some(
+                "One event of `GET /v1/sync/events`: `changed` (pull now) or `ended` (the \
+                 session is over). Keep-alive comments are not events.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for LiveEvent {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {

@@ -537,7 +537,7 @@ pub async fn accept_invitation(
         )
     };
     let token = req.token.trim();
-    if token.is_empty() || token.len() > 256 {
+    if token.is_empty() || token.chars().count() > 256 {
         return Err(gone());
     }
     let display_name = req.display_name.trim().to_owned();
@@ -549,7 +549,8 @@ pub async fn accept_invitation(
             "display_name must be 1 to 200 characters, without control characters",
         ));
     }
-    if req.password.chars().count() < crate::password_policy::MIN_CHARS || req.password.len() > 1024
+    if req.password.chars().count() < crate::password_policy::MIN_CHARS
+        || req.password.chars().count() > 1024
     {
         return Err(ApiError::bad_request(format!(
             "password must be {} to 1024 characters",

@@ -56,7 +56,8 @@ use strongroom_protocol::{
 use totp_rs::{Algorithm, Totp};
 
 use crate::api::{
-    ApiError, AppState, FAILURE_WINDOW_SECS, audit, backoff_remaining, session_principal, unix_now,
+    ApiError, AppState, FAILURE_WINDOW_SECS, ProtocolHeader, audit, backoff_remaining,
+    session_principal, unix_now,
 };
 use crate::audit::{Actor, AuditKind, NewAuditEvent, email_sha256};
 use crate::auth;
@@ -351,8 +352,8 @@ pub(crate) fn second_factor_input(
         (Some(_), Some(_)) => Err(ApiError::bad_request(
             "give either totp_code or recovery_code, not both",
         )),
-        (Some(c), None) if c.len() <= 16 => Ok(Some(FactorInput::Totp(c))),
-        (None, Some(c)) if c.len() <= 64 => Ok(Some(FactorInput::RecoveryCode(c))),
+        (Some(c), None) if c.chars().count() <= 16 => Ok(Some(FactorInput::Totp(c))),
+        (None, Some(c)) if c.chars().count() <= 64 => Ok(Some(FactorInput::RecoveryCode(c))),
         (None, None) => Ok(None),
         _ => Err(ApiError::bad_request(
             "totp_code must be at most 16 characters, recovery_code at most 64",
@@ -537,9 +538,7 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>, what: &str) -> Result<T, A
     post,
     path = "/v1/auth/mfa/totp/setup",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     security(("session" = [])),
     responses(
         (status = 200, description = "The new secret, base32 and as an otpauth:// URI",
@@ -590,9 +589,7 @@ pub(crate) async fn totp_setup(
     post,
     path = "/v1/auth/mfa/totp/confirm",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     request_body(content = TotpConfirmRequest, content_type = "application/json"),
     security(("session" = [])),
     responses(
@@ -615,7 +612,7 @@ pub(crate) async fn totp_confirm(
     body: Result<Json<TotpConfirmRequest>, JsonRejection>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
     let req = json_body(body, "a confirmation")?;
-    if req.code.len() > 16 {
+    if req.code.chars().count() > 16 {
         return Err(ApiError::bad_request("code must be at most 16 characters"));
     }
     let member = member(&state, &principal).await?;
@@ -664,9 +661,7 @@ pub(crate) async fn totp_confirm(
     post,
     path = "/v1/auth/mfa/totp/disable",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     security(("session" = [])),
     responses(
         (status = 204, description = "The second factor is gone"),
@@ -727,9 +722,7 @@ fn not_enrolled() -> ApiError {
     post,
     path = "/v1/auth/mfa/recovery-codes",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     security(("session" = [])),
     responses(
         (status = 200, description = "The new recovery codes, shown once", body = RecoveryCodes),
@@ -777,9 +770,7 @@ pub(crate) async fn regenerate_recovery_codes(
     post,
     path = "/v1/auth/reauth",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     request_body(content = ReauthRequest, content_type = "application/json"),
     security(("session" = [])),
     responses(
@@ -804,7 +795,7 @@ pub(crate) async fn reauth(
     body: Result<Json<ReauthRequest>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let req = json_body(body, "a re-authentication")?;
-    if req.password.is_empty() || req.password.len() > 1024 {
+    if req.password.is_empty() || req.password.chars().count() > 1024 {
         return Err(ApiError::bad_request(
             "password must be 1 to 1024 characters",
         ));
@@ -898,9 +889,7 @@ pub(crate) async fn reauth(
     get,
     path = "/v1/practice/settings",
     tag = "practice",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     security(("session" = [])),
     responses(
         (status = 200, description = "The settings", body = PracticeSettings),
@@ -930,9 +919,7 @@ pub(crate) async fn practice_settings(
     put,
     path = "/v1/practice/settings",
     tag = "practice",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     request_body(content = PracticeSettings, content_type = "application/json"),
     security(("session" = [])),
     responses(

@@ -64,8 +64,10 @@ pub(crate) async fn members_with_activity(
 
 /// `?dormant_days=N`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReviewQuery {
     /// No sign-in for this many days makes a member dormant (default 60, at most 3650).
+    #[param(minimum = 1, maximum = 3650, default = 60)]
     pub dormant_days: Option<u32>,
 }
 
@@ -301,10 +303,13 @@ pub const MAX_AUDIT_PAGE: u32 = 1000;
 
 /// `?after_seq=N&limit=M`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Entries numbered after this one in the practice's chain (default 0: from the first).
+    #[param(minimum = 0, default = 0)]
     pub after_seq: Option<i64>,
     /// At most this many (default and maximum 1000).
+    #[param(minimum = 1, maximum = 1000, default = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -320,7 +325,7 @@ pub struct AuditQuery {
     responses(
         (status = 200, description = "A page of the practice's chain and its head",
          body = AuditPage),
-        (status = 400, description = "A malformed query (`bad_request`)", body = Problem,
+        (status = 400, description = "A malformed query, or after_seq or limit out of range (`bad_request`)", body = Problem,
          content_type = "application/problem+json"),
         (status = 401, description = "No valid session (`unauthenticated`)", body = Problem,
          content_type = "application/problem+json"),
@@ -336,11 +341,16 @@ pub async fn audit_entries(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let after = query.after_seq.unwrap_or(0).max(0);
-    let limit = query
-        .limit
-        .unwrap_or(MAX_AUDIT_PAGE)
-        .clamp(1, MAX_AUDIT_PAGE);
+    let after = query.after_seq.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::bad_request("after_seq must not be negative"));
+    }
+    let limit = query.limit.unwrap_or(MAX_AUDIT_PAGE);
+    if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_AUDIT_PAGE}"
+        )));
+    }
     let page = state
         .store
         .practice_audit(principal.practice_id, after, limit)

@@ -29,7 +29,7 @@ use strongroom_protocol::{
 };
 use uuid::Uuid;
 
-use crate::api::{ApiError, AppState, unix_now};
+use crate::api::{ApiError, AppState, ProtocolHeader, unix_now};
 use crate::store::Principal;
 use crate::store::push::Pusher;
 
@@ -97,9 +97,7 @@ fn outcome_name(outcome: &MutationOutcome) -> &'static str {
     post,
     path = "/v1/sync/push",
     tag = "sync",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     request_body(content = PushRequest, content_type = "application/json"),
     security(("session" = [])),
     responses(

@@ -67,6 +67,36 @@ fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
+/// `If-Match` as the OpenAPI document describes it (see [`expectation`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(crate) struct IfMatchHeader {
+    /// Only if the record is at this version: a version tag such as `"3"` (`*`: any).
+    #[param(
+        rename = "if-match",
+        nullable = false,
+        pattern = r#"^[ \t]*(\*|(W/)?"*\+?0*[1-9][0-9]{0,17}"*)[ \t]*$"#
+    )]
+    _tag: Option<String>,
+}
+
+/// `If-None-Match` as the OpenAPI document describes it (see [`expectation`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(crate) struct IfNoneMatchHeader {
+    /// `*`: create only, never replace.
+    #[param(rename = "if-none-match", schema_with = any_version_schema)]
+    _any: Option<String>,
+}
+
+/// `{"type": "string", "enum": ["*"]}`: the one `If-None-Match` understood.
+fn any_version_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["*"]))
+        .build()
+}
+
 /// The expectation a request's `If-Match` / `If-None-Match` headers state.
 fn expectation(headers: &HeaderMap) -> Result<Expect, ApiError> {
     if let Some(v) = headers.get(header::IF_NONE_MATCH) {
@@ -224,8 +254,8 @@ pub async fn get_one(
     params(
         ("kind" = RecordKind, Path, description = "The kind of record"),
         ("id" = Uuid, Path, description = "The record's id, chosen by the client"),
-        ("if-match" = Option<String>, Header, description = "Replace only this version, e.g. `\"3\"`"),
-        ("if-none-match" = Option<String>, Header, description = "`*`: create only"),
+        IfMatchHeader,
+        IfNoneMatchHeader,
     ),
     request_body(content = Object, content_type = "application/json",
                  description = "The record: a Matter, Contact, Participant, FileNote, Task, \
@@ -341,7 +371,7 @@ pub(crate) fn record_from_request(
     params(
         ("kind" = RecordKind, Path, description = "The kind of record"),
         ("id" = Uuid, Path, description = "The record's id"),
-        ("if-match" = Option<String>, Header, description = "Delete only this version"),
+        IfMatchHeader,
     ),
     security(("session" = [])),
     responses(

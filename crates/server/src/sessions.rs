@@ -23,8 +23,8 @@ use strongroom_protocol::{Problem, ProblemCode, SessionInfo, SessionList};
 use uuid::Uuid;
 
 use crate::api::{
-    ApiError, AppState, SESSION_ABSOLUTE_SECS, SESSION_IDLE_SECS, bearer_token, check_protocol,
-    unix_now,
+    ApiError, AppState, ProtocolHeader, SESSION_ABSOLUTE_SECS, SESSION_IDLE_SECS, bearer_token,
+    check_protocol, unix_now,
 };
 use crate::auth;
 use crate::store::Principal;
@@ -115,9 +115,7 @@ fn session_info(
     get,
     path = "/v1/sessions",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     security(("session" = [])),
     responses(
         (status = 200, description = "The caller's live sessions", body = SessionList),
@@ -162,7 +160,7 @@ const MAX_ID_CHARS: usize = 64;
     tag = "auth",
     params(
         ("id" = String, Path, description = "The session's public id, from `GET /v1/sessions`"),
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
+        ProtocolHeader,
     ),
     security(("session" = [])),
     responses(
@@ -230,9 +228,7 @@ pub(crate) async fn revoke_session(
     post,
     path = "/v1/sessions/revoke-others",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     security(("session" = [])),
     responses(
         (status = 200, description = "How many sessions were ended", body = RevokedSessions),
@@ -276,9 +272,7 @@ const MAX_HOLDINGS: u64 = 1 << 40;
     post,
     path = "/v1/sessions/holdings",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     request_body(content = DeviceHoldings, content_type = "application/json"),
     security(("session" = [])),
     responses(
@@ -330,9 +324,7 @@ pub(crate) async fn report_holdings(
     post,
     path = "/v1/sessions/wiped",
     tag = "auth",
-    params(
-        ("strongroom-protocol" = Option<u32>, Header, description = "The client's protocol version"),
-    ),
+    params(ProtocolHeader),
     security(("session" = [])),
     responses(
         (status = 204, description = "The wipe is recorded"),

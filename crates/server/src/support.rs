@@ -153,12 +153,12 @@ pub async fn staff_sign_in(
     check_protocol(&headers)?;
     let Json(req) = body.map_err(json_error)?;
     let email = req.email.trim().to_owned();
-    if email.is_empty() || email.len() > 254 || !email.contains('@') {
+    if email.is_empty() || email.chars().count() > 254 || !email.contains('@') {
         return Err(ApiError::bad_request(
             "email must be an address of at most 254 characters",
         ));
     }
-    if req.password.is_empty() || req.password.len() > 1024 {
+    if req.password.is_empty() || req.password.chars().count() > 1024 {
         return Err(ApiError::bad_request(
             "password must be 1 to 1024 characters",
         ));
@@ -1054,8 +1054,8 @@ pub async fn staff_get_one(
         ("practice_id" = Uuid, Path, description = "The practice"),
         ("kind" = RecordKind, Path, description = "The kind of record"),
         ("id" = Uuid, Path, description = "The record's id"),
-        ("if-match" = Option<String>, Header, description = "Replace only this version, e.g. `\"3\"`"),
-        ("if-none-match" = Option<String>, Header, description = "`*`: create only"),
+        records::IfMatchHeader,
+        records::IfNoneMatchHeader,
     ),
     request_body(content = Object, content_type = "application/json",
                  description = "The record, by `kind`"),
@@ -1069,8 +1069,12 @@ pub async fn staff_get_one(
          content_type = "application/problem+json"),
         (status = 403, description = "No active read-write grant covering this record \
          (`no_support_grant`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such practice or record, or a malformed path \
+         (`not_found`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Not the version expected (`version_conflict`)",
          body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem,
+         content_type = "application/problem+json"),
         (status = 422, description = "A rule is broken (`invalid_record`)", body = Problem,
          content_type = "application/problem+json"),
         (status = 503, description = "The service could not complete the request \

@@ -67,6 +67,8 @@ use support::{
 };
 #[path = "api/integrations.rs"]
 mod integrations;
+#[path = "api/spec.rs"]
+mod spec;
 use devices::{
     a_member_cannot_see_or_revoke_another_members_sessions,
     a_sessions_last_ip_and_last_seen_move_with_use,
@@ -90,6 +92,11 @@ use push::{
     field_versions_are_kept_by_the_records_api_and_batch_writes,
     interleaved_devices_apply_each_mutation_once, malformed_pushes_get_4xx_never_5xx,
     resolving_keeps_mine_theirs_or_an_edit_and_everyone_sees_it,
+};
+use spec::{
+    a_staff_write_to_a_malformed_path_is_not_found, every_answer_carries_the_security_headers,
+    lengths_are_counted_in_characters, query_numbers_out_of_range_are_refused,
+    the_server_chooses_the_cipher_suite,
 };
 use wipes::{
     a_disabled_members_device_is_told_revoked,
@@ -190,6 +197,11 @@ on_both_stores!(
     support_requests_are_validated,
     integration_tokens_keep_to_their_scopes_and_are_counted,
     removing_a_members_credentials_ends_their_sessions_and_frees_their_email,
+    query_numbers_out_of_range_are_refused,
+    lengths_are_counted_in_characters,
+    a_staff_write_to_a_malformed_path_is_not_found,
+    every_answer_carries_the_security_headers,
+    the_server_chooses_the_cipher_suite,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
