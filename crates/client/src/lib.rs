@@ -9,7 +9,8 @@
 //! - No vault is created until the server has accepted the credentials.
 //! - The vault key lives only in the OS keyring (or, without one, is derived from a
 //!   passphrase and never stored) and in memory while the vault is open.
-//! - The session token lives in the OS keyring, or without one inside the encrypted vault.
+//! - The session token lives in the OS keyring, or without one inside the encrypted vault;
+//!   read from the keyring once, it is kept in memory until the vault locks.
 //! - A network failure never touches the vault: pages are decoded whole, then applied
 //!   one transaction per page.
 //! - Only the server's explicit `session_revoked` erases the vault and its keyring entries
@@ -43,6 +44,7 @@ pub use status::{
 };
 pub use strongroom_protocol::support::IntegrationScope;
 pub use strongroom_protocol::{Contact, RecordKind, Role};
+pub use strongroom_sync::Timeouts;
 pub use strongroom_vault::{EditOp, LocalConflict, RejectedEdit};
 pub use support::{
     GrantMatter, GrantScope, IntegrationCreatedView, IntegrationView, SupportAccessView,
@@ -112,6 +114,9 @@ pub struct Config {
     pub bulk_batch_changes: usize,
     /// Where exports are saved; none: the user's Downloads folder.
     pub export_dir: Option<PathBuf>,
+    /// How long to wait on the network before calling the service unreachable: making a
+    /// connection, a request, and the live stream's silence.
+    pub timeouts: Timeouts,
 }
 
 impl Config {
@@ -128,6 +133,7 @@ impl Config {
             passphrase_cost: (64 * 1024, 3),
             bulk_batch_changes: strongroom_vault::BULK_BATCH_CHANGES,
             export_dir: None,
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -184,6 +190,10 @@ pub struct Core {
     progress: Option<SyncProgress>,
     /// What this device last told the service it holds (matters, records), and when.
     holdings_sent: Option<(u64, u64, Instant)>,
+    /// The session token as read from the keyring, while the vault is open: each sync,
+    /// poke and report needs it, and every keyring read is a D-Bus connection of its own
+    /// (GNOME Keyring has been seen to abort under a stream of them).
+    token: Option<Zeroizing<String>>,
 }
 
 impl Core {
@@ -206,6 +216,7 @@ impl Core {
             server_cache: None,
             progress: None,
             holdings_sent: None,
+            token: None,
         }
     }
 
@@ -383,7 +394,11 @@ impl Core {
         {
             return Ok(client.clone());
         }
-        let client = ServerClient::new(&key.0, &self.tls_options(key.1.clone(), &key.2)?)?;
+        let client = ServerClient::with_timeouts(
+            &key.0,
+            &self.tls_options(key.1.clone(), &key.2)?,
+            self.cfg.timeouts,
+        )?;
         self.server_cache = Some((key, client.clone()));
         Ok(client)
     }
@@ -447,7 +462,7 @@ impl Core {
         let ca = self.cfg.practice_ca_pem.clone();
         let tls = self.tls_options(ca.clone(), &self.configured_pins())?;
         let pins: Vec<String> = tls.pins.iter().map(ToString::to_string).collect();
-        let server = ServerClient::new(server_url, &tls)?;
+        let server = ServerClient::with_timeouts(server_url, &tls, self.cfg.timeouts)?;
         server.health().await?;
         // Six digits are the authenticator's code; anything else is a recovery code.
         let code = one_time_code
@@ -590,6 +605,7 @@ impl Core {
 
     /// Closes the vault; its key leaves memory with it. Unlock to use it again.
     pub fn lock(&mut self) -> Result<AppStatus, ClientError> {
+        self.token = None;
         if let Some(v) = self.vault.take() {
             v.close()?;
         }
@@ -699,6 +715,7 @@ impl Core {
     pub fn wipe(&mut self) -> Result<AppStatus, ClientError> {
         drop(self.vault.take());
         self.server_cache = None;
+        self.token = None;
         let marker = self.wipe_marker();
         let vault_dir = self.cfg.data_dir.join(VAULT_DIR);
         create_private_dir(&vault_dir)?;
@@ -765,18 +782,25 @@ impl Core {
         self.cfg.data_dir.join(VAULT_DIR).join(WIPE_MARKER)
     }
 
-    fn session_token(&self) -> Result<Zeroizing<String>, ClientError> {
+    /// The session token: from the vault (passphrase mode), else from the keyring, read
+    /// once while the vault is open and kept in memory until it locks or is wiped.
+    fn session_token(&mut self) -> Result<Zeroizing<String>, ClientError> {
         let vault = self.vault.as_ref().ok_or(ClientError::VaultLocked)?;
         if let Some(t) = vault.meta(meta::SESSION_TOKEN)? {
             return Ok(Zeroizing::new(t));
+        }
+        if let Some(token) = &self.token {
+            return Ok(token.clone());
         }
         let token = self
             .keystore
             .get(SecretKind::SessionToken, &self.profile)?
             .ok_or(ClientError::SessionExpired)?;
-        String::from_utf8(token.to_vec())
+        let token = String::from_utf8(token.to_vec())
             .map(Zeroizing::new)
-            .map_err(|_| ClientError::SessionExpired)
+            .map_err(|_| ClientError::SessionExpired)?;
+        self.token = Some(token.clone());
+        Ok(token)
     }
 
     /// Pulls every change after the vault's cursor. The first sync loads in bulk (several
@@ -922,6 +946,11 @@ impl Core {
 
     /// Sends the member's decision on a conflict to the service, which writes it for
     /// everyone; marks it resolved here. The next sync brings the result.
+    ///
+    /// A decision whose answer was lost on the way back (the service wrote it, the
+    /// connection failed) is sent again by the member, and the service answers that it is
+    /// resolved already: when its list of open conflicts no longer has this one, it is
+    /// marked resolved here too (as `already_resolved`), not left open for good.
     pub async fn resolve_conflict(
         &mut self,
         server_id: uuid::Uuid,
@@ -929,8 +958,17 @@ impl Core {
     ) -> Result<(), ClientError> {
         let server = self.server_of_vault()?;
         let token = self.session_token()?;
-        match server.resolve_conflict(&token, server_id, resolution).await {
-            Ok(_) => {}
+        let decided = match server.resolve_conflict(&token, server_id, resolution).await {
+            Ok(_) => Ok(false),
+            Err(SyncError::Conflict(detail)) => match server.open_conflicts(&token).await {
+                Ok(open) if open.iter().all(|c| c.id != server_id) => Ok(true),
+                Ok(_) => Err(SyncError::Conflict(detail)),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        let already = match decided {
+            Ok(already) => already,
             Err(SyncError::SessionRevoked) => {
                 let gone = self.erase_revoked();
                 if matches!(gone, ClientError::DeviceRemoved) {
@@ -940,8 +978,9 @@ impl Core {
                 return Err(gone);
             }
             Err(e) => return Err(e.into()),
-        }
+        };
         let name = match resolution {
+            _ if already => "already_resolved",
             strongroom_protocol::ConflictResolution::KeepMine => "keep_mine",
             strongroom_protocol::ConflictResolution::KeepTheirs => "keep_theirs",
             strongroom_protocol::ConflictResolution::Edit { .. } => "edit",
@@ -966,10 +1005,8 @@ impl Core {
     ) -> Result<(), ClientError> {
         while let Some(request) = self.next_push()? {
             let answer = session.push(&request).await?;
-            for (kind, id) in self.apply_push(&request, &answer, report)? {
-                let restored = session.fetch_record(kind, id).await?;
-                self.restore_record(kind, id, restored.as_ref())?;
-            }
+            let restored = fetch_refused(session, &request, &answer).await?;
+            self.apply_push(&request, &answer, &restored, report)?;
         }
         Ok(())
     }
@@ -1023,55 +1060,26 @@ impl Core {
         }))
     }
 
-    /// Applies the service's answers to a push in the vault; answers the refused edits,
-    /// whose records must be put back as the service holds them ([`Core::restore_record`]).
+    /// Applies the service's answers to a push in the vault, and puts the refused edits'
+    /// records back as the service holds them (`restored`, fetched by the sync before the
+    /// answer is applied), or removes them where it has none for this member.
     pub fn apply_push(
         &mut self,
         request: &PushRequest,
         answer: &PushResponse,
+        restored: &[Restore],
         report: &mut SyncReport,
-    ) -> Result<Vec<(RecordKind, uuid::Uuid)>, ClientError> {
-        let asked: std::collections::BTreeSet<i64> =
-            request.mutations.iter().map(|m| m.mutation_seq).collect();
-        if answer.results.is_empty()
-            || answer
-                .results
-                .iter()
-                .any(|r| !asked.contains(&r.mutation_seq))
-        {
-            // Else the same edits would be pushed again and again.
-            return Err(ClientError::MalformedResponse(
-                "the service's answer to a push does not match the edits sent".into(),
-            ));
-        }
+    ) -> Result<(), ClientError> {
+        refused(request, answer)?;
         let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
         let done = vault.apply_push_results(&answer.results, &now_rfc3339())?;
         report.pushed += done.applied;
         report.conflicts += done.conflicts;
         report.rejected += done.rejected;
-        Ok(request
-            .mutations
-            .iter()
-            .filter(|m| {
-                answer.results.iter().any(|r| {
-                    r.mutation_seq == m.mutation_seq
-                        && matches!(r.outcome, MutationOutcome::Rejected { .. })
-                })
-            })
-            .map(|m| (m.kind, m.record_id))
-            .collect())
-    }
-
-    /// Puts a record back as the service holds it, or removes it when the service has none
-    /// for this member (after a refused edit).
-    pub fn restore_record(
-        &mut self,
-        kind: RecordKind,
-        id: uuid::Uuid,
-        server: Option<&strongroom_protocol::Change>,
-    ) -> Result<(), ClientError> {
-        let vault = self.vault.as_mut().ok_or(ClientError::VaultLocked)?;
-        Ok(vault.restore_from_server(kind, id, server)?)
+        for (kind, id, server) in restored {
+            vault.restore_from_server(*kind, *id, server.as_ref())?;
+        }
+        Ok(())
     }
 
     /// Applies a fetched batch like [`Core::apply_batch`], adding it to the report and to
@@ -1204,6 +1212,7 @@ impl Core {
 
     /// Closes the vault, checkpointing it (used on exit).
     pub fn close(&mut self) -> Result<(), ClientError> {
+        self.token = None;
         if let Some(v) = self.vault.take() {
             v.close()?;
         }
@@ -1455,14 +1464,61 @@ async fn push_shared(
             return Ok(());
         };
         let answer = session.push(&request).await?;
-        let undo = core.lock().await.apply_push(&request, &answer, report)?;
-        for (kind, id) in undo {
-            let restored = session.fetch_record(kind, id).await?;
-            core.lock()
-                .await
-                .restore_record(kind, id, restored.as_ref())?;
+        let restored = fetch_refused(session, &request, &answer).await?;
+        core.lock()
+            .await
+            .apply_push(&request, &answer, &restored, report)?;
+    }
+}
+
+/// A refused edit's record as the service holds it (none: it has none for this member).
+pub type Restore = (RecordKind, uuid::Uuid, Option<strongroom_protocol::Change>);
+
+/// Checks that `answer` answers `request` (else the same edits would be pushed again and
+/// again), and names the records of the edits it refused, each once.
+fn refused(
+    request: &PushRequest,
+    answer: &PushResponse,
+) -> Result<Vec<(RecordKind, uuid::Uuid)>, ClientError> {
+    let asked: std::collections::BTreeSet<i64> =
+        request.mutations.iter().map(|m| m.mutation_seq).collect();
+    if answer.results.is_empty()
+        || answer
+            .results
+            .iter()
+            .any(|r| !asked.contains(&r.mutation_seq))
+    {
+        return Err(ClientError::MalformedResponse(
+            "the service's answer to a push does not match the edits sent".into(),
+        ));
+    }
+    let mut records: Vec<(RecordKind, uuid::Uuid)> = Vec::new();
+    for m in &request.mutations {
+        let refused = answer.results.iter().any(|r| {
+            r.mutation_seq == m.mutation_seq
+                && matches!(r.outcome, MutationOutcome::Rejected { .. })
+        });
+        if refused && !records.contains(&(m.kind, m.record_id)) {
+            records.push((m.kind, m.record_id));
         }
     }
+    Ok(records)
+}
+
+/// The records of the edits a push's answer refused, as the service holds them, fetched
+/// before anything of the answer is applied: if a fetch fails, the edits stay queued and
+/// the next sync pushes them again (answered the same, applying nothing twice), so a
+/// refused value never stays on show with nothing queued to undo it.
+async fn fetch_refused(
+    session: &SyncSession,
+    request: &PushRequest,
+    answer: &PushResponse,
+) -> Result<Vec<Restore>, ClientError> {
+    let mut restored = Vec::new();
+    for (kind, id) in refused(request, answer)? {
+        restored.push((kind, id, session.fetch_record(kind, id).await?));
+    }
+    Ok(restored)
 }
 
 /// Keeps this process's memory out of files and other processes: no core dump (a crash must

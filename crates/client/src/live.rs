@@ -5,7 +5,8 @@
 //! edit is waiting ([`LiveControl::poke`]). When the stream cannot be had it polls instead,
 //! waiting longer after each failure (exponential back-off with jitter, from
 //! [`LiveOptions::first_retry`] up to [`LiveOptions::max_retry`]), and marks the core
-//! offline until an answer comes. With no signed-in, unlocked vault it waits to be poked.
+//! offline until an answer comes. A sync that fails while the stream is up is tried again
+//! after the same back-off. With no signed-in, unlocked vault it waits to be poked.
 //!
 //! Invariant: the loop only ever calls [`crate::sync_shared`]; whatever a sync decides
 //! (a purge, a refusal, a wipe on a revoked session) is decided there, never here. A
@@ -146,19 +147,25 @@ pub async fn run_live(
                 backoff.reset();
                 core.lock().await.set_connection(Connection::Online);
                 on_update(&LiveUpdate::Connected);
-                // The service sends `changed` first: the first sync happens below.
+                // The service sends `changed` first: the first sync happens below. A sync
+                // that fails for a passing reason while the stream stays up (its own
+                // request lost or timed out, a 5xx) is tried again after a back-off wait:
+                // else what it carried would wait for the next event, if one ever came.
+                let mut retry: Option<tokio::time::Instant> = None;
                 let lost = loop {
-                    tokio::select! {
+                    let due = async move {
+                        match retry {
+                            Some(at) => tokio::time::sleep_until(at).await,
+                            None => std::future::pending().await,
+                        }
+                    };
+                    let after = tokio::select! {
                         event = stream.next() => match event {
-                            Ok(Some(LiveEvent::Changed)) => {
-                                if stop_after_sync(core, &on_update).await {
-                                    break false;
-                                }
-                            }
+                            Ok(Some(LiveEvent::Changed)) => sync_and_tell(core, &on_update).await,
                             // The session ended, or the service closed the stream: one sync
                             // learns why (and acts on it), then the loop starts over.
                             Ok(Some(LiveEvent::Ended)) | Ok(None) => {
-                                stop_after_sync(core, &on_update).await;
+                                sync_and_tell(core, &on_update).await;
                                 break false;
                             }
                             Err(e) => {
@@ -166,11 +173,18 @@ pub async fn run_live(
                                 break true;
                             }
                         },
-                        () = control.wake.notified() => {
-                            if stop_after_sync(core, &on_update).await {
-                                break false;
-                            }
+                        () = control.wake.notified() => sync_and_tell(core, &on_update).await,
+                        () = due => sync_and_tell(core, &on_update).await,
+                    };
+                    match after {
+                        AfterSync::Synced => {
+                            retry = None;
+                            backoff.reset();
                         }
+                        AfterSync::Failed => {
+                            retry = Some(tokio::time::Instant::now() + backoff.next_wait());
+                        }
+                        AfterSync::NeedsTheUser => break false,
                     }
                 };
                 if lost {
@@ -204,13 +218,25 @@ pub async fn run_live(
     }
 }
 
-/// Syncs once, telling the app; answers whether the stream should be given up (the user
-/// must act first).
-async fn stop_after_sync(core: &Mutex<Core>, on_update: &impl Fn(&LiveUpdate)) -> bool {
+/// How a sync the loop ran ended.
+enum AfterSync {
+    Synced,
+    /// For a passing reason: try again later.
+    Failed,
+    /// Nothing to do until the user acts: the stream is given up.
+    NeedsTheUser,
+}
+
+/// Syncs once, telling the app.
+async fn sync_and_tell(core: &Mutex<Core>, on_update: &impl Fn(&LiveUpdate)) -> AfterSync {
     let outcome = sync_until_done(core).await;
-    let stop = matches!(&outcome, Err(e) if needs_the_user(e));
+    let after = match &outcome {
+        Ok(_) => AfterSync::Synced,
+        Err(e) if needs_the_user(e) => AfterSync::NeedsTheUser,
+        Err(_) => AfterSync::Failed,
+    };
     on_update(&LiveUpdate::Synced(outcome));
-    stop
+    after
 }
 
 /// One sync; if the user's own sync is running, waits for it to end and syncs again, so a

@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use strongroom_protocol::{
     AppliedAt, Change, ChangesPage, ConflictResolution, Health, PROTOCOL_HEADER, PROTOCOL_VERSION,
     Problem, ProblemCode, PushRequest, PushResponse, RecordKind, SignInRequest, SignInResponse,
+    SyncConflict,
 };
 use url::Url;
 
@@ -89,19 +90,50 @@ impl SyncError {
     }
 }
 
+/// How long the client waits on the network before it calls the server unreachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Making a connection, TLS handshake included.
+    pub connect: Duration,
+    /// A whole request and its answer; for the live stream, until its answer begins.
+    pub request: Duration,
+    /// How long an open live stream may stay silent before it counts as lost.
+    pub quiet: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            request: Duration::from_secs(60),
+            quiet: QUIET_LIMIT,
+        }
+    }
+}
+
 /// A client of one server.
 #[derive(Debug, Clone)]
 pub struct ServerClient {
     base: Url,
     http: reqwest::Client,
+    timeouts: Timeouts,
     /// The server's clock minus this device's, in seconds, from the last answer's `Date`.
     skew: std::sync::Arc<std::sync::Mutex<Option<i64>>>,
 }
 
 impl ServerClient {
     /// A client for the server at `address` (an `https://` URL), trusting the OS roots and
-    /// the practice CA in `tls`, if any.
+    /// the practice CA in `tls`, if any, with the default [`Timeouts`].
     pub fn new(address: &str, tls: &TlsOptions) -> Result<Self, SyncError> {
+        Self::with_timeouts(address, tls, Timeouts::default())
+    }
+
+    /// [`ServerClient::new`] with timeouts of its own.
+    pub fn with_timeouts(
+        address: &str,
+        tls: &TlsOptions,
+        timeouts: Timeouts,
+    ) -> Result<Self, SyncError> {
         let base = parse_address(address)?;
         let config = tls::client_config(tls)?;
         let http = reqwest::Client::builder()
@@ -109,14 +141,15 @@ impl ServerClient {
             .https_only(true)
             // The API never redirects; following one could carry a password elsewhere.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.request)
             .user_agent(concat!("strongroom-desktop/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SyncError::Unreachable(e.to_string()))?;
         Ok(Self {
             base,
             http,
+            timeouts,
             skew: Default::default(),
         })
     }
@@ -226,6 +259,11 @@ impl ServerClient {
             Err(SyncError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// `GET /v1/sync/conflicts`: the member's conflicts still waiting for a decision.
+    pub async fn open_conflicts(&self, token: &str) -> Result<Vec<SyncConflict>, SyncError> {
+        self.get_json(token, "v1/sync/conflicts").await
     }
 
     /// `POST /v1/sync/conflicts/{id}/resolve`: the member's decision on a conflict.

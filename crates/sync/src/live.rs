@@ -5,7 +5,8 @@
 //! in a reconnect.
 
 use std::pin::Pin;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};
@@ -40,6 +41,10 @@ type Inner = Pin<
 /// An open live stream.
 pub struct LiveStream {
     inner: Inner,
+    /// How long it may stay silent.
+    quiet: Duration,
+    /// When its last bytes came, keep-alive comments included.
+    heard: Arc<Mutex<Instant>>,
 }
 
 impl std::fmt::Debug for LiveStream {
@@ -58,15 +63,29 @@ impl ServerClient {
             .header(reqwest::header::ACCEPT, "text/event-stream")
             .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
             // The stream lives as long as the connection: the client-wide limit on a whole
-            // request would cut it; silence is caught by `QUIET_LIMIT` instead.
+            // request would cut it; silence is caught by the quiet limit instead.
             .timeout(Duration::from_secs(365 * 24 * 3600));
-        let resp = req.send().await.map_err(classify)?;
-        let status = resp.status();
-        self.note_date(resp.headers());
-        if !status.is_success() {
-            let body = read_capped(resp).await?;
-            return Err(problem(status, &body));
-        }
+        // Until the answer begins (and all of a refusal), the request timeout holds: a
+        // service that takes the connection and never answers is unreachable, not a
+        // stream that is open.
+        let opened = async {
+            let resp = req.send().await.map_err(classify)?;
+            let status = resp.status();
+            self.note_date(resp.headers());
+            if !status.is_success() {
+                let body = read_capped(resp).await?;
+                return Err(problem(status, &body));
+            }
+            Ok(resp)
+        };
+        let resp = tokio::time::timeout(self.timeouts.request, opened)
+            .await
+            .map_err(|_| {
+                SyncError::Unreachable(format!(
+                    "the live stream was not answered within {:?}",
+                    self.timeouts.request
+                ))
+            })??;
         let is_events = resp
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -77,20 +96,47 @@ impl ServerClient {
                 "the live stream is not an event stream".into(),
             ));
         }
-        Ok(LiveStream {
-            inner: Box::pin(resp.bytes_stream().eventsource()),
-        })
+        Ok(LiveStream::over(resp.bytes_stream(), self.timeouts.quiet))
     }
 }
 
 impl LiveStream {
+    /// The events in `bytes`, lost after `quiet` without a byte.
+    fn over<S, B>(bytes: S, quiet: Duration) -> Self
+    where
+        S: Stream<Item = Result<B, reqwest::Error>> + Send + 'static,
+        B: AsRef<[u8]> + Send + 'static,
+    {
+        let heard = Arc::new(Mutex::new(Instant::now()));
+        let noted = heard.clone();
+        let bytes = bytes.inspect(move |_| {
+            if let Ok(mut at) = noted.lock() {
+                *at = Instant::now();
+            }
+        });
+        LiveStream {
+            inner: Box::pin(bytes.eventsource()),
+            quiet,
+            heard,
+        }
+    }
+
     /// The next event. An error means the stream is lost (silence, a cut connection, a
     /// malformed event); `Ok(None)` that the service closed it.
     pub async fn next(&mut self) -> Result<Option<LiveEvent>, SyncError> {
         loop {
-            let item = tokio::time::timeout(QUIET_LIMIT, self.inner.next())
-                .await
-                .map_err(|_| SyncError::Unreachable("the live connection went quiet".into()))?;
+            let since = self.heard.lock().map(|at| at.elapsed()).unwrap_or_default();
+            let left = self.quiet.saturating_sub(since);
+            if left.is_zero() {
+                return Err(SyncError::Unreachable(
+                    "the live connection went quiet".into(),
+                ));
+            }
+            let Ok(item) = tokio::time::timeout(left, self.inner.next()).await else {
+                // Bytes may have come meanwhile that make no event (a keep-alive): look
+                // again at when the last came.
+                continue;
+            };
             let event = match item {
                 None => return Ok(None),
                 Some(Ok(event)) => event,
@@ -109,5 +155,46 @@ impl LiveStream {
                 _ => continue,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `text` after `wait`, as a chunk of the stream.
+    fn chunks(
+        plan: Vec<(u64, &'static [u8])>,
+    ) -> impl Stream<Item = Result<&'static [u8], reqwest::Error>> + Send + 'static {
+        futures_util::stream::unfold(plan.into_iter(), |mut plan| async move {
+            let (wait, text) = plan.next()?;
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            Some((Ok(text), plan))
+        })
+    }
+
+    #[tokio::test]
+    async fn keep_alive_comments_keep_a_stream_alive_and_only_silence_ends_it() {
+        // A comment every 50 ms for 600 ms, then an event: with a quiet limit of 200 ms,
+        // the stream lives on the comments alone.
+        let mut plan = vec![(50, b":\n\n".as_slice()); 12];
+        plan.push((50, b"event: changed\ndata: {}\n\n".as_slice()));
+        let mut stream = LiveStream::over(chunks(plan), Duration::from_millis(200));
+        assert_eq!(stream.next().await.unwrap(), Some(LiveEvent::Changed));
+        // Then nothing at all: lost once the limit has passed, not before.
+        let began = Instant::now();
+        let mut stream = LiveStream::over(
+            futures_util::stream::pending::<Result<&'static [u8], reqwest::Error>>(),
+            Duration::from_millis(200),
+        );
+        assert!(matches!(
+            stream.next().await,
+            Err(SyncError::Unreachable(_))
+        ));
+        let waited = began.elapsed();
+        assert!(
+            waited >= Duration::from_millis(200) && waited < Duration::from_secs(2),
+            "{waited:?}"
+        );
     }
 }
