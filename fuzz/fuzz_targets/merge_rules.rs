@@ -213,7 +213,19 @@ fn name(n: &Name, keys: &[String]) -> String {
     }
 }
 
+/// How deep a value nests here at most: a stored record's values nest two deep at most,
+/// and a client's are bounded by serde_json's limit of 128 on the request (the answer of an
+/// edit against a delete holds them a few levels deeper, which only that client reads).
+const MAX_DEPTH: usize = 16;
+
 fn value(v: &Val, same: Option<&Value>, alt: Option<&Value>) -> Value {
+    nested(v, same, alt, 0)
+}
+
+fn nested(v: &Val, same: Option<&Value>, alt: Option<&Value>, depth: usize) -> Value {
+    if depth >= MAX_DEPTH {
+        return Value::Null;
+    }
     match v {
         Val::Same => same.cloned().unwrap_or(Value::Null),
         Val::Alt => alt.cloned().unwrap_or(Value::Null),
@@ -228,11 +240,16 @@ fn value(v: &Val, same: Option<&Value>, alt: Option<&Value>) -> Value {
             json!(format!("2026-11-27T{:02}:{:02}:{rest}", h % 25, mi % 61))
         }
         Val::Uuid(b) => json!(Uuid::from_u128(0xa0 + u128::from(b % 4))),
-        Val::List(items) => Value::Array(items.iter().map(|i| value(i, None, None)).collect()),
+        Val::List(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| nested(i, None, None, depth + 1))
+                .collect(),
+        ),
         Val::Obj(fields) => Value::Object(
             fields
                 .iter()
-                .map(|(k, v)| (k.clone(), value(v, None, None)))
+                .map(|(k, v)| (k.clone(), nested(v, None, None, depth + 1)))
                 .collect(),
         ),
     }
