@@ -3,6 +3,7 @@
 //!
 //! `cargo bench -p strongroom-client --bench first_sync`
 //! Size: `STRONGROOM_BENCH_MATTERS` (default 100000; related records are ten times that).
+//! `STRONGROOM_BENCH_OUT`: a file to write the figures to as JSON, for `scripts/bench`.
 //!
 //! The real server in-process (SQLite store in a temporary directory, TLS with its
 //! development CA) with a practice seeded by `operator::seed_benchmark`; one desktop core
@@ -16,7 +17,13 @@
 //! from a passphrase at a low Argon2 cost (unlocking is not measured); the baseline vault
 //! has a random key.
 
+#[path = "../../../benches/support/bench_out.rs"]
+#[allow(dead_code)]
+mod bench_out;
+
 use std::time::{Duration, Instant};
+
+use bench_out::{Measure, Report};
 
 use strongroom_client::{Config, Core, ErrorCode};
 use strongroom_protocol::ChangesPage;
@@ -136,5 +143,40 @@ async fn main() {
         rate(raw_took),
         sync_took.as_secs_f64() / raw_took.as_secs_f64(),
     );
+
+    let mut out = Report::new("first_sync");
+    out.scale("matters", matters);
+    out.scale("related", related);
+    out.scale("changes", rows as u64);
+    let raw = "raw bulk insert of the same changes into a SQLCipher vault";
+    let ratio = sync_took.as_secs_f64() / raw_took.as_secs_f64();
+    out.push(
+        Measure::new(
+            "first-sync-time",
+            &format!("first sync, {rows} changes ({matters} matters), TLS on loopback"),
+            sync_took.as_secs_f64(),
+            "s",
+        )
+        .at_most(10.0)
+        .baseline(raw_took.as_secs_f64(), "s", raw)
+        .detail(&format!(
+            "{:.0} rows/s beside {:.0}; {} pages, {:.0} MB decoded",
+            rate(sync_took),
+            rate(raw_took),
+            report.pages,
+            report.bytes as f64 / 1e6
+        )),
+    );
+    out.push(
+        Measure::new(
+            "first-sync-ratio",
+            "first sync time over the raw bulk insert's",
+            ratio,
+            "x",
+        )
+        .at_most(2.0)
+        .baseline(raw_took.as_secs_f64(), "s", raw),
+    );
+    out.write();
     server.stop().await;
 }

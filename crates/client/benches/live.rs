@@ -8,10 +8,15 @@
 //! pushes it; the service pokes B's open event stream; B's loop pulls it into B's vault.
 //! Each sample is the time from the edit call to the end of the B sync that applied it
 //! (checked in B's vault after each sample, outside the timing). Samples:
-//! `STRONGROOM_BENCH_EDITS` (default 300), after 20 of warm-up.
+//! `STRONGROOM_BENCH_EDITS` (default 300), after 20 of warm-up. `STRONGROOM_BENCH_OUT`: a
+//! file to write the figures to as JSON, for `scripts/bench`.
 //!
 //! Without an OS keyring (as under a plain `cargo bench`) the vaults use passphrase keys,
 //! at a low Argon2 cost: unlocking is not what is measured here.
+
+#[path = "../../../benches/support/bench_out.rs"]
+#[allow(dead_code)]
+mod bench_out;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +27,8 @@ use strongroom_client::{
 use strongroom_protocol::RecordKind;
 use strongroom_server::{ServeOptions, seed};
 use tokio::sync::{Mutex, mpsc};
+
+use bench_out::{Measure, Report};
 
 const PASSPHRASE: &str = "a passphrase for the benchmark's vaults";
 
@@ -167,5 +174,33 @@ async fn main() {
         ms(percentile(&latencies, 0.99)),
         ms(*latencies.last().unwrap()),
     );
+    let ms_of = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut report = Report::new("live");
+    report.scale("edits", latencies.len() as u64);
+    report.scale("warm_up_edits", 20u64);
+    let name = format!(
+        "edit visible on another device, of {} edits",
+        latencies.len()
+    );
+    report.push(
+        Measure::new(
+            "live-p50",
+            &format!("{name}, p50"),
+            ms_of(percentile(&latencies, 0.50)),
+            "ms",
+        )
+        .at_most(50.0),
+    );
+    report.push(
+        Measure::new(
+            "live-p99",
+            &format!("{name}, p99"),
+            ms_of(percentile(&latencies, 0.99)),
+            "ms",
+        )
+        .at_most(200.0)
+        .detail(&format!("max {} ms", ms(*latencies.last().unwrap()))),
+    );
+    report.write();
     server.stop().await;
 }

@@ -6,6 +6,11 @@
 //! Size: `STRONGROOM_BENCH_MATTERS` (default 100000; related rows are ten times that);
 //! changes per page: `STRONGROOM_BENCH_PAGE` (default: the protocol's largest page). Pages
 //! are grouped into transactions of up to `BULK_BATCH_CHANGES` changes, as the client does.
+//! `STRONGROOM_BENCH_OUT`: a file to write the figures to as JSON, for `scripts/bench`.
+
+#[path = "../../../benches/support/bench_out.rs"]
+#[allow(dead_code)]
+mod bench_out;
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +23,8 @@ use strongroom_protocol::{
 };
 use strongroom_vault::{BULK_BATCH_CHANGES, SearchQuery, Vault, VaultKey};
 use uuid::Uuid;
+
+use bench_out::{Measure, Report};
 
 /// Changes per page: as many as the server sends at most.
 const PAGE: usize = strongroom_protocol::MAX_PAGE_SIZE as usize;
@@ -589,4 +596,98 @@ fn main() {
     );
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     println!("| vault file size | {:.0} MB | — | — |", size as f64 / 1e6);
+
+    let mut report = Report::new("vault");
+    report.scale("matters", matters as u64);
+    report.scale("rows", rows as u64);
+    report.scale("changes_per_page", page as u64);
+    report.scale("queries", lat.len() as u64);
+    report.scale("opens", opens.len() as u64);
+    let plain = "plain SQLite, same rows, same code and pragmas";
+    report.push(
+        Measure::new(
+            "vault-bulk-rate",
+            &format!("bulk apply, {rows} rows, full-text index included"),
+            rate(cipher_time),
+            "rows/s",
+        )
+        .at_least(200_000.0)
+        .baseline(rate(plain_time), "rows/s", plain)
+        .detail(&format!(
+            "{:.1} s beside {:.1} s",
+            cipher_time.as_secs_f64(),
+            plain_time.as_secs_f64()
+        )),
+    );
+    report.push(
+        Measure::new(
+            "vault-bulk-ratio",
+            "bulk apply, SQLCipher time over plain SQLite time",
+            cipher_time.as_secs_f64() / plain_time.as_secs_f64(),
+            "x",
+        )
+        .at_most(1.3)
+        .baseline(plain_time.as_secs_f64(), "s", plain),
+    );
+    report.push(
+        Measure::new(
+            "vault-index-build",
+            "of which building the indexes",
+            cipher_index.as_secs_f64(),
+            "s",
+        )
+        .baseline(plain_index.as_secs_f64(), "s", plain),
+    );
+    report.push(
+        Measure::new(
+            "vault-bulk-cpu",
+            "CPU time of the bulk apply (user + system)",
+            cipher_took.cpu.as_secs_f64(),
+            "s",
+        )
+        .baseline(plain_took.cpu.as_secs_f64(), "s", plain),
+    );
+    let search = |p: f64| ms(percentile(&lat, p));
+    let queries = format!("{} queries", lat.len());
+    report.push(
+        Measure::new(
+            "search-p50",
+            &format!("search p50, {queries}"),
+            search(0.5),
+            "ms",
+        )
+        .at_most(5.0),
+    );
+    report.push(
+        Measure::new(
+            "search-p99",
+            &format!("search p99, {queries}"),
+            search(0.99),
+            "ms",
+        )
+        .at_most(20.0)
+        .detail(&format!("max {:.2} ms", ms(*lat.last().unwrap()))),
+    );
+    report.push(
+        Measure::new(
+            "open-unlock",
+            &format!("open and unlock, first query, p50 of {}", opens.len()),
+            ms(percentile(&opens, 0.5)),
+            "ms",
+        )
+        .at_most(20.0)
+        .detail(&format!("max {:.2} ms", ms(*opens.last().unwrap()))),
+    );
+    report.push(Measure::new(
+        "vault-file-size",
+        "vault file size",
+        size as f64 / 1e6,
+        "MB",
+    ));
+    report.note(format!(
+        "load average (1, 5, 15 min) before / after: {} / {}",
+        first3(&load_before),
+        first3(&load_after)
+    ));
+    report.write();
 }
