@@ -115,6 +115,21 @@ fn config(env: &Env, data: &Path) -> Config {
     cfg
 }
 
+/// A device in `data`, signed in to the demo practice and synced.
+async fn demo_device(env: &Env, data: &Path) -> Core {
+    let mut core = Core::new(config(env, data));
+    core.start().unwrap();
+    core.sign_in(
+        &env.server.url(),
+        seed::DEMO_EMAIL,
+        seed::DEMO_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
+    core
+}
+
 /// A core started on what a killed child left: it must open.
 fn restart(env: &Env, data: &Path) -> Core {
     let mut core = Core::new(config(env, data));
@@ -216,16 +231,7 @@ async fn crash_first_sync(env: &Env, kills: usize) -> Report {
 async fn crash_pushes(env: &Env, kills: usize, mode: &str) -> Report {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut core = Core::new(config(env, &data));
-    core.start().unwrap();
-    core.sign_in(
-        &env.server.url(),
-        seed::DEMO_EMAIL,
-        seed::DEMO_PASSWORD,
-        None,
-    )
-    .await
-    .unwrap();
+    let mut core = demo_device(env, &data).await;
     core.close().unwrap();
     drop(core);
     let practice = env
@@ -321,16 +327,7 @@ async fn crash_pushes(env: &Env, kills: usize, mode: &str) -> Report {
 async fn crash_rekeys(env: &Env, kills: usize) -> Report {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut core = Core::new(config(env, &data));
-    core.start().unwrap();
-    core.sign_in(
-        &env.server.url(),
-        seed::DEMO_EMAIL,
-        seed::DEMO_PASSWORD,
-        None,
-    )
-    .await
-    .unwrap();
+    let mut core = demo_device(env, &data).await;
     let expected = core.status().unwrap().matter_count;
     assert!(expected > 0);
     core.close().unwrap();
@@ -393,16 +390,7 @@ async fn crash_wipes(env: &Env, kills: usize) -> WipeReport {
     for point in 0..kills {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let mut core = Core::new(config(env, &data));
-        core.start().unwrap();
-        core.sign_in(
-            &env.server.url(),
-            seed::DEMO_EMAIL,
-            seed::DEMO_PASSWORD,
-            None,
-        )
-        .await
-        .unwrap();
+        let mut core = demo_device(env, &data).await;
         let expected = core.status().unwrap().matter_count;
         core.close().unwrap();
         drop(core);
