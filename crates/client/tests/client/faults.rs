@@ -465,6 +465,22 @@ async fn sync_through(core: &mut Core, what: &str) -> usize {
     panic!("{what}: the sync never succeeded with the proxy passing");
 }
 
+/// Syncs until a sync succeeds (at most 20 tries, each failure a network error, counted
+/// in `cell`); answers the changes that sync applied.
+async fn sync_again(core: &mut Core, what: &str, cell: &mut Cell) -> u64 {
+    for tries in 0.. {
+        match core.sync().await {
+            Ok(r) => return r.applied as u64,
+            Err(e) => {
+                assert!(network_code(e.code()), "{what}: {e}");
+                assert!(tries < 20, "{what}: never synced again");
+                cell.retries += 1;
+            }
+        }
+    }
+    unreachable!("the loop returns or fails")
+}
+
 /// What one cell saw.
 #[derive(Debug, Clone, Default)]
 struct Cell {
@@ -842,20 +858,7 @@ async fn first_sync_cell(
     }
     proxy.set(Fault::Pass);
     // The rest: each change stored once, whatever the fault cut short.
-    let mut rest = 0u64;
-    for tries in 0.. {
-        match core.sync().await {
-            Ok(r) => {
-                rest += r.applied as u64;
-                break;
-            }
-            Err(e) => {
-                assert!(network_code(e.code()), "{what}: {e}");
-                assert!(tries < 20, "{what}: never synced again");
-                cell.retries += 1;
-            }
-        }
-    }
+    let rest = sync_again(&mut core, what, &mut cell).await;
     if outcome.is_err() {
         assert!(stored < feed, "{what}");
         assert_eq!(
@@ -909,20 +912,7 @@ async fn pull_cell(
         assert!(outcome.is_ok(), "{what}: {outcome:?}");
     }
     proxy.set(Fault::Pass);
-    let mut rest = 0u64;
-    for tries in 0.. {
-        match a.sync().await {
-            Ok(r) => {
-                rest += r.applied as u64;
-                break;
-            }
-            Err(e) => {
-                assert!(network_code(e.code()), "{what}: {e}");
-                assert!(tries < 20, "{what}: never synced again");
-                cell.retries += 1;
-            }
-        }
-    }
+    let rest = sync_again(a, what, &mut cell).await;
     assert_eq!(stored + rest, 6, "{what}: every change stored exactly once");
     service.assert_converged(a, what).await;
     cell
