@@ -246,7 +246,9 @@ async fn crash_pushes(env: &Env, kills: usize, mode: &str) -> Report {
     let mut acked_all: Vec<uuid::Uuid> = Vec::new();
     let mut made: Vec<uuid::Uuid> = Vec::new();
     for point in 0..kills {
-        let tag = point as u32;
+        // Note ids are made from the tag: the control's must not be the real run's, whose
+        // notes are already on the service and would come back with the first sync.
+        let tag = point as u32 + if mode == "push-ack-early" { 1_000 } else { 0 };
         let mut run = Running::spawn(env, &data, mode, &tag.to_string());
         // The control is killed right after an acknowledgement, where its edit is not yet
         // committed; the real run at three kinds of moment.
@@ -256,6 +258,10 @@ async fn crash_pushes(env: &Env, kills: usize, mode: &str) -> Report {
             point % 3
         };
         match moment {
+            0 if mode == "push-ack-early" => {
+                // The control acknowledges every 300 ms; a few acknowledgements in.
+                run.wait_for("ack", rand::random_range(1..4), Duration::from_secs(30));
+            }
             0 => {
                 run.wait_for("ack", rand::random_range(1..12), Duration::from_secs(30));
             }
@@ -387,6 +393,7 @@ struct WipeReport {
 /// that began; then the device holds either its whole vault or nothing at all.
 async fn crash_wipes(env: &Env, kills: usize) -> WipeReport {
     let mut report = WipeReport::default();
+    let mut wipe_takes = Duration::from_millis(5);
     for point in 0..kills {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
@@ -396,10 +403,16 @@ async fn crash_wipes(env: &Env, kills: usize) -> WipeReport {
         drop(core);
         let mut run = Running::spawn(env, &data, "wipe", "");
         run.wait_for("wiping", 1, Duration::from_secs(30));
-        // The wipe itself takes a few milliseconds: kill inside it, or just after.
-        std::thread::sleep(Duration::from_micros(rand::random_range(
-            0..(point as u64 + 1) * 700,
-        )));
+        if point == 0 {
+            // The first wipe runs to its end, timed: the kills after it land within that
+            // time (and a little after), however loaded the machine is.
+            let began = Instant::now();
+            run.wait_for("wiped", 1, Duration::from_secs(30));
+            wipe_takes = began.elapsed().max(Duration::from_millis(1));
+        } else {
+            let span = wipe_takes.as_micros() as u64 * 6 / 5;
+            std::thread::sleep(Duration::from_micros(rand::random_range(0..span)));
+        }
         let (_, lines) = run.kill();
         report.kill_points += 1;
         let acked = lines.iter().any(|l| l == "wiped");

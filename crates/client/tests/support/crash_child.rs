@@ -81,7 +81,8 @@ async fn main() {
                 };
                 if mode == "push-ack-early" {
                     say(&format!("ack {id}"));
-                    std::thread::sleep(Duration::from_millis(30));
+                    // Long enough that the parent's kill lands before the commit on a loaded machine.
+                    std::thread::sleep(Duration::from_millis(300));
                     core.edit(RecordKind::FileNote, id, op).expect("edit");
                 } else {
                     core.edit(RecordKind::FileNote, id, op).expect("edit");
