@@ -187,6 +187,13 @@ describe("the cookie session", () => {
     expect(await codeOf(backend.members())).toBe("session_expired");
     expect(ended).toHaveBeenCalledTimes(2);
   });
+
+  it("forgets what it held in memory when the session ends", async () => {
+    const { backend } = setup(json([MEMBER]), problem(401, "unauthenticated"), json([INVITATION]));
+    await backend.members();
+    await codeOf(backend.sessions());
+    expect((await backend.invitations()).value[0].invited_by_name).toBe("An admin");
+  });
 });
 
 describe("problem details to error codes", () => {

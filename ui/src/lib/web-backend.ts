@@ -631,7 +631,14 @@ export class WebBackend implements DashboardBackend {
   private audit: AuditKept | null = null;
 
   constructor(options: WebBackendOptions = {}) {
-    this.http = new Http(options);
+    const ended = options.onSessionEnded;
+    this.http = new Http({
+      ...options,
+      onSessionEnded: () => {
+        this.forget();
+        ended?.();
+      },
+    });
     this.save = options.save ?? browserSave;
   }
 
@@ -656,8 +663,9 @@ export class WebBackend implements DashboardBackend {
   }
 
   /** Who is signed in (`GET /v1/web/session`); `null` when nobody is. While the service
-   * has no such route, the sessions list answers whether the cookie is live, and who it
-   * is stays unknown. */
+   * has no such route (404 from its fallback, or 405 where only POST and DELETE are
+   * served), the sessions list answers whether the cookie is live, and who it is stays
+   * unknown. */
   async currentSession(): Promise<WebSession | null> {
     try {
       return sessionOf(await this.http.json<unknown>("GET", "/v1/web/session"));
