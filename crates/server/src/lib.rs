@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod store;
 pub mod support;
 pub mod tls;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -196,6 +197,9 @@ pub struct ServiceSettings {
     /// How often an open live stream re-checks its session (default
     /// [`events::SESSION_CHECK_SECS`]): how soon a revocation closes it.
     pub live_recheck: Option<std::time::Duration>,
+    /// Serve the UI's browser entry from this folder (the UI's build output, `ui/dist`);
+    /// none: the service answers the API only. See [`web`].
+    pub web_root: Option<PathBuf>,
 }
 
 /// Starts a server on the given store, with these settings, and returns once it is
@@ -209,7 +213,11 @@ pub async fn start_configured(
         sessions,
         smtp,
         live_recheck,
+        web_root,
     } = settings;
+    if let Some(root) = &web_root {
+        web::check_root(root)?;
+    }
     let mailer = smtp
         .as_ref()
         .map(mailer::Mailer::new)
@@ -232,6 +240,10 @@ pub async fn start_configured(
             .with_mailer(mailer)
             .with_live_recheck(live_recheck),
     );
+    let app = match &web_root {
+        Some(root) => web::in_front_of(app, root),
+        None => app,
+    };
     let handle = axum_server::Handle::new();
     let listener = std::net::TcpListener::bind(opts.listen)
         .with_context(|| format!("binding {}", opts.listen))?;

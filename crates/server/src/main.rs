@@ -59,6 +59,10 @@ enum Command {
         /// [default: info,tower_http=warn; env: STRONGROOM_LOG_LEVEL, else RUST_LOG].
         #[arg(long)]
         log_level: Option<String>,
+        /// Serve the UI's browser entry (the account and privacy pages) from this folder:
+        /// the UI's build output, `ui/dist` [env: STRONGROOM_WEB_ROOT].
+        #[arg(long, env = "STRONGROOM_WEB_ROOT")]
+        web_root: Option<PathBuf>,
     },
     /// Create a practice; prints its id.
     CreatePractice {
@@ -341,6 +345,7 @@ async fn main() -> anyhow::Result<()> {
             database_url,
             log_format,
             log_level,
+            web_root,
         } => {
             let flags = Overrides {
                 listen,
@@ -364,6 +369,7 @@ async fn main() -> anyhow::Result<()> {
                     sessions: settings.sessions,
                     smtp: settings.smtp.clone(),
                     live_recheck: None,
+                    web_root,
                 },
             )
             .await

@@ -59,12 +59,15 @@ mod push;
 mod scale;
 #[path = "api/support.rs"]
 mod support;
+#[path = "api/web.rs"]
+mod web;
 #[path = "api/wipes.rs"]
 mod wipes;
 use support::{
     a_support_grant_runs_its_whole_cycle, declined_expired_and_foreign_grants_reach_nothing,
     staff_and_member_tokens_stay_in_their_own_realms, support_requests_are_validated,
 };
+use web::the_page_and_its_assets_are_served_under_their_own_policy;
 #[path = "api/integrations.rs"]
 mod integrations;
 #[path = "api/spec.rs"]
@@ -202,6 +205,7 @@ on_both_stores!(
     a_staff_write_to_a_malformed_path_is_not_found,
     every_answer_carries_the_security_headers,
     the_server_chooses_the_cipher_suite,
+    the_page_and_its_assets_are_served_under_their_own_policy,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
