@@ -364,6 +364,8 @@ async fn main() -> anyhow::Result<()> {
                     sessions: settings.sessions,
                     smtp: settings.smtp.clone(),
                     live_recheck: None,
+                    public_url: settings.public_url.clone(),
+                    ..Default::default()
                 },
             )
             .await
