@@ -441,6 +441,8 @@ pub async fn one_click_unsubscribe_stops_that_category_and_no_other(backend: Bac
     let news = sink.wait_for("News one").await;
     let security = sink.wait_for("Security one").await;
     assert_eq!(sink.count("Tip one (opted out)"), 0);
+    // Checked when it was queued: the opted-out tip never reached the outbox.
+    assert_eq!(f.outbox_rows().await.len(), 2, "only the two wanted");
     assert_eq!(
         news.header("list-unsubscribe-post"),
         Some("List-Unsubscribe=One-Click")
