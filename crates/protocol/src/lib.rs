@@ -9,6 +9,7 @@
 //! for the OpenAPI document; the desktop client leaves it off.
 
 pub mod audit;
+pub mod notifications;
 pub mod privacy;
 pub mod support;
 pub mod validate;
@@ -782,6 +783,12 @@ pub enum ProblemCode {
     GrantNotActive,
     /// The integration token does not hold the scope this route needs.
     InsufficientScope,
+    /// An essential notification category cannot be turned off (see
+    /// `notifications::Category::essential_reason`).
+    EssentialCategory,
+    /// The unsubscribe link's token is not one this service signed (forged, altered or
+    /// truncated).
+    InvalidUnsubscribeToken,
 }
 
 /// A member of the practice, as an admin sees them.

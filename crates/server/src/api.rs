@@ -45,7 +45,7 @@ use crate::mfa;
 use crate::sessions::{self, SessionLifetimes, clean_label};
 use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
-use crate::{events, integrations, members, privacy, push, records, support};
+use crate::{events, integrations, members, notifications, privacy, push, records, support};
 
 /// Session lifetimes by default ([`SessionLifetimes`] in [`AppState`] rules).
 pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
@@ -69,6 +69,8 @@ pub struct AppState {
     pub mailer: Option<Arc<crate::mailer::Mailer>>,
     /// How often an open live stream re-checks its session.
     pub live_recheck: std::time::Duration,
+    /// Notifies members, and checks unsubscribe links (see [`crate::notifications`]).
+    pub notifier: Option<Arc<crate::notifications::Notifier>>,
 }
 
 impl AppState {
@@ -84,7 +86,14 @@ impl AppState {
             sessions: SessionLifetimes::default(),
             mailer: None,
             live_recheck: std::time::Duration::from_secs(events::SESSION_CHECK_SECS),
+            notifier: None,
         }
+    }
+
+    /// With the notifier (without one, unsubscribe links answer 503).
+    pub fn with_notifier(mut self, notifier: Arc<crate::notifications::Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
     }
 
     /// With live streams re-checking their session this often (none: the default).
@@ -306,6 +315,32 @@ pub fn routes() -> Vec<ApiRoute> {
             "/v1/integrations/{id}",
             integrations::revoke_integration,
         ),
+        at(
+            Verb::Get,
+            "/v1/me/notifications/preferences",
+            notifications::get_preferences,
+        ),
+        at(
+            Verb::Patch,
+            "/v1/me/notifications/preferences",
+            notifications::patch_preferences,
+        ),
+        at(Verb::Get, "/v1/me/notices", notifications::list_notices),
+        at(
+            Verb::Post,
+            "/v1/me/notices/{id}/read",
+            notifications::read_notice,
+        ),
+        at(
+            Verb::Get,
+            "/v1/unsubscribe/{token}",
+            notifications::unsubscribe_page,
+        ),
+        at(
+            Verb::Post,
+            "/v1/unsubscribe/{token}",
+            notifications::unsubscribe,
+        ),
     ]
 }
 
@@ -431,6 +466,9 @@ fn compression() -> tower_http::compression::CompressionLayer<
         support::staff_get_one, support::staff_put,
         integrations::create_integration, integrations::list_integrations,
         integrations::revoke_integration,
+        notifications::get_preferences, notifications::patch_preferences,
+        notifications::list_notices, notifications::read_notice,
+        notifications::unsubscribe_page, notifications::unsubscribe,
     ),
     modifiers(&SessionSecurity),
     tags(
@@ -447,6 +485,8 @@ fn compression() -> tower_http::compression::CompressionLayer<
                                           access, the practice's decisions, reads under an \
                                           active grant, and the practice's view of them"),
         (name = "integrations", description = "Third-party apps' tokens and their ledger"),
+        (name = "notifications", description = "Notification preferences, the in-app inbox \
+                                                and one-click unsubscribe (RFC 8058)"),
     )
 )]
 pub struct ApiDoc;

@@ -133,6 +133,10 @@ pub enum AuditKind {
     IntegrationCreated,
     /// An admin revoked an integration token. Details: `integration`, `app_name`.
     IntegrationRevoked,
+    /// A member changed their notification choices (the actor; by an email's one-click
+    /// unsubscribe link too). Details: `source` (`user`, `web`, `unsubscribe_link`),
+    /// `changes` (each `category`, `channel`, `enabled`).
+    NotificationPreferencesChanged,
 }
 
 impl AuditKind {
@@ -171,6 +175,7 @@ impl AuditKind {
         AuditKind::SupportAccessRefused,
         AuditKind::IntegrationCreated,
         AuditKind::IntegrationRevoked,
+        AuditKind::NotificationPreferencesChanged,
     ];
 
     /// The stored name.
@@ -209,6 +214,7 @@ impl AuditKind {
             AuditKind::SupportAccessRefused => "support_access_refused",
             AuditKind::IntegrationCreated => "integration_created",
             AuditKind::IntegrationRevoked => "integration_revoked",
+            AuditKind::NotificationPreferencesChanged => "notification_preferences_changed",
         }
     }
 

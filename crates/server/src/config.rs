@@ -38,6 +38,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("STRONGROOM_LISTEN", "listen"),
     ("STRONGROOM_SERVER_DATA", "data_dir"),
     ("STRONGROOM_DATABASE_URL", "database_url"),
+    ("STRONGROOM_PUBLIC_URL", "public_url"),
     ("STRONGROOM_SESSION_IDLE", "session.idle"),
     ("STRONGROOM_SESSION_ABSOLUTE", "session.absolute"),
     ("STRONGROOM_LOG_FORMAT", "log.format"),
@@ -69,6 +70,8 @@ pub struct ServerConfig {
     pub log: LogSettings,
     /// For the mailer to come; `None` when there is no `[smtp]` section.
     pub smtp: Option<SmtpSettings>,
+    /// Where links in email point (`https://host[:port]`); `None`: the listen address.
+    pub public_url: Option<String>,
 }
 
 impl ServerConfig {
@@ -328,6 +331,7 @@ struct RawConfig {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    public_url: Option<String>,
     session: RawSession,
     log: RawLog,
     smtp: Option<RawSmtp>,
@@ -628,7 +632,25 @@ fn check(raw: RawConfig, problem: &mut dyn FnMut(&str, String)) -> ServerConfig 
     };
 
     let smtp = raw.smtp.map(|s| check_smtp(s, problem));
+    let public_url = raw.public_url.filter(|u| !u.trim().is_empty()).map(|u| {
+        let u = u.trim().trim_end_matches('/').to_owned();
+        let authority = u.strip_prefix("https://").unwrap_or_default();
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, Some(p)),
+            _ => (authority, None),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if !is_host(host) || port.is_some_and(|p| p.parse::<u16>().is_err()) {
+            problem(
+                "public_url",
+                "not an https:// address of a host, with no path (https://strongroom.example.com)"
+                    .into(),
+            );
+        }
+        u
+    });
     ServerConfig {
+        public_url,
         listen,
         data_dir,
         database_url,
@@ -978,6 +1000,25 @@ mod tests {
                 env: &[],
                 cli: no_flags,
                 expect: Err(&["`smtp.port`", "1 to 65535"], &[]),
+            },
+            Case {
+                name: "a public URL for links in email",
+                file: Some("public_url = \"https://strongroom.example.com:8443/\""),
+                env: &[],
+                cli: no_flags,
+                expect: Ok(|c| {
+                    assert_eq!(
+                        c.public_url.as_deref(),
+                        Some("https://strongroom.example.com:8443")
+                    )
+                }),
+            },
+            Case {
+                name: "a public URL must be https with no path",
+                file: None,
+                env: &[("STRONGROOM_PUBLIC_URL", "http://strongroom.example.com/x")],
+                cli: no_flags,
+                expect: Err(&["`public_url`", "STRONGROOM_PUBLIC_URL"], &[]),
             },
             Case {
                 name: "an unknown log format",

@@ -16,7 +16,9 @@ pub mod integrations;
 pub mod mailer;
 pub mod members;
 pub mod mfa;
+pub mod notifications;
 pub mod operator;
+pub mod outbox;
 pub mod password_policy;
 pub mod privacy;
 pub mod push;
@@ -80,6 +82,10 @@ pub struct RunningServer {
     pub store: Arc<dyn Store>,
     handle: axum_server::Handle<SocketAddr>,
     task: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
+    /// The mail outbox's worker, when mail is configured; ended by [`RunningServer::stop`].
+    outbox: Option<tokio::task::JoinHandle<()>>,
+    /// Notifies members (see [`notifications::Notifier`]).
+    pub notifier: Arc<notifications::Notifier>,
 }
 
 impl RunningServer {
@@ -90,6 +96,9 @@ impl RunningServer {
 
     /// Stops accepting, closes open connections and waits for the server to end.
     pub async fn stop(&self) {
+        if let Some(outbox) = &self.outbox {
+            outbox.abort();
+        }
         self.handle.shutdown();
         let task = self.task.lock().ok().and_then(|mut t| t.take());
         if let Some(task) = task {
@@ -200,6 +209,11 @@ pub struct ServiceSettings {
     /// Serve the UI's browser entry from this folder (the UI's build output, `ui/dist`);
     /// none: the service answers the API only. See [`web`].
     pub web_root: Option<PathBuf>,
+    /// Where links in email point (`https://host[:port]`); none: `https://` and the
+    /// address the server listens on.
+    pub public_url: Option<String>,
+    /// How the mail outbox's worker paces itself.
+    pub outbox: outbox::OutboxSettings,
 }
 
 /// Starts a server on the given store, with these settings, and returns once it is
@@ -214,6 +228,8 @@ pub async fn start_configured(
         smtp,
         live_recheck,
         web_root,
+        public_url,
+        outbox: outbox_settings,
     } = settings;
     if let Some(root) = &web_root {
         web::check_root(root)?;
@@ -233,22 +249,31 @@ pub async fn start_configured(
         seed::seed_demo(store.as_ref()).await?;
     }
     let totp_key = mfa::TotpKey::load_or_create(&opts.data_dir)?;
-    let app = api::router(
-        api::AppState::new(store.clone())
-            .with_totp_key(totp_key)
-            .with_sessions(sessions)
-            .with_mailer(mailer)
-            .with_live_recheck(live_recheck),
-    );
-    let app = match &web_root {
-        Some(root) => web::in_front_of(app, root),
-        None => app,
-    };
     let handle = axum_server::Handle::new();
     let listener = std::net::TcpListener::bind(opts.listen)
         .with_context(|| format!("binding {}", opts.listen))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
+    let notifier = Arc::new(notifications::Notifier::new(
+        store.clone(),
+        notifications::UnsubscribeKey::load_or_create(&opts.data_dir)?,
+        &public_url.unwrap_or_else(|| format!("https://{addr}")),
+    ));
+    let state = api::AppState::new(store.clone())
+        .with_totp_key(totp_key)
+        .with_sessions(sessions)
+        .with_mailer(mailer)
+        .with_live_recheck(live_recheck)
+        .with_notifier(notifier.clone());
+    let outbox = state
+        .mailer
+        .clone()
+        .map(|mailer| outbox::spawn(store.clone(), mailer, outbox_settings, notifier.wake()));
+    let app = api::router(state);
+    let app = match &web_root {
+        Some(root) => web::in_front_of(app, root),
+        None => app,
+    };
     let rustls_config = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
     let server = axum_server::from_tcp_rustls(listener, rustls_config)?.handle(handle.clone());
     let task = tokio::spawn(async move {
@@ -266,5 +291,7 @@ pub async fn start_configured(
         store,
         handle,
         task: std::sync::Mutex::new(Some(task)),
+        outbox,
+        notifier,
     })
 }

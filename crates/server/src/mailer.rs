@@ -1,4 +1,5 @@
-//! Email from the service: invitations to join a practice, through the SMTP server the
+//! Email from the service: invitations to join a practice, and the outbox's notifications
+//! ([`Mailer::send_mail`]), through the SMTP server the
 //! configuration names (`[smtp]`, see [`crate::config`]), with lettre over tokio.
 //!
 //! Invariant: a message is built from the service's own words and the values it must
@@ -23,6 +24,8 @@ pub enum MailError {
     Settings(String),
     #[error("the SMTP server did not take the message: {0}")]
     Send(String),
+    #[error("the header {0:?} cannot be sent")]
+    Header(String),
 }
 
 /// Sends the service's email through one SMTP server.
@@ -128,6 +131,46 @@ impl Mailer {
             ))
             .header(ContentType::TEXT_PLAIN)
             .body(body)
+            .map_err(|e| MailError::Send(e.to_string()))?;
+        self.transport
+            .send(message)
+            .await
+            .map_err(|e| MailError::Send(e.to_string()))?;
+        Ok(())
+    }
+}
+
+/// A message from the outbox (see [`crate::outbox`]): plain text, with extra headers.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail<'a> {
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// Extra headers, as (name, value): `List-Unsubscribe` and `List-Unsubscribe-Post` on
+    /// non-essential mail. A name that is not a header name is a [`MailError::Header`].
+    pub headers: &'a [(String, String)],
+}
+
+impl Mailer {
+    /// Sends one message from the outbox.
+    pub async fn send_mail(&self, mail: &OutgoingMail<'_>) -> Result<(), MailError> {
+        use lettre::message::header::{HeaderName, HeaderValue};
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|_| MailError::Address(mail.to.to_owned()))?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject)
+            .header(ContentType::TEXT_PLAIN);
+        for (name, value) in mail.headers {
+            let name = HeaderName::new_from_ascii(name.clone())
+                .map_err(|_| MailError::Header(name.clone()))?;
+            builder = builder.raw_header(HeaderValue::new(name, value.clone()));
+        }
+        let message = builder
+            .body(mail.body.to_owned())
             .map_err(|e| MailError::Send(e.to_string()))?;
         self.transport
             .send(message)

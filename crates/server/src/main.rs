@@ -370,6 +370,8 @@ async fn main() -> anyhow::Result<()> {
                     smtp: settings.smtp.clone(),
                     live_recheck: None,
                     web_root,
+                    public_url: settings.public_url.clone(),
+                    ..Default::default()
                 },
             )
             .await

@@ -51,6 +51,15 @@ use live::{
 };
 #[path = "api/logs.rs"]
 mod logs;
+#[path = "api/notifications.rs"]
+mod notifications;
+use notifications::{
+    an_opted_out_category_is_never_sent,
+    mail_is_retried_until_the_smtp_server_answers_and_arrives_once,
+    members_reach_only_their_own_preferences_and_notices,
+    notification_preferences_default_change_and_refuse_essential_off,
+    one_click_unsubscribe_stops_that_category_and_no_other,
+};
 #[path = "api/privacy.rs"]
 mod privacy;
 #[path = "api/push.rs"]
@@ -206,6 +215,11 @@ on_both_stores!(
     every_answer_carries_the_security_headers,
     the_server_chooses_the_cipher_suite,
     the_page_and_its_assets_are_served_under_their_own_policy,
+    notification_preferences_default_change_and_refuse_essential_off,
+    members_reach_only_their_own_preferences_and_notices,
+    one_click_unsubscribe_stops_that_category_and_no_other,
+    an_opted_out_category_is_never_sent,
+    mail_is_retried_until_the_smtp_server_answers_and_arrives_once,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2165,7 +2179,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -2189,9 +2203,12 @@ mod postgres_only {
                 "devices",
                 "integrations",
                 "invitations",
+                "mail_outbox",
                 "matter_access",
                 "matter_restrictions",
                 "mutation_results",
+                "notices",
+                "notification_choices",
                 "practices",
                 "records",
                 "recovery_codes",

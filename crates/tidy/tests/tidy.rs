@@ -225,6 +225,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "cf4caa94ded9c60b1025d9530dd5154052267b2561a66445b1a82e729d904d4a",
     ),
     (
+        "crates/server/migrations/sqlite/0013_notifications.sql",
+        "c678acd229610afcf3f5ba570c991e51ec408c1532e5e403fc55ee766dc56b0e",
+    ),
+    (
+        "crates/server/migrations/postgres/0012_notifications.sql",
+        "729b152601c2ef9a6f78a24b6dc8c06ed0ac62bbb007b22e0e5c327f7e335b81",
+    ),
+    (
         "crates/vault/migrations/0004_list_sorting.sql",
         "8002c7c0825656d70cd8a8dba9c203a6c7c9e02a28890ba64b81f29ba04e3717",
     ),

@@ -8,6 +8,7 @@
 pub mod integrations;
 pub mod members;
 pub mod mfa;
+pub mod notifications;
 pub mod pokes;
 pub mod postgres;
 pub mod push;
@@ -25,6 +26,7 @@ use crate::store::mfa::MfaStore;
 use crate::store::sessions::SessionStore;
 use integrations::IntegrationStore;
 use members::MemberStore;
+use notifications::NotificationStore;
 use push::PushStore;
 use records::RecordStore;
 use support::SupportStore;
@@ -125,6 +127,7 @@ pub trait Store:
     + SessionStore
     + SupportStore
     + IntegrationStore
+    + NotificationStore
     + Send
     + Sync
     + 'static

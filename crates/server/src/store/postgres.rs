@@ -24,6 +24,7 @@ mod audit;
 mod integrations;
 mod members;
 mod mfa;
+mod notifications;
 mod push;
 mod records;
 mod sessions;
@@ -85,6 +86,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         11,
         include_str!("../../migrations/postgres/0011_removed_credentials.sql"),
+    ),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_notifications.sql"),
     ),
 ];
 

@@ -13,6 +13,7 @@ mod audit;
 mod integrations;
 mod members;
 mod mfa;
+mod notifications;
 mod push;
 mod records;
 mod sessions;
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0010_privacy_dashboard.sql"),
     include_str!("../../migrations/sqlite/0011_support_and_integrations.sql"),
     include_str!("../../migrations/sqlite/0012_removed_credentials.sql"),
+    include_str!("../../migrations/sqlite/0013_notifications.sql"),
 ];
 
 /// SQLite-backed [`Store`].
