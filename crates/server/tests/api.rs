@@ -2161,7 +2161,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -2182,6 +2182,7 @@ mod postgres_only {
                 "audit_head",
                 "audit_log",
                 "audit_practice_links",
+                "consent_records",
                 "devices",
                 "integrations",
                 "invitations",

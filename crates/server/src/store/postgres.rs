@@ -21,6 +21,7 @@
 //! The audit log is in the `audit` submodule, second factors in `mfa`.
 
 mod audit;
+mod consent;
 mod integrations;
 mod members;
 mod mfa;
@@ -85,6 +86,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         11,
         include_str!("../../migrations/postgres/0011_removed_credentials.sql"),
+    ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_consent.sql"),
     ),
 ];
 

@@ -10,6 +10,7 @@
 //! returned, that is after its transactions committed or rolled back.
 
 mod audit;
+mod consent;
 mod integrations;
 mod members;
 mod mfa;
@@ -44,6 +45,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0010_privacy_dashboard.sql"),
     include_str!("../../migrations/sqlite/0011_support_and_integrations.sql"),
     include_str!("../../migrations/sqlite/0012_removed_credentials.sql"),
+    // 0013 is another branch's; the runner counts positions, not file numbers.
+    include_str!("../../migrations/sqlite/0014_consent.sql"),
 ];
 
 /// SQLite-backed [`Store`].
