@@ -35,6 +35,18 @@ use access::{
     restricted_matters_are_invisible_to_everyone_not_named, roles_and_disabling_members,
     the_route_matrix_lets_no_stranger_through,
 };
+#[path = "api/consent.rs"]
+mod consent;
+use consent::{
+    a_choice_made_on_one_surface_shows_on_the_other,
+    accepting_and_rejecting_are_one_request_each_and_kept_as_history, consent_is_each_members_own,
+    cookie_changes_without_the_csrf_defence_are_refused,
+    every_cookie_the_service_sets_is_in_the_catalogue, global_privacy_control_refuses_analytics,
+    nothing_non_essential_is_set_before_consent, strictly_necessary_cannot_be_turned_off,
+    the_gpc_support_resource_is_served,
+    the_web_session_cookie_is_host_only_http_only_and_stored_as_a_hash,
+    usage_aggregates_never_cover_fewer_than_five_practices,
+};
 #[path = "api/devices.rs"]
 mod devices;
 #[path = "api/mail.rs"]
@@ -202,6 +214,17 @@ on_both_stores!(
     a_staff_write_to_a_malformed_path_is_not_found,
     every_answer_carries_the_security_headers,
     the_server_chooses_the_cipher_suite,
+    every_cookie_the_service_sets_is_in_the_catalogue,
+    nothing_non_essential_is_set_before_consent,
+    accepting_and_rejecting_are_one_request_each_and_kept_as_history,
+    strictly_necessary_cannot_be_turned_off,
+    global_privacy_control_refuses_analytics,
+    the_gpc_support_resource_is_served,
+    the_web_session_cookie_is_host_only_http_only_and_stored_as_a_hash,
+    cookie_changes_without_the_csrf_defence_are_refused,
+    a_choice_made_on_one_surface_shows_on_the_other,
+    consent_is_each_members_own,
+    usage_aggregates_never_cover_fewer_than_five_practices,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
