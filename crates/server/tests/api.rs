@@ -38,6 +38,7 @@ use access::{
 #[path = "api/consent.rs"]
 mod consent;
 use consent::{
+    a_browser_signs_in_with_the_second_factor_when_the_member_has_one,
     a_choice_made_on_one_surface_shows_on_the_other,
     accepting_and_rejecting_are_one_request_each_and_kept_as_history, consent_is_each_members_own,
     cookie_changes_without_the_csrf_defence_are_refused,
@@ -225,6 +226,7 @@ on_both_stores!(
     a_choice_made_on_one_surface_shows_on_the_other,
     consent_is_each_members_own,
     usage_aggregates_never_cover_fewer_than_five_practices,
+    a_browser_signs_in_with_the_second_factor_when_the_member_has_one,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

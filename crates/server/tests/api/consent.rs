@@ -1099,3 +1099,47 @@ pub async fn usage_aggregates_never_cover_fewer_than_five_practices(backend: Bac
     assert_eq!(status, 403);
     f.server.stop().await;
 }
+
+/// A member with an authenticator signs in to the browser with its code, as on the
+/// desktop: without one the answer is `mfa_required` and sets no cookie; a wrong one is
+/// refused; the right one gets the session cookie.
+pub async fn a_browser_signs_in_with_the_second_factor_when_the_member_has_one(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let token = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let (app, _, _) = enroll(&f, &token).await;
+    let mut b = Browser::new();
+    let bare = b.sign_in(&f, seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    assert_eq!((bare.status, bare.code()), (401, "mfa_required"));
+    assert!(bare.cookies.is_empty());
+    let wrong = b
+        .send(
+            &f,
+            Method::POST,
+            "/v1/web/session",
+            Some(
+                json!({"email": seed::DEMO_EMAIL, "password": seed::DEMO_PASSWORD,
+                        "totp_code": wrong_code(&app)}),
+            ),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.cookies.is_empty());
+    let right = b
+        .send(
+            &f,
+            Method::POST,
+            "/v1/web/session",
+            Some(
+                json!({"email": seed::DEMO_EMAIL, "password": seed::DEMO_PASSWORD,
+                        "totp_code": code(&app, 1)}),
+            ),
+        )
+        .await;
+    assert_eq!(right.status, 200, "{}", right.body);
+    assert!(right.sets(SESSION).is_some());
+    assert_eq!(
+        b.send(&f, Method::GET, "/v1/sessions", None).await.status,
+        200
+    );
+    f.server.stop().await;
+}
