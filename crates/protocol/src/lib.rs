@@ -9,6 +9,7 @@
 //! for the OpenAPI document; the desktop client leaves it off.
 
 pub mod audit;
+pub mod consent;
 pub mod notifications;
 pub mod privacy;
 pub mod support;
@@ -774,6 +775,11 @@ pub enum ProblemCode {
     /// (an expired or unknown token is `unauthenticated`); the device erases its offline
     /// copy and confirms with `POST /v1/sessions/wiped`.
     SessionRevoked,
+    /// Strictly necessary cookies and storage cannot be turned off (`PUT /v1/me/consent`).
+    StrictlyNecessaryLocked,
+    /// A browser's state-changing request with the web session cookie lacks the CSRF
+    /// defence: the service's own `Origin` and the `X-Strongroom-CSRF: 1` header.
+    CsrfRefused,
     /// Support staff have no active grant of this practice that covers the request
     /// (none, pending, declined, expired, revoked, read-only, or outside its scope).
     NoSupportGrant,

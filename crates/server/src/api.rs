@@ -45,7 +45,10 @@ use crate::mfa;
 use crate::sessions::{self, SessionLifetimes, clean_label};
 use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
-use crate::{events, integrations, members, notifications, privacy, push, records, support};
+use crate::{
+    consent, events, integrations, members, notifications, privacy, push, records, support, usage,
+    web_session,
+};
 
 /// Session lifetimes by default ([`SessionLifetimes`] in [`AppState`] rules).
 pub const SESSION_ABSOLUTE_SECS: i64 = 30 * 24 * 3600;
@@ -341,6 +344,22 @@ pub fn routes() -> Vec<ApiRoute> {
             "/v1/unsubscribe/{token}",
             notifications::unsubscribe,
         ),
+        at(Verb::Get, "/v1/cookies", consent::cookies),
+        at(Verb::Get, "/v1/me/consent", consent::get_consent),
+        at(Verb::Put, "/v1/me/consent", consent::put_consent),
+        at(Verb::Get, "/.well-known/gpc.json", consent::gpc_json),
+        at(Verb::Post, "/v1/web/session", web_session::web_sign_in),
+        at(Verb::Delete, "/v1/web/session", web_session::web_sign_out),
+        at(
+            Verb::Post,
+            "/v1/web/preferences",
+            web_session::web_preferences,
+        ),
+        at(
+            Verb::Get,
+            "/v1/practice/usage-report/preview",
+            usage::usage_report_preview,
+        ),
     ]
 }
 
@@ -379,6 +398,10 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            consent::expire_unconsented_cookies,
+        ))
         .layer(compression())
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -469,6 +492,9 @@ fn compression() -> tower_http::compression::CompressionLayer<
         notifications::get_preferences, notifications::patch_preferences,
         notifications::list_notices, notifications::read_notice,
         notifications::unsubscribe_page, notifications::unsubscribe,
+        consent::cookies, consent::get_consent, consent::put_consent, consent::gpc_json,
+        web_session::web_sign_in, web_session::web_sign_out, web_session::web_preferences,
+        usage::usage_report_preview,
     ),
     modifiers(&SessionSecurity),
     tags(
@@ -487,6 +513,9 @@ fn compression() -> tower_http::compression::CompressionLayer<
         (name = "integrations", description = "Third-party apps' tokens and their ledger"),
         (name = "notifications", description = "Notification preferences, the in-app inbox \
                                                 and one-click unsubscribe (RFC 8058)"),
+        (name = "consent", description = "The cookie catalogue, members' consent records \
+                                          and Global Privacy Control"),
+        (name = "web", description = "The browser's cookie session and what it may remember"),
     )
 )]
 pub struct ApiDoc;
@@ -511,7 +540,10 @@ impl utoipa::Modify for SessionSecurity {
                          `Authorization: Bearer TOKEN`. Support staff's routes take the \
                          token from `POST /v1/support/auth/sign-in` instead (and no other \
                          route does); an integration token from `POST /v1/integrations` \
-                         works on the records routes only.",
+                         works on the records routes only. A browser may instead \
+                         send the `__Host-strongroom-session` cookie from `POST \
+                         /v1/web/session`; its changes then need `Origin` and \
+                         `X-Strongroom-CSRF: 1`.",
                     ))
                     .build(),
             ),
@@ -712,7 +744,8 @@ pub(crate) async fn session_principal(
     state: &AppState,
 ) -> Result<Principal, ApiError> {
     check_protocol(&parts.headers)?;
-    let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+    // A bearer token, or a browser's web session cookie (CSRF-checked for writes).
+    let token = crate::web_session::request_token(parts)?;
     let now = unix_now();
     let token_hash = auth::token_hash(token);
     // The address is for the sessions list; it is noted in the same statement.
@@ -835,6 +868,19 @@ async fn sign_in(
             e.body_text()
         ))
     })?;
+    let ip = connection.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
+    Ok(Json(sign_in_session(&state, ip, req, "").await?.0))
+}
+
+/// Checks a sign-in (back-off, password, second factor; every outcome audited) and makes
+/// a session whose token starts with `token_prefix` (a web session's, see
+/// [`crate::web_session`]). Answers the sign-in and the session's public id.
+pub(crate) async fn sign_in_session(
+    state: &AppState,
+    ip: Option<String>,
+    req: SignInRequest,
+    token_prefix: &str,
+) -> Result<(SignInResponse, Uuid), ApiError> {
     let email = req.email.trim();
     if email.is_empty() || email.chars().count() > 254 || !email.contains('@') {
         return Err(ApiError::bad_request(
@@ -866,7 +912,6 @@ async fn sign_in(
         busy.retry_after_secs = Some(1);
         return Err(busy);
     };
-    let ip = connection.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
     // Back-off per account, kept in the database so every instance agrees. Checked before
     // the password, the same way for accounts that exist and those that do not.
     let account_key = email_sha256(email);
@@ -937,7 +982,7 @@ async fn sign_in(
         return Err(invalid());
     }
     let factor = mfa::sign_in_second_factor(
-        &state,
+        state,
         &user,
         second_factor.as_ref(),
         &account_key,
@@ -947,13 +992,18 @@ async fn sign_in(
     )
     .await?;
     state.store.clear_sign_in_failures(&account_key).await?;
-    let token = auth::new_token().map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ProblemCode::Internal,
-            "no randomness available",
-        )
-    })?;
+    let token = [
+        token_prefix,
+        &auth::new_token().map_err(|_| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ProblemCode::Internal,
+                "no randomness available",
+            )
+        })?,
+    ]
+    .concat();
+    let public_id = Uuid::new_v4();
     let device_name = if device_name.is_empty() {
         "unnamed device".to_owned()
     } else {
@@ -963,7 +1013,7 @@ async fn sign_in(
         .store
         .create_session(NewSession {
             token_hash: auth::token_hash(&token),
-            public_id: Uuid::new_v4(),
+            public_id,
             user_id: user.id,
             practice_id: user.practice_id,
             device_name: device_name.clone(),
@@ -991,7 +1041,7 @@ async fn sign_in(
         .await?;
     let practice = state.store.practice(user.practice_id).await?;
     tracing::info!(user = %user.id.0, "signed in");
-    Ok(Json(SignInResponse {
+    let answer = SignInResponse {
         token,
         user: UserInfo {
             id: user.id.0,
@@ -1000,7 +1050,8 @@ async fn sign_in(
             role: user.role,
         },
         practice,
-    }))
+    };
+    Ok((answer, public_id))
 }
 
 /// Failed sign-ins allowed for an account before it must wait.

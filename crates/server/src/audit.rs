@@ -103,6 +103,10 @@ pub enum AuditKind {
     /// An admin exported everything the practice holds. Details: `files`, `records`,
     /// `bytes`, `sha256` (of the archive), `ip`.
     PracticeExported,
+    /// A member's cookie consent changed (a new consent record). Details: `record`,
+    /// `source` (`user`, `gpc`), `surface` (`desktop`, `web`), `policy_version`,
+    /// `functional`, `analytics`, `items` (per-item choices), `ip`.
+    ConsentChanged,
     /// A support staff member signed in (no practice; the actor is `staff:<id>`). Details:
     /// `ip`.
     SupportSignIn,
@@ -164,6 +168,7 @@ impl AuditKind {
         AuditKind::DeviceWiped,
         AuditKind::AccessReviewCompleted,
         AuditKind::PracticeExported,
+        AuditKind::ConsentChanged,
         AuditKind::SupportSignIn,
         AuditKind::SupportSignInFailed,
         AuditKind::SupportSignOut,
@@ -203,6 +208,7 @@ impl AuditKind {
             AuditKind::DeviceWiped => "device_wiped",
             AuditKind::AccessReviewCompleted => "access_review_completed",
             AuditKind::PracticeExported => "practice_exported",
+            AuditKind::ConsentChanged => "consent_changed",
             AuditKind::SupportSignIn => "support_sign_in",
             AuditKind::SupportSignInFailed => "support_sign_in_failed",
             AuditKind::SupportSignOut => "support_sign_out",

@@ -11,6 +11,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod consent;
 pub mod events;
 pub mod integrations;
 pub mod mailer;
@@ -28,7 +29,9 @@ pub mod sessions;
 pub mod store;
 pub mod support;
 pub mod tls;
+pub mod usage;
 pub mod web;
+pub mod web_session;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

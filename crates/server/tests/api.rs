@@ -35,6 +35,19 @@ use access::{
     restricted_matters_are_invisible_to_everyone_not_named, roles_and_disabling_members,
     the_route_matrix_lets_no_stranger_through,
 };
+#[path = "api/consent.rs"]
+mod consent;
+use consent::{
+    a_browser_signs_in_with_the_second_factor_when_the_member_has_one,
+    a_choice_made_on_one_surface_shows_on_the_other,
+    accepting_and_rejecting_are_one_request_each_and_kept_as_history, consent_is_each_members_own,
+    cookie_changes_without_the_csrf_defence_are_refused,
+    every_cookie_the_service_sets_is_in_the_catalogue, global_privacy_control_refuses_analytics,
+    nothing_non_essential_is_set_before_consent, strictly_necessary_cannot_be_turned_off,
+    the_gpc_support_resource_is_served,
+    the_web_session_cookie_is_host_only_http_only_and_stored_as_a_hash,
+    usage_aggregates_never_cover_fewer_than_five_practices,
+};
 #[path = "api/devices.rs"]
 mod devices;
 #[path = "api/mail.rs"]
@@ -220,6 +233,18 @@ on_both_stores!(
     one_click_unsubscribe_stops_that_category_and_no_other,
     an_opted_out_category_is_never_sent,
     mail_is_retried_until_the_smtp_server_answers_and_arrives_once,
+    every_cookie_the_service_sets_is_in_the_catalogue,
+    nothing_non_essential_is_set_before_consent,
+    accepting_and_rejecting_are_one_request_each_and_kept_as_history,
+    strictly_necessary_cannot_be_turned_off,
+    global_privacy_control_refuses_analytics,
+    the_gpc_support_resource_is_served,
+    the_web_session_cookie_is_host_only_http_only_and_stored_as_a_hash,
+    cookie_changes_without_the_csrf_defence_are_refused,
+    a_choice_made_on_one_surface_shows_on_the_other,
+    consent_is_each_members_own,
+    usage_aggregates_never_cover_fewer_than_five_practices,
+    a_browser_signs_in_with_the_second_factor_when_the_member_has_one,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2179,7 +2204,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -2200,6 +2225,7 @@ mod postgres_only {
                 "audit_head",
                 "audit_log",
                 "audit_practice_links",
+                "consent_records",
                 "devices",
                 "integrations",
                 "invitations",

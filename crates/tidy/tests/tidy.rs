@@ -233,6 +233,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "729b152601c2ef9a6f78a24b6dc8c06ed0ac62bbb007b22e0e5c327f7e335b81",
     ),
     (
+        "crates/server/migrations/sqlite/0014_consent.sql",
+        "cc199e8c8606d6b2c2a103bb612971fe5b14a9a0f36d01894758b6f19971fe43",
+    ),
+    (
+        "crates/server/migrations/postgres/0013_consent.sql",
+        "4b03dd5247031d373090ce515a45562c0f066645a9f0eb51d2d42689f16bd9e6",
+    ),
+    (
         "crates/vault/migrations/0004_list_sorting.sql",
         "8002c7c0825656d70cd8a8dba9c203a6c7c9e02a28890ba64b81f29ba04e3717",
     ),

@@ -5,6 +5,7 @@
 //! Invariant: a write takes the practice's next sequence number in its own transaction,
 //! under a lock that orders writers, so commit order and `seq` order agree.
 
+pub mod consent;
 pub mod integrations;
 pub mod members;
 pub mod mfa;
@@ -22,6 +23,7 @@ use strongroom_protocol::{PracticeInfo, Role};
 use uuid::Uuid;
 
 use crate::audit::AuditLog;
+use crate::store::consent::ConsentStore;
 use crate::store::mfa::MfaStore;
 use crate::store::sessions::SessionStore;
 use integrations::IntegrationStore;
@@ -120,6 +122,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[async_trait]
 pub trait Store:
     AuditLog
+    + ConsentStore
     + MemberStore
     + MfaStore
     + PushStore

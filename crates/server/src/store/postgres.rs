@@ -21,6 +21,7 @@
 //! The audit log is in the `audit` submodule, second factors in `mfa`.
 
 mod audit;
+mod consent;
 mod integrations;
 mod members;
 mod mfa;
@@ -90,6 +91,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         12,
         include_str!("../../migrations/postgres/0012_notifications.sql"),
+    ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_consent.sql"),
     ),
 ];
 

@@ -10,6 +10,7 @@
 //! returned, that is after its transactions committed or rolled back.
 
 mod audit;
+mod consent;
 mod integrations;
 mod members;
 mod mfa;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0011_support_and_integrations.sql"),
     include_str!("../../migrations/sqlite/0012_removed_credentials.sql"),
     include_str!("../../migrations/sqlite/0013_notifications.sql"),
+    include_str!("../../migrations/sqlite/0014_consent.sql"),
 ];
 
 /// SQLite-backed [`Store`].
