@@ -11,7 +11,10 @@
 //! Invariants:
 //! - every connection runs with `cipher_memory_security=ON`, `temp_store=MEMORY`,
 //!   `secure_delete=ON`, WAL and `synchronous=FULL`, and refuses a cipher older than
-//!   SQLCipher 4;
+//!   SQLCipher 4 (a bulk load's index sort alone runs with `temp_store=FILE`, for the
+//!   sorter's single buffer, and restores `MEMORY` after it);
+//! - every connection opens through the vault's VFS ([`vfs`]), which never opens a
+//!   temporary file: nothing but the encrypted vault and its WAL and journals is written;
 //! - a page of changes and its cursor are written in one transaction ([`Vault::apply_page`]),
 //!   and a page that does not follow the cursor is refused before anything is written;
 //! - after an unclean shutdown (the open-marker file is still there) the vault is checked
@@ -28,6 +31,7 @@ pub mod passphrase;
 mod push;
 mod records;
 pub mod search;
+mod vfs;
 
 pub use browse::{MatterFile, MatterListing, MatterOrder};
 pub use key::VaultKey;
@@ -137,6 +141,17 @@ impl std::fmt::Debug for Vault {
     }
 }
 
+/// Opens a connection through the vault's VFS, which never opens a temporary file.
+fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection> {
+    vfs::register().map_err(|rc| {
+        VaultError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rc),
+            Some("registering the vault's VFS".into()),
+        ))
+    })?;
+    Ok(Connection::open_with_flags_and_vfs(path, flags, vfs::NAME)?)
+}
+
 /// `path` with `suffix` appended to its file name.
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
@@ -177,7 +192,7 @@ impl Vault {
             return Err(VaultError::AlreadyExists(path.to_owned()));
         }
         create_private_file(path)?;
-        let conn = Connection::open_with_flags(
+        let conn = open_connection(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
@@ -200,7 +215,7 @@ impl Vault {
             std::fs::remove_file(&stale)?;
         }
         let unclean = marker_path(path).exists();
-        let conn = Connection::open_with_flags(
+        let conn = open_connection(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
@@ -229,7 +244,12 @@ impl Vault {
     /// benchmark's baseline, which the product never builds.
     #[cfg(feature = "bench-baseline")]
     pub fn create_unencrypted_baseline(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path)?;
+        let conn = open_connection(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         Self::finish_open(conn, path, None)
     }
 
@@ -291,7 +311,7 @@ impl Vault {
 
     /// Whether `key` opens this vault (checked on a separate read-only connection).
     pub fn key_matches(&self, key: &VaultKey) -> Result<bool> {
-        let conn = Connection::open_with_flags(
+        let conn = open_connection(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
@@ -471,9 +491,7 @@ impl Vault {
     /// (each one is idempotent: indexes are created if missing, the search index is cleared
     /// before it is filled).
     pub fn finish_bulk_load(&mut self) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        tx.execute_batch(records::create_secondary_indexes!())?;
-        tx.commit()?;
+        self.create_secondary_indexes()?;
         let tx = self.conn.transaction()?;
         records::rebuild_matter_index(&tx)?;
         tx.commit()?;
@@ -488,6 +506,38 @@ impl Vault {
         self.conn.execute_batch(
             "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -16384;",
         )?;
+        Ok(())
+    }
+
+    /// Creates the secondary indexes a bulk load dropped, in one transaction.
+    ///
+    /// `CREATE INDEX` sorts the table's keys first. With `temp_store = MEMORY` SQLite's
+    /// sorter makes one heap allocation per key, and under `cipher_memory_security` each is
+    /// locked, wiped and unlocked (system calls, millions of them for a practice); with
+    /// `temp_store = FILE` it gathers the keys in one growing buffer instead, and writes a
+    /// temporary file only for a sort larger than the page cache. The vault's VFS never
+    /// opens one ([`vfs`]): such a sort fails with `SQLITE_CANTOPEN`, and is then done again
+    /// with the sorter in memory. `temp_store` is `MEMORY` again before this returns.
+    fn create_secondary_indexes(&mut self) -> Result<()> {
+        self.conn.pragma_update(None, "temp_store", "FILE")?;
+        let buffered = self.create_secondary_indexes_once();
+        let restored = self.conn.pragma_update(None, "temp_store", "MEMORY");
+        match buffered {
+            Ok(()) => Ok(restored?),
+            Err(VaultError::Sqlite(e))
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) =>
+            {
+                restored?;
+                self.create_secondary_indexes_once()
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn create_secondary_indexes_once(&mut self) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch(records::create_secondary_indexes!())?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -642,7 +692,7 @@ impl Vault {
         std::fs::File::open(&tmp)?.sync_all()?;
         // The copy must open with the new key before the old file goes.
         {
-            let check = Connection::open_with_flags(&tmp, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+            let check = open_connection(&tmp, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
             new_key.apply(&check)?;
             let n: i64 = check.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
             if n == 0 {
@@ -750,4 +800,50 @@ fn check_page(page: &ChangesPage, cursor: i64) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sort larger than the page cache cannot use the file-backed sorter (the VFS opens no
+    /// temporary file): the indexes are then built with the sorter in memory, and the
+    /// connection is back on `temp_store = MEMORY` either way.
+    #[test]
+    fn an_index_sort_too_large_for_the_cache_is_done_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.db");
+        let key = VaultKey::generate().unwrap();
+        let mut v = Vault::create(&path, &key).unwrap();
+        v.begin_bulk_load().unwrap();
+        v.conn
+            .execute_batch(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+                 INSERT INTO matters (id, seq, version, number, title, matter_type, status,
+                                      client_name, responsible, opened_on)
+                 SELECT lower(hex(randomblob(16))), i, 1, 'M-' || i, hex(randomblob(20)),
+                        'Probate', 'open', hex(randomblob(12)), 'Someone', '2026-01-01'
+                 FROM n;
+                 PRAGMA cache_size = 10;",
+            )
+            .unwrap();
+        v.finish_bulk_load().unwrap();
+        let temp_store: i64 = v
+            .conn
+            .query_row("PRAGMA temp_store", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(temp_store, 2, "MEMORY");
+        let indexes: i64 = v
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'matters'
+                   AND name NOT LIKE 'sqlite_autoindex%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 6);
+        v.integrity_check().unwrap();
+        assert!(!v.in_bulk_load().unwrap());
+    }
 }
