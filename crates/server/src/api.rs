@@ -349,6 +349,7 @@ pub fn routes() -> Vec<ApiRoute> {
         at(Verb::Put, "/v1/me/consent", consent::put_consent),
         at(Verb::Get, "/.well-known/gpc.json", consent::gpc_json),
         at(Verb::Post, "/v1/web/session", web_session::web_sign_in),
+        at(Verb::Get, "/v1/web/session", web_session::web_session_info),
         at(Verb::Delete, "/v1/web/session", web_session::web_sign_out),
         at(
             Verb::Post,
@@ -493,7 +494,7 @@ fn compression() -> tower_http::compression::CompressionLayer<
         notifications::list_notices, notifications::read_notice,
         notifications::unsubscribe_page, notifications::unsubscribe,
         consent::cookies, consent::get_consent, consent::put_consent, consent::gpc_json,
-        web_session::web_sign_in, web_session::web_sign_out, web_session::web_preferences,
+        web_session::web_sign_in, web_session::web_session_info, web_session::web_sign_out, web_session::web_preferences,
         usage::usage_report_preview,
     ),
     modifiers(&SessionSecurity),

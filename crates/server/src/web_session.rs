@@ -257,6 +257,48 @@ pub(crate) async fn web_sign_in(
     Ok(resp)
 }
 
+/// Who this session is: the page asks on load (its cookie is `HttpOnly`, so it cannot
+/// tell by itself whether it is signed in, or as whom). Answers for a desktop's bearer
+/// session too.
+#[utoipa::path(
+    get,
+    path = "/v1/web/session",
+    tag = "web",
+    params(ProtocolHeader),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The signed-in member, their practice and the \
+         session's public id", body = WebSession),
+        (status = 401, description = "No valid session (`unauthenticated`)", body = Problem,
+         content_type = "application/problem+json"),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn web_session_info(
+    principal: crate::store::Principal,
+    State(state): State<AppState>,
+) -> Result<Json<WebSession>, ApiError> {
+    let practice = state.store.practice(principal.practice_id).await?;
+    let me = state
+        .store
+        .members(principal.practice_id)
+        .await?
+        .into_iter()
+        .find(|m| m.id == principal.user_id.0)
+        .ok_or_else(ApiError::unauthenticated)?;
+    Ok(Json(WebSession {
+        session_id: principal.session_id,
+        user: strongroom_protocol::UserInfo {
+            id: me.id,
+            email: me.email,
+            display_name: me.display_name,
+            role: me.role,
+        },
+        practice,
+    }))
+}
+
 /// Signs the browser out: its session ends at once (audited) and the cookie is cleared.
 /// Without a session cookie, or with one that is no longer valid, it only clears it.
 #[utoipa::path(

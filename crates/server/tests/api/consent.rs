@@ -680,6 +680,16 @@ pub async fn the_web_session_cookie_is_host_only_http_only_and_stored_as_a_hash(
         .clone();
     assert_eq!(web["platform"], "web");
     assert_eq!(web["current"], json!(true));
+    // The page asks who it is signed in as (it cannot read its own cookie).
+    let me = b.send(&f, Method::GET, "/v1/web/session", None).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["user"]["email"], seed::DEMO_EMAIL);
+    assert_eq!(me.body["session_id"], session_id.as_str());
+    assert_eq!(me.body["practice"]["id"], signed.body["practice"]["id"]);
+    let stranger = Browser::new()
+        .send(&f, Method::GET, "/v1/web/session", None)
+        .await;
+    assert_eq!(stranger.status, 401, "{}", stranger.body);
     // A web token is no bearer token, and a bearer token is no session cookie.
     let (status, _) = f
         .request(Some(&c.value), Method::GET, "/v1/sessions", None)
