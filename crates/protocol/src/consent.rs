@@ -270,7 +270,7 @@ pub struct CategoryChoices {
 pub struct ConsentChange {
     pub action: ConsentAction,
     /// For `custom`: the categories to set.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only")]
     pub categories: CategoryChoices,
     /// For `custom`: per-item choices by catalogue name (`null` clears an item's choice,
     /// so it follows its category again). Accept all and reject all clear them all.
@@ -422,6 +422,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn categories_are_an_object_never_an_array() {
+        let ok: ConsentChange =
+            serde_json::from_str(r#"{"action":"custom","categories":{"analytics":true}}"#).unwrap();
+        assert_eq!(ok.categories.analytics, Some(true));
+        for bad in [
+            r#"{"action":"custom","categories":[null,null]}"#,
+            r#"{"action":"custom","categories":[true,false,true]}"#,
+            r#"{"action":"custom","categories":null}"#,
+        ] {
+            assert!(serde_json::from_str::<ConsentChange>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn names_round_trip_and_match_serde() {
         for c in CookieCategory::ALL {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
@@ -472,4 +486,19 @@ mod tests {
             serde_json::json!({"gpc": true, "lastUpdate": "2026-11-28"})
         );
     }
+}
+
+/// Deserializes `T` only from a JSON object: serde would also take a struct from an array
+/// of its fields in order, which the schema does not allow (`[null, null]` is no choice).
+fn object_only<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    let value = serde_json::Value::deserialize(d)?;
+    if !value.is_object() {
+        return Err(D::Error::custom("expected an object of categories"));
+    }
+    T::deserialize(value).map_err(D::Error::custom)
 }

@@ -20,7 +20,7 @@
 //! applies where the signal is not sent (the desktop app, another browser), never where
 //! it is. Simple, and no surface can turn the signal off by a click.
 //!
-//! Invariant: strictly necessary items cannot be refused: a change that tries is 422
+//! Invariant: strictly necessary items cannot be refused: a change that tries is 400
 //! `strictly_necessary_locked` and records nothing.
 //! Invariant: a functional or analytics cookie is set only on an answer to a browser's
 //! web session whose member's consent allows it for that request (analytics: never with
@@ -265,7 +265,7 @@ pub fn effective(choices: &ConsentChoices, gpc: bool) -> EffectiveConsent {
 
 fn locked() -> ApiError {
     ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::BAD_REQUEST,
         ProblemCode::StrictlyNecessaryLocked,
         "strictly necessary cookies cannot be turned off: without them you cannot sign in",
     )
@@ -483,15 +483,13 @@ pub(crate) async fn get_consent(
     responses(
         (status = 200, description = "Recorded; the member's consent now", body = ConsentState),
         (status = 400, description = "A malformed change, or an item not in the catalogue \
-         (`bad_request`), or a protocol version this service does not speak \
+         (`bad_request`); strictly necessary items turned off (`strictly_necessary_locked`), \
+         and nothing was recorded; or a protocol version this service does not speak \
          (`incompatible_protocol`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid session (`unauthenticated`)",
          body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "A browser's change without the CSRF defence \
          (`csrf_refused`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Strictly necessary items cannot be turned off \
-         (`strictly_necessary_locked`); nothing was recorded",
-         body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The service could not complete the request \
          (`internal`)", body = Problem, content_type = "application/problem+json"),
     )

@@ -8,12 +8,12 @@
 //!   with its channels, each choice with when and how it was last made (`default`, `user`,
 //!   `web`, `unsubscribe_link`); essential categories locked on with their reason.
 //! - `PATCH /v1/me/notifications/preferences`: changes, all or none; turning an essential
-//!   category off is refused (422 `essential_category`), never ignored. Audited.
+//!   category off is refused (400 `essential_category`), never ignored. Audited.
 //! - `GET /v1/me/notices`, `POST /v1/me/notices/{id}/read`: the member's inbox.
 //! - `POST /v1/unsubscribe/{token}`: one-click unsubscribe, without signing in; 200, no
 //!   redirect, idempotent; turns email of that category off with source
 //!   `unsubscribe_link`; audited when it changes something. A forged or altered token is
-//!   400 `invalid_unsubscribe_token`.
+//!   404 `invalid_unsubscribe_token`.
 //! - `GET /v1/unsubscribe/{token}`: a small page with a button that POSTs to the same
 //!   address. It changes nothing: mail scanners and link previews follow links in mail,
 //!   and must not unsubscribe anyone; a person who follows the link gets one click.
@@ -378,7 +378,7 @@ pub async fn get_preferences(
 
 fn essential_refused(category: Category) -> ApiError {
     ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::BAD_REQUEST,
         ProblemCode::EssentialCategory,
         format!(
             "{} cannot be turned off: {}",
@@ -400,12 +400,10 @@ fn essential_refused(category: Category) -> ApiError {
     responses(
         (status = 200, description = "Changed: the preferences as they now are",
          body = NotificationPreferences),
-        (status = 400, description = "A malformed body, or too many changes (`bad_request`)",
+        (status = 400, description = "A malformed body, or too many changes (`bad_request`); \
+         or an essential category turned off (`essential_category`), and nothing was changed",
          body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid session (`unauthenticated`)", body = Problem,
-         content_type = "application/problem+json"),
-        (status = 422, description = "An essential category cannot be turned off \
-         (`essential_category`); nothing was changed", body = Problem,
          content_type = "application/problem+json"),
         (status = 503, description = "The service could not complete the request \
          (`internal`)", body = Problem, content_type = "application/problem+json"),
@@ -457,9 +455,10 @@ pub async fn patch_preferences(
     Ok(Json(preferences_from(&stored)))
 }
 
+/// A 404: no such link was made (an answer that says "bad request" would invite retries).
 fn invalid_token() -> ApiError {
     ApiError::new(
-        StatusCode::BAD_REQUEST,
+        StatusCode::NOT_FOUND,
         ProblemCode::InvalidUnsubscribeToken,
         "this unsubscribe link is not one Strongroom made; change your preferences in the app",
     )
@@ -520,7 +519,7 @@ fn page(title: &str, paragraph: &str, form: bool) -> Response {
     responses(
         (status = 200, description = "A page with an Unsubscribe button", body = String,
          content_type = "text/html"),
-        (status = 400, description = "A forged or altered token \
+        (status = 404, description = "A forged or altered token \
          (`invalid_unsubscribe_token`)", body = Problem,
          content_type = "application/problem+json"),
         (status = 503, description = "The service could not complete the request \
@@ -557,10 +556,8 @@ pub async fn unsubscribe_page(
     responses(
         (status = 200, description = "Unsubscribed (HTML when the client asks for it)",
          body = Unsubscribed),
-        (status = 400, description = "A forged or altered token \
-         (`invalid_unsubscribe_token`)", body = Problem,
-         content_type = "application/problem+json"),
-        (status = 404, description = "The token's member is gone (`not_found`)",
+        (status = 404, description = "A forged or altered token \
+         (`invalid_unsubscribe_token`), or the token's member is gone (`not_found`)",
          body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The service could not complete the request \
          (`internal`)", body = Problem, content_type = "application/problem+json"),

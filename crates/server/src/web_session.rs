@@ -269,6 +269,8 @@ pub(crate) async fn web_sign_in(
     responses(
         (status = 200, description = "The signed-in member, their practice and the \
          session's public id", body = WebSession),
+        (status = 400, description = "A protocol version this service does not speak \
+         (`incompatible_protocol`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid session (`unauthenticated`)", body = Problem,
          content_type = "application/problem+json"),
         (status = 503, description = "The service could not complete the request \

@@ -290,7 +290,7 @@ pub async fn notification_preferences_default_change_and_refuse_essential_off(ba
                 ]}),
             )
             .await;
-        assert_eq!(status, 422, "{category}: {body}");
+        assert_eq!(status, 400, "{category}: {body}");
         assert_eq!(problem_code(&body), "essential_category", "{body}");
     }
     assert_eq!(f.preferences(&admin).await, answered, "nothing changed");
@@ -493,7 +493,7 @@ pub async fn one_click_unsubscribe_stops_that_category_and_no_other(backend: Bac
                 None,
             )
             .await;
-        assert_eq!(status, 400, "{forged}: {body}");
+        assert_eq!(status, 404, "{forged}: {body}");
         assert_eq!(problem_code(&body), "invalid_unsubscribe_token");
     }
     assert_eq!(f.preferences(&admin).await, prefs);
