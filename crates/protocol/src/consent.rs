@@ -417,6 +417,21 @@ pub struct UsageReport {
     pub this_practice_counted: bool,
 }
 
+/// Deserializes `T` only from a JSON object: serde would also take a struct from an array
+/// of its fields in order, which the schema does not allow (`[null, null]` is no choice).
+fn object_only<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    let value = serde_json::Value::deserialize(d)?;
+    if !value.is_object() {
+        return Err(D::Error::custom("expected an object of categories"));
+    }
+    T::deserialize(value).map_err(D::Error::custom)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,19 +501,4 @@ mod tests {
             serde_json::json!({"gpc": true, "lastUpdate": "2026-11-28"})
         );
     }
-}
-
-/// Deserializes `T` only from a JSON object: serde would also take a struct from an array
-/// of its fields in order, which the schema does not allow (`[null, null]` is no choice).
-fn object_only<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
-{
-    use serde::de::Error;
-    let value = serde_json::Value::deserialize(d)?;
-    if !value.is_object() {
-        return Err(D::Error::custom("expected an object of categories"));
-    }
-    T::deserialize(value).map_err(D::Error::custom)
 }
