@@ -135,6 +135,12 @@ async function call(page, method, path, body) {
   );
 }
 
+/** Writes a PNG of the page when STRONGROOM_UI_SCREENSHOT_DIR is set (scripts/screenshots). */
+async function shot(page, name) {
+  const dir = process.env.STRONGROOM_UI_SCREENSHOT_DIR;
+  if (dir) await page.screenshot({ path: join(dir, `${name}.png`) });
+}
+
 async function axe(page) {
   // The page's policy refuses an injected <script> (as it should); the DevTools protocol's
   // evaluation is not page script, so axe-core goes in that way.
@@ -151,10 +157,13 @@ describe("the service's own web pages", () => {
     const { context, page, errors } = await openPage();
     const before = await context.cookies();
     assert.deepEqual(before, [], "no cookie before signing in");
+    await page.getByRole("heading", { name: "Sign in to Strongroom" }).waitFor();
+    await shot(page, "web-sign-in");
     await signIn(page);
     // The devices page lists this browser's own session.
     await page.getByRole("button", { name: /Devices|Sessions/ }).first().click();
     await page.getByText("web", { exact: false }).first().waitFor();
+    await shot(page, "web-privacy-devices");
 
     const cookies = await context.cookies();
     assert.deepEqual(cookies.map((c) => c.name), [SESSION_COOKIE]);
