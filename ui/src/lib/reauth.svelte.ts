@@ -2,7 +2,7 @@
 // `reauth_required`. The privacy area wraps its backend so that such an action asks for
 // the password (the ReauthDialog), then runs once more; closing the dialog gives up with
 // the original error. Approving support access asks in its own words on its page.
-import type { Backend } from "./backend";
+import type { DashboardBackend } from "./backend";
 import { asBackendError } from "./errors";
 
 /** The dialog's request: what it is for, and how to answer it. */
@@ -39,11 +39,11 @@ export const REAUTH_PURPOSES = {
   createIntegration: "connect an app",
   revokeIntegration: "disconnect an app",
   invite: "invite someone to the practice",
-} as const satisfies Partial<Record<keyof Backend, string>>;
+} as const satisfies Partial<Record<keyof DashboardBackend, string>>;
 
 /** `backend`, with each action in REAUTH_PURPOSES asking for the password when the service
  * wants it, then trying once more. */
-export function withReauth(backend: Backend, gate: ReauthGate): Backend {
+export function withReauth<B extends DashboardBackend>(backend: B, gate: ReauthGate): B {
   return new Proxy(backend, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
