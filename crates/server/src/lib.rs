@@ -14,6 +14,7 @@ pub mod config;
 pub mod consent;
 pub mod events;
 pub mod integrations;
+pub mod keyfile;
 pub mod mailer;
 pub mod members;
 pub mod mfa;

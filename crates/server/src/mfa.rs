@@ -38,7 +38,6 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use anyhow::Context;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
@@ -159,41 +158,7 @@ impl TotpKey {
     /// is none yet. Two servers starting at once agree on one key: it is written aside and
     /// linked into place, which only one of them can do.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let path = data_dir.join(TOTP_KEY_FILE);
-        if !path.exists() {
-            let mut bytes = [0u8; 32];
-            rand::rngs::OsRng
-                .try_fill_bytes(&mut bytes)
-                .context("no randomness for the TOTP key")?;
-            let aside = data_dir.join(format!("{TOTP_KEY_FILE}.{}", uuid::Uuid::new_v4()));
-            {
-                use std::io::Write;
-                let mut f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&aside)
-                    .with_context(|| format!("creating {}", aside.display()))?;
-                writeln!(f, "{}", hex::encode(bytes))?;
-                f.sync_all()?;
-            }
-            let linked = std::fs::hard_link(&aside, &path);
-            let _ = std::fs::remove_file(&aside);
-            match linked {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => {
-                    return Err(e).with_context(|| format!("creating {}", path.display()));
-                }
-            }
-        }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let bytes: [u8; 32] = hex::decode(text.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .with_context(|| format!("{} does not hold 64 hex digits", path.display()))?;
+        let bytes = crate::keyfile::load_or_create(data_dir, TOTP_KEY_FILE, "the TOTP key")?;
         Self::from_bytes(&bytes)
     }
 

@@ -39,7 +39,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
 use aws_lc_rs::hmac;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -48,7 +47,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::TryRngCore;
 use serde_json::json;
 use strongroom_protocol::notifications::{
     Category, CategoryPreferences, Channel, ChannelChoice, ChoiceSource, MAX_PREFERENCE_CHANGES,
@@ -95,39 +93,8 @@ impl UnsubscribeKey {
     /// Two servers starting at once agree on one key: it is written aside and linked into
     /// place, which only one of them can do.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Self> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let path = data_dir.join(UNSUBSCRIBE_KEY_FILE);
-        if !path.exists() {
-            let mut bytes = [0u8; 32];
-            rand::rngs::OsRng
-                .try_fill_bytes(&mut bytes)
-                .context("no randomness for the unsubscribe key")?;
-            let aside = data_dir.join(format!("{UNSUBSCRIBE_KEY_FILE}.{}", Uuid::new_v4()));
-            {
-                let mut f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&aside)
-                    .with_context(|| format!("creating {}", aside.display()))?;
-                writeln!(f, "{}", hex::encode(bytes))?;
-                f.sync_all()?;
-            }
-            let linked = std::fs::hard_link(&aside, &path);
-            let _ = std::fs::remove_file(&aside);
-            match linked {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
-            }
-        }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let bytes: [u8; 32] = hex::decode(text.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .with_context(|| format!("{} does not hold 64 hex digits", path.display()))?;
+        let bytes =
+            crate::keyfile::load_or_create(data_dir, UNSUBSCRIBE_KEY_FILE, "the unsubscribe key")?;
         Ok(Self::from_bytes(&bytes))
     }
 
