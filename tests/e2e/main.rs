@@ -422,6 +422,25 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
             m.client_name.clone().into_bytes(),
         ));
     }
+    // Nothing that says who the user is, either: the webview keeps nothing of its own
+    // (no storage, cookies or form data) that names the member or the practice.
+    for (what, text) in [
+        ("the member's email", seed::DEMO_EMAIL),
+        ("the member's name", seed::DEMO_NAME),
+        ("the practice's name", seed::DEMO_PRACTICE),
+    ] {
+        needles.push((what.into(), text.as_bytes().to_vec()));
+    }
+    // WebKit keeps web storage as UTF-16: every text is looked for in that form too.
+    let texts: Vec<(String, Vec<u8>)> = needles
+        .iter()
+        .filter_map(|(what, n)| {
+            let text = std::str::from_utf8(n).ok()?;
+            let utf16 = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            Some((format!("{what} (UTF-16)"), utf16))
+        })
+        .collect();
+    needles.extend(texts);
     let written = files_under(home.path());
     // The window's size and place are remembered, outside the vault.
     assert!(
