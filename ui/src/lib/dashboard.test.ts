@@ -184,7 +184,7 @@ describe("cookie words", () => {
     expect(consentSourceLabel(record({ source: "default" }))).toBe("The default");
     expect(consentRecordWords(record({}), NOW)).toBe("Chosen by you in a browser on 28 Nov, 14:30, under the cookie policy of 2026-11-28.");
     expect(consentRecordWords(record({ surface: "desktop" }), NOW)).toMatch(/^Chosen by you in the desktop app on 28 Nov, 14:30/);
-    expect(consentRecordWords(record({ source: "gpc" }), NOW)).toMatch(/^Set by Global Privacy Control: .*You have not chosen yourself yet\.$/);
+    expect(consentRecordWords(record({ source: "gpc" }), NOW)).toMatch(/^Set by Global Privacy Control on 28 Nov, 14:30: .*You have not chosen yourself yet\.$/);
     expect(consentRecordWords(record({ source: "default", id: null, surface: null, recorded_at: null }), NOW)).toBe(
       "Nothing chosen yet, so the default holds: only strictly necessary cookies are on (cookie policy of 2026-11-28).",
     );

@@ -248,7 +248,7 @@ export function consentRecordWords(r: ConsentRecord, now: Date = new Date()): st
     case "user":
       return `Chosen by you ${surfaceWords(r.surface)}${when}, under the ${policy}.`.replace("  ", " ");
     case "gpc":
-      return `Set by Global Privacy Control: your browser asked that nothing be used for analytics${when}, under the ${policy}. You have not chosen yourself yet.`;
+      return `Set by Global Privacy Control${when}: your browser asked that nothing be used for analytics, so only strictly necessary cookies are on (${policy}). You have not chosen yourself yet.`;
     case "default":
       return `Nothing chosen yet, so the default holds: only strictly necessary cookies are on (${policy}).`;
   }
