@@ -174,6 +174,7 @@ describe("cookies", () => {
     await page.getByTestId("gpc-note").waitFor();
     assert.match(await text(page, "[data-testid=gpc-note]"), /Global Privacy Control.*analytics\s+stays off/s);
     assert.equal(await text(page, "[data-testid=consent-source]"), "Global Privacy Control");
+    assert.equal(await text(page, "[data-testid=consent-effective]"), "In effect in this browser: Functional off · Analytics off (Global Privacy Control)");
     assert.match(await text(page, "[data-testid=analytics-effective]"), /^In this browser now: off, because it sends Global Privacy Control/);
     await bothSchemes(page);
     await screenshot(page, "privacy-cookies-gpc");

@@ -336,6 +336,7 @@ describe("the service's own web pages", () => {
     await page.getByTestId("gpc-note").waitFor();
     assert.match(await page.getByTestId("gpc-note").innerText(), /Your browser sends Global Privacy Control\..*analytics stays off/s);
     assert.equal(await page.getByRole("switch", { name: "Analytics cookies" }).isChecked(), true, "the member's own choice is kept");
+    assert.match(await page.getByTestId("consent-effective").innerText(), /Analytics off \(Global Privacy Control\)$/);
     assert.match(
       await page.getByTestId("analytics-effective").innerText(),
       /^In this browser now: off, because it sends Global Privacy Control/,
