@@ -526,7 +526,7 @@ describe("a member who is not an administrator", () => {
     const { page, done } = await openPrivacy("dashboard-lawyer");
     await page.getByTestId("not-admin-note").waitFor();
     const nav = await page.locator(".privacy-nav button").allInnerTexts();
-    assert.deepEqual(nav, ["Devices", "Audit log", "Export"]);
+    assert.deepEqual(nav, ["Devices", "Audit log", "Export", "Cookies", "Notifications"]);
     assert.deepEqual(await axe(page), []);
     await screenshot(page, "privacy-not-admin");
     await goTo(page, "export");

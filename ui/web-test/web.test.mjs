@@ -4,16 +4,19 @@
 // with the demo member, and checks what the browser was left holding: only the strictly
 // necessary session cookie (HttpOnly, Secure, SameSite=Strict), nothing in script-readable
 // storage, no analytics cookie before consent, after a refusal, or under Global Privacy
-// Control, and the analytics cookie only once it is accepted without GPC.
+// Control, and the analytics cookie only once it is accepted without GPC. The cookie banner
+// asks after sign-in while no choice is recorded; "Reject all" records the member's choice
+// and sets nothing; functional cookies allowed on the Cookies page let the display cookie be
+// set; under GPC the Cookies page shows analytics off and says why.
 //
 // Needs `npm run build` (ui/dist) and the server binary (STRONGROOM_SERVER_BIN, default
-// ../target/debug/strongroom-server).
+// $CARGO_TARGET_DIR/debug/strongroom-server, or ../target/debug/strongroom-server).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -22,7 +25,9 @@ const PASSWORD = "Harbour-Vine-demo-2026";
 const SESSION_COOKIE = "__Host-strongroom-session";
 const ANALYTICS_COOKIE = "__Host-strongroom-aid";
 const ui = fileURLToPath(new URL("../", import.meta.url));
-const serverBin = process.env.STRONGROOM_SERVER_BIN ?? join(ui, "../target/debug/strongroom-server");
+const DISPLAY_COOKIE = "__Host-strongroom-display";
+const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(ui, "../target");
+const serverBin = process.env.STRONGROOM_SERVER_BIN ?? join(targetDir, "debug/strongroom-server");
 const axeSource = await readFile(join(ui, "node_modules/axe-core/axe.min.js"), "utf8");
 
 let server;
@@ -109,14 +114,37 @@ async function signIn(page) {
   await page.getByTestId("privacy").waitFor({ timeout: 30_000 });
 }
 
-/** What script in the page can see: document.cookie and every storage area. */
+/** What script in the page can see: document.cookie and every storage area (local and
+ * session storage, IndexedDB's databases by name, the Cache API's caches). */
 async function scriptVisibleStorage(page) {
   return page.evaluate(async () => ({
     cookie: document.cookie,
     local: localStorage.length,
     session: sessionStorage.length,
-    idb: (await indexedDB.databases()).length,
+    idb: (await indexedDB.databases()).map((d) => d.name),
+    caches: await caches.keys(),
   }));
+}
+
+const NOTHING_STORED = { cookie: "", local: 0, session: 0, idb: [], caches: [] };
+
+/** The computed look of a button: what would make one more prominent than another. */
+async function look(page, selector) {
+  return page.locator(selector).evaluate((el) => {
+    const s = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    return {
+      className: el.className,
+      fontSize: s.fontSize,
+      fontWeight: s.fontWeight,
+      color: s.color,
+      background: s.backgroundColor,
+      border: `${s.borderTopWidth} ${s.borderTopStyle} ${s.borderTopColor}`,
+      padding: s.padding,
+      height: Math.round(r.height),
+      top: Math.round(r.top),
+    };
+  });
 }
 
 /** A same-origin call from the page, with the cookie session and its CSRF header. */
@@ -177,13 +205,85 @@ describe("the service's own web pages", () => {
     const entry = JSON.stringify(catalogue).includes(SESSION_COOKIE);
     assert.ok(entry, "the session cookie is in the catalogue");
 
-    assert.deepEqual(await scriptVisibleStorage(page), { cookie: "", local: 0, session: 0, idb: 0 });
+    assert.deepEqual(await scriptVisibleStorage(page), NOTHING_STORED);
+    // No choice yet: the banner asks.
+    await page.getByTestId("cookie-banner").waitFor();
     assert.deepEqual(await axe(page), []);
     assert.deepEqual(errors, [], "no script error and no Content Security Policy violation");
 
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("heading", { name: "Sign in to Strongroom" }).waitFor();
     assert.deepEqual(await context.cookies(), [], "signing out leaves no cookie");
+    await context.close();
+  });
+
+  test("the cookie banner: Reject all records the member's choice and sets nothing; functional allowed lets the display cookie be set", async () => {
+    const { context, page, errors } = await openPage();
+    await signIn(page);
+    const names = async () => (await context.cookies()).map((c) => c.name).sort();
+    const banner = page.getByTestId("cookie-banner");
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /Nothing optional is set until you allow it/);
+    assert.deepEqual(await names(), [SESSION_COOKIE], "nothing but the session before a choice");
+    assert.deepEqual(await scriptVisibleStorage(page), NOTHING_STORED);
+
+    // Equal weight; a region in the page, not a modal: nothing is inert or trapped.
+    assert.deepEqual(await look(page, "#banner-reject-all"), await look(page, "#banner-accept-all"), "Accept all and Reject all look the same, side by side");
+    assert.equal(await page.locator("[aria-modal=true], dialog[open], [inert]").count(), 0);
+    assert.equal(await banner.evaluate((el) => el.closest("[role=dialog], [role=alertdialog]")), null);
+    await page.locator("#nav-audit").click();
+    await page.getByTestId("audit-page").waitFor();
+    await page.locator("#nav-devices").focus();
+    await page.keyboard.press("Enter");
+    await page.getByTestId("devices-page").waitFor();
+    await banner.waitFor();
+    assert.deepEqual(await axe(page), []);
+    await shot(page, "web-cookie-banner");
+
+    // Reject all: the banner goes, the choice is the member's, and still nothing is set.
+    await page.locator("#banner-reject-all").click();
+    await banner.waitFor({ state: "detached" });
+    const consent = JSON.parse((await call(page, "GET", "/v1/me/consent")).body);
+    assert.equal(consent.current.source, "user");
+    assert.equal(consent.current.surface, "web");
+    assert.deepEqual(consent.current.choices, { functional: false, analytics: false, items: {} });
+    assert.equal(consent.choice_needed, false);
+    let saved = JSON.parse((await call(page, "POST", "/v1/web/preferences", { theme: "dark", density: "compact" })).body);
+    assert.deepEqual(saved, { remembered: false, reason: "no_consent" });
+    assert.deepEqual(await names(), [SESSION_COOKIE], "nothing optional after Reject all");
+    assert.deepEqual(await scriptVisibleStorage(page), NOTHING_STORED);
+
+    // Functional allowed on the Cookies page: the display preferences may now be remembered.
+    await page.locator("#nav-cookies").click();
+    await page.getByTestId("cookies-page").waitFor();
+    await page.getByTestId("cookie-category").first().waitFor();
+    assert.equal(await page.getByTestId("consent-source").innerText(), "You");
+    assert.equal(await page.getByRole("switch", { name: "Strictly necessary cookies" }).isDisabled(), true);
+    await page.getByRole("switch", { name: "Functional cookies" }).click();
+    await page.getByTestId("cookies-saved").waitFor();
+    assert.equal(await page.getByRole("switch", { name: "Functional cookies" }).isChecked(), true);
+    assert.deepEqual(await names(), [SESSION_COOKIE], "allowing sets nothing by itself");
+    saved = JSON.parse((await call(page, "POST", "/v1/web/preferences", { theme: "dark", density: "compact" })).body);
+    assert.deepEqual(saved, { remembered: true, reason: null });
+    assert.deepEqual(await names(), [DISPLAY_COOKIE, SESSION_COOKIE].sort());
+    assert.equal(await page.evaluate(() => document.cookie), `${DISPLAY_COOKIE}=dark.compact`, "the only cookie script can read is the allowed display cookie");
+    const stored = await scriptVisibleStorage(page);
+    assert.deepEqual({ ...stored, cookie: "" }, NOTHING_STORED, "and nothing else is stored");
+    assert.deepEqual(await axe(page), []);
+    await shot(page, "web-cookies");
+
+    // Withdrawn: the service expires it in its answer.
+    await page.locator("#reject-all").click();
+    await page.waitForFunction(() => /only strictly necessary cookies are on/.test(document.querySelector("[data-testid=cookies-saved]")?.textContent ?? ""));
+    assert.deepEqual(await names(), [SESSION_COOKIE], "withdrawn: the display cookie is expired");
+
+    // A choice is recorded: a new page load asks nothing.
+    await page.reload();
+    await page.getByTestId("privacy").waitFor({ timeout: 30_000 });
+    await page.getByTestId("devices-page").waitFor();
+    await page.waitForLoadState("networkidle");
+    assert.equal(await banner.count(), 0);
+    assert.deepEqual(errors, [], "no script error and no Content Security Policy violation");
     await context.close();
   });
 
@@ -225,5 +325,31 @@ describe("the service's own web pages", () => {
     const wellKnown = await call(gpc.page, "GET", "/.well-known/gpc.json");
     assert.equal(JSON.parse(wellKnown.body).gpc, true);
     await gpc.context.close();
+  });
+  test("under Global Privacy Control the Cookies page shows analytics off and says why, whatever the member chose", async () => {
+    const { context, page, errors } = await openPage({ gpc: true });
+    await signIn(page);
+    const resp = await call(page, "PUT", "/v1/me/consent", { action: "accept_all" });
+    assert.equal(resp.status, 200, resp.body);
+    await page.locator("#nav-cookies").click();
+    await page.getByTestId("cookie-category").first().waitFor();
+    await page.getByTestId("gpc-note").waitFor();
+    assert.match(await page.getByTestId("gpc-note").innerText(), /Your browser sends Global Privacy Control\..*analytics stays off/s);
+    assert.equal(await page.getByRole("switch", { name: "Analytics cookies" }).isChecked(), true, "the member's own choice is kept");
+    assert.match(await page.getByTestId("consent-effective").innerText(), /Analytics off \(Global Privacy Control\)$/);
+    assert.match(
+      await page.getByTestId("analytics-effective").innerText(),
+      /^In this browser now: off, because it sends Global Privacy Control/,
+      "and analytics is off here",
+    );
+    const consent = JSON.parse((await call(page, "GET", "/v1/me/consent")).body);
+    assert.equal(consent.gpc, true);
+    assert.equal(consent.effective.analytics, false);
+    assert.deepEqual((await context.cookies()).map((c) => c.name), [SESSION_COOKIE]);
+    assert.deepEqual(await scriptVisibleStorage(page), NOTHING_STORED);
+    assert.deepEqual(await axe(page), []);
+    await shot(page, "web-cookies-gpc");
+    assert.deepEqual(errors, [], "no script error and no Content Security Policy violation");
+    await context.close();
   });
 });

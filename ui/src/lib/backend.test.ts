@@ -89,13 +89,37 @@ describe("TauriBackend's dashboard commands", () => {
     ]);
   });
 
+  it("names the cookie, notification and usage commands and their arguments as agreed with the core", async () => {
+    const b = new TauriBackend();
+    const change = { action: "custom" as const, categories: { strictly_necessary: null, functional: true, analytics: null }, items: {} };
+    const update = { changes: [{ category: "tips" as const, channel: "email" as const, enabled: true }], source: "user" as const };
+    await b.cookieCatalogue();
+    await b.consent();
+    await b.changeConsent(change);
+    await b.notificationPreferences();
+    await b.updateNotificationPreferences(update);
+    await b.notices();
+    await b.markNoticeRead("n1");
+    await b.usageReportPreview();
+    expect(calls).toEqual([
+      { cmd: "cookie_catalogue", args: undefined },
+      { cmd: "consent", args: undefined },
+      { cmd: "change_consent", args: { change } },
+      { cmd: "notification_preferences", args: undefined },
+      { cmd: "update_notification_preferences", args: { update } },
+      { cmd: "notices", args: undefined },
+      { cmd: "mark_notice_read", args: { id: "n1" } },
+      { cmd: "usage_report_preview", args: undefined },
+    ]);
+  });
+
   it("an error the core answers with a dashboard code keeps its code, and reads as words", async () => {
     const b = new TauriBackend();
     const err = await b.revokeSession("s1").catch((e: unknown) => e);
     expect(calls).toEqual([{ cmd: "revoke_session", args: { id: "s1" } }]);
     expect(err).toBeInstanceOf(BackendError);
     expect((err as InstanceType<typeof BackendError>).code).toBe("offline");
-    for (const code of ["offline", "forbidden", "reauth_required", "wrong_password", "conflict"] as const) {
+    for (const code of ["offline", "forbidden", "reauth_required", "wrong_password", "conflict", "essential_category", "strictly_necessary_locked", "csrf_refused"] as const) {
       const words = humanMessage(code, "");
       expect(words.length).toBeGreaterThan(20);
       expect(words).not.toContain(code);

@@ -22,6 +22,15 @@ import type {
   SupportGrant,
 } from "./dashboard-types";
 import type {
+  ConsentChange,
+  ConsentState,
+  CookieCatalogue,
+  Notice,
+  NotificationPreferences,
+  PreferencesUpdate,
+  UsageReport,
+} from "./preference-types";
+import type {
   AppStatus,
   ConflictChoice,
   ConflictView,
@@ -86,6 +95,18 @@ export interface DashboardBackend {
   exportPractice(onProgress: (p: ExportProgress) => void): Promise<ExportResult>;
   /** Anyone: what this device's vault holds, in the same format, without the network. */
   exportVault(onProgress: (p: ExportProgress) => void): Promise<ExportResult>;
+
+  // Cookies and consent (promise 6): one record per member, shared by the desktop and the browser.
+  cookieCatalogue(): Promise<Cached<CookieCatalogue>>; // GET /v1/cookies
+  consent(): Promise<Cached<ConsentState>>; // GET /v1/me/consent
+  changeConsent(change: ConsentChange): Promise<ConsentState>; // PUT /v1/me/consent
+  // Notification preferences and the in-app inbox (promise 8).
+  notificationPreferences(): Promise<Cached<NotificationPreferences>>; // GET /v1/me/notifications/preferences
+  updateNotificationPreferences(update: PreferencesUpdate): Promise<NotificationPreferences>; // PATCH same
+  notices(): Promise<Cached<Notice[]>>; // GET /v1/me/notices
+  markNoticeRead(id: string): Promise<void>; // POST /v1/me/notices/{id}/read
+  // Usage data (promise 12): administrators only; others fail with error code "forbidden".
+  usageReportPreview(): Promise<Cached<UsageReport>>; // GET /v1/practice/usage-report/preview
 }
 
 export interface Backend extends DashboardBackend {
@@ -320,6 +341,30 @@ export class TauriBackend implements Backend {
   }
   exportVault(onProgress: (p: ExportProgress) => void) {
     return withProgress<ExportResult>("export_vault", onProgress);
+  }
+  cookieCatalogue() {
+    return call<Cached<CookieCatalogue>>("cookie_catalogue");
+  }
+  consent() {
+    return call<Cached<ConsentState>>("consent");
+  }
+  changeConsent(change: ConsentChange) {
+    return call<ConsentState>("change_consent", { change });
+  }
+  notificationPreferences() {
+    return call<Cached<NotificationPreferences>>("notification_preferences");
+  }
+  updateNotificationPreferences(update: PreferencesUpdate) {
+    return call<NotificationPreferences>("update_notification_preferences", { update });
+  }
+  notices() {
+    return call<Cached<Notice[]>>("notices");
+  }
+  markNoticeRead(id: string) {
+    return call<void>("mark_notice_read", { id });
+  }
+  usageReportPreview() {
+    return call<Cached<UsageReport>>("usage_report_preview");
   }
 
   onChange(handler: () => void) {

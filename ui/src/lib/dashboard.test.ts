@@ -20,6 +20,23 @@ import {
   untilLabel,
 } from "./dashboard";
 import type { AuditRow } from "./dashboard-types";
+import {
+  bannerNeeded,
+  channelLabel,
+  choiceSourceWords,
+  consentChange,
+  consentRecordWords,
+  consentSourceLabel,
+  consentSummary,
+  inboxOrder,
+  itemChosen,
+  notificationCategoryLabel,
+  notificationCategoryWhat,
+  setByLabel,
+  unreadLabel,
+  weekLabel,
+} from "./dashboard";
+import type { CatalogueItem, ConsentRecord, ConsentState, Notice } from "./preference-types";
 
 const NOW = new Date(2026, 10, 28, 15, 30); // 28 Nov 2026, 15:30 local
 const ago = (mins: number) => new Date(NOW.getTime() - mins * 60_000).toISOString();
@@ -146,5 +163,102 @@ describe("the audit log's filter", () => {
     const actors = [{ id: "p1", name: "Dana Lee" }];
     expect(filterWords({}, actors)).toBe("all entries");
     expect(filterWords({ actor_id: "p1", kind: "sign_in", from: "2026-11-01", to: "2026-11-07" }, actors)).toBe("Dana Lee · sign in · 2026-11-01 to 2026-11-07");
+  });
+});
+
+describe("cookie words", () => {
+  const record = (over: Partial<ConsentRecord>): ConsentRecord => ({
+    id: "r1",
+    strictly_necessary: true,
+    choices: { functional: true, analytics: false, items: {} },
+    source: "user",
+    surface: "web",
+    policy_version: "2026-11-28",
+    recorded_at: ago(60),
+    ...over,
+  });
+
+  it("says who made the record, where, when, and under which policy", () => {
+    expect(consentSourceLabel(record({}))).toBe("You");
+    expect(consentSourceLabel(record({ source: "gpc" }))).toBe("Global Privacy Control");
+    expect(consentSourceLabel(record({ source: "default" }))).toBe("The default");
+    expect(consentRecordWords(record({}), NOW)).toBe("Chosen by you in a browser on 28 Nov, 14:30, under the cookie policy of 2026-11-28.");
+    expect(consentRecordWords(record({ surface: "desktop" }), NOW)).toMatch(/^Chosen by you in the desktop app on 28 Nov, 14:30/);
+    expect(consentRecordWords(record({ source: "gpc" }), NOW)).toMatch(/^Set by Global Privacy Control on 28 Nov, 14:30: .*You have not chosen yourself yet\.$/);
+    expect(consentRecordWords(record({ source: "default", id: null, surface: null, recorded_at: null }), NOW)).toBe(
+      "Nothing chosen yet, so the default holds: only strictly necessary cookies are on (cookie policy of 2026-11-28).",
+    );
+    expect(consentSummary(record({}).choices)).toBe("Functional on · Analytics off");
+  });
+
+  it("an item follows its category unless it has its own choice; strictly necessary is always on", () => {
+    const item = (category: CatalogueItem["category"], name = "x"): CatalogueItem => ({
+      name,
+      kind: "cookie",
+      category,
+      purpose: "",
+      lifetime: "",
+      max_age_secs: null,
+      set_by: "service",
+      holds: "",
+    });
+    const choices = { functional: true, analytics: false, items: { own: false } };
+    expect(itemChosen(choices, item("functional"))).toEqual({ on: true, own: false });
+    expect(itemChosen(choices, item("analytics"))).toEqual({ on: false, own: false });
+    expect(itemChosen(choices, item("functional", "own"))).toEqual({ on: false, own: true });
+    expect(itemChosen({ functional: false, analytics: false, items: {} }, item("strictly_necessary"))).toEqual({ on: true, own: false });
+    expect(setByLabel("service")).toBe("The Strongroom service");
+    expect(setByLabel("web_ui")).toBe("These pages' own script");
+  });
+
+  it("builds the service's change: every category named (null: unchanged), items as given", () => {
+    expect(consentChange("reject_all")).toEqual({ action: "reject_all", categories: { strictly_necessary: null, functional: null, analytics: null }, items: {} });
+    expect(consentChange("custom", { analytics: true }, { a: null })).toEqual({
+      action: "custom",
+      categories: { strictly_necessary: null, functional: null, analytics: true },
+      items: { a: null },
+    });
+  });
+
+  it("the banner asks only while the member has no choice of their own under this policy", () => {
+    const state = (choice_needed: boolean) => ({ choice_needed }) as ConsentState;
+    expect(bannerNeeded(null)).toBe(false);
+    expect(bannerNeeded(state(true))).toBe(true);
+    expect(bannerNeeded(state(false))).toBe(false);
+  });
+});
+
+describe("notification words", () => {
+  it("names categories and channels, and how a choice was last made", () => {
+    expect(notificationCategoryLabel("security_alerts")).toBe("Security alerts");
+    expect(notificationCategoryLabel("usage_suggestions")).toBe("Usage suggestions");
+    expect(notificationCategoryWhat("breach_notices")).toMatch(/breach/);
+    expect(["email", "in_app", "desktop"].map((c) => channelLabel(c as "email"))).toEqual(["Email", "In app", "Desktop notification"]);
+    expect(choiceSourceWords({ enabled: true, source: "default", changed_at: null }, NOW)).toBe("Default");
+    expect(choiceSourceWords({ enabled: true, source: "web", changed_at: ago(60) }, NOW)).toBe("You, in a browser, 28 Nov, 14:30");
+    expect(choiceSourceWords({ enabled: true, source: "user", changed_at: ago(60) }, NOW)).toBe("You, in the desktop app, 28 Nov, 14:30");
+    expect(choiceSourceWords({ enabled: false, source: "unsubscribe_link", changed_at: ago(60) }, NOW)).toBe("An email's unsubscribe link, 28 Nov, 14:30");
+  });
+
+  it("the inbox: unread first, then newest; notices not meant for the inbox are left out", () => {
+    const n = (id: string, mins: number, read: boolean, in_app = true): Notice => ({
+      id,
+      category: "tips",
+      title: id,
+      body: "",
+      created_at: ago(mins),
+      read_at: read ? ago(1) : null,
+      in_app,
+      desktop: false,
+    });
+    const list = [n("old-read", 500, true), n("new-read", 5, true), n("old-unread", 400, false), n("new-unread", 10, false), n("desktop-only", 1, false, false)];
+    expect(inboxOrder(list).map((x) => x.id)).toEqual(["new-unread", "old-unread", "new-read", "old-read"]);
+    expect(unreadLabel(list)).toBe("2 unread");
+    expect(unreadLabel([])).toBe("Nothing unread");
+  });
+
+  it("names a report's week by its Monday", () => {
+    expect(weekLabel("2026-11-23")).toBe("Week of 23 Nov 2026");
+    expect(weekLabel("not a date")).toBe("not a date");
   });
 });

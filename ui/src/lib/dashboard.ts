@@ -14,9 +14,35 @@ import type {
   Role,
 } from "./dashboard-types";
 import { formatBytes, localDate, relativeTime } from "./format";
+import type {
+  CatalogueItem,
+  Category,
+  Channel,
+  ChannelChoice,
+  ConsentAction,
+  ConsentChange,
+  ConsentChoices,
+  ConsentRecord,
+  ConsentState,
+  ConsentSurface,
+  CookieCategory,
+  Notice,
+  SetBy,
+  StorageKind,
+} from "./preference-types";
 
 /** The pages of "Privacy & access". */
-export type PrivacyPage = "devices" | "members" | "review" | "support" | "apps" | "audit" | "export";
+export type PrivacyPage =
+  | "devices"
+  | "members"
+  | "review"
+  | "support"
+  | "apps"
+  | "audit"
+  | "export"
+  | "cookies"
+  | "notifications"
+  | "usage";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const n0 = (x: number) => x.toLocaleString("en-AU");
@@ -200,4 +226,151 @@ export function filterWords(f: AuditFilter, actors: { id: string; name: string }
   else if (f.from) parts.push(`from ${f.from}`);
   else if (f.to) parts.push(`up to ${f.to}`);
   return parts.length ? parts.join(" · ") : "all entries";
+}
+
+// --- Cookies and consent ---
+
+/** Where a choice was made, in a sentence: "in the desktop app", "in a browser". */
+export function surfaceWords(s: ConsentSurface | null): string {
+  return s === "desktop" ? "in the desktop app" : s === "web" ? "in a browser" : "";
+}
+
+/** Who made the current record, briefly: "You", "Global Privacy Control", "The default". */
+export function consentSourceLabel(r: ConsentRecord): string {
+  return r.source === "user" ? "You" : r.source === "gpc" ? "Global Privacy Control" : "The default";
+}
+
+/** The current record in a sentence: who, where, when, and under which policy. */
+export function consentRecordWords(r: ConsentRecord, now: Date = new Date()): string {
+  const when = r.recorded_at ? ` on ${shortDateTime(r.recorded_at, now)}` : "";
+  const policy = `cookie policy of ${r.policy_version}`;
+  switch (r.source) {
+    case "user":
+      return `Chosen by you ${surfaceWords(r.surface)}${when}, under the ${policy}.`.replace("  ", " ");
+    case "gpc":
+      return `Set by Global Privacy Control${when}: your browser asked that nothing be used for analytics, so only strictly necessary cookies are on (${policy}). You have not chosen yourself yet.`;
+    case "default":
+      return `Nothing chosen yet, so the default holds: only strictly necessary cookies are on (${policy}).`;
+  }
+}
+
+/** Whether a record's choices allow `category` (strictly necessary always). */
+export function categoryChosen(choices: ConsentChoices, category: CookieCategory): boolean {
+  return category === "strictly_necessary" ? true : choices[category];
+}
+
+/** An item's choice in a record: its own, or else its category's. */
+export function itemChosen(choices: ConsentChoices, item: CatalogueItem): { on: boolean; own: boolean } {
+  if (item.category === "strictly_necessary") return { on: true, own: false };
+  const own = choices.items[item.name];
+  return own === undefined ? { on: choices[item.category], own: false } : { on: own, own: true };
+}
+
+/** A change of one kind: accept all, reject all, or custom categories and items. */
+export function consentChange(
+  action: ConsentAction,
+  categories: { functional?: boolean; analytics?: boolean } = {},
+  items: Record<string, boolean | null> = {},
+): ConsentChange {
+  return {
+    action,
+    categories: { strictly_necessary: null, functional: categories.functional ?? null, analytics: categories.analytics ?? null },
+    items: { ...items },
+  };
+}
+
+/** What the current choice allows, in short: "Functional on · Analytics off". */
+export function consentSummary(choices: ConsentChoices): string {
+  return `Functional ${choices.functional ? "on" : "off"} · Analytics ${choices.analytics ? "on" : "off"}`;
+}
+
+/** Whether the browser's banner should ask: no choice of the member's under this policy. */
+export function bannerNeeded(s: ConsentState | null): boolean {
+  return s !== null && s.choice_needed;
+}
+
+export function setByLabel(s: SetBy): string {
+  return s === "service" ? "The Strongroom service" : "These pages' own script";
+}
+
+export function storageKindLabel(k: StorageKind): string {
+  return k === "cookie" ? "Cookie" : "Local storage";
+}
+
+// --- Notifications ---
+
+const CATEGORY_LABELS: Record<Category, string> = {
+  security_alerts: "Security alerts",
+  breach_notices: "Breach notices",
+  billing: "Billing",
+  service_notices: "Service notices",
+  policy_changes: "Policy changes",
+  product_news: "Product news",
+  tips: "Tips",
+  usage_suggestions: "Usage suggestions",
+};
+
+const CATEGORY_WHAT: Record<Category, string> = {
+  security_alerts: "Sign-ins, second factors and sessions ended.",
+  breach_notices: "A personal-data breach that affects your practice.",
+  billing: "Invoices, payment problems and the subscription.",
+  service_notices: "Outages, maintenance and changes to how the service runs.",
+  policy_changes: "A new version of the privacy policy or the terms.",
+  product_news: "New features and announcements.",
+  tips: "How to get more from Strongroom.",
+  usage_suggestions: "Suggestions drawn from how your practice uses Strongroom.",
+};
+
+export function notificationCategoryLabel(c: Category): string {
+  return CATEGORY_LABELS[c] ?? c;
+}
+
+/** What a category is about, in a sentence. */
+export function notificationCategoryWhat(c: Category): string {
+  return CATEGORY_WHAT[c] ?? "";
+}
+
+export const CHANNEL_ORDER: Channel[] = ["email", "in_app", "desktop"];
+
+export function channelLabel(c: Channel): string {
+  return c === "email" ? "Email" : c === "in_app" ? "In app" : "Desktop notification";
+}
+
+/** How a channel's choice was last made: "Default", "You, in the app, 27 Nov, 14:02", ... */
+export function choiceSourceWords(c: ChannelChoice, now: Date = new Date()): string {
+  const when = c.changed_at ? `, ${shortDateTime(c.changed_at, now)}` : "";
+  switch (c.source) {
+    case "default":
+      return "Default";
+    case "user":
+      return `You, in the desktop app${when}`;
+    case "web":
+      return `You, in a browser${when}`;
+    case "unsubscribe_link":
+      return `An email's unsubscribe link${when}`;
+  }
+}
+
+/** The inbox's order: unread first, then newest first; only notices meant for the inbox. */
+export function inboxOrder(notices: Notice[]): Notice[] {
+  return notices
+    .filter((n) => n.in_app)
+    .sort((a, b) => {
+      if ((a.read_at === null) !== (b.read_at === null)) return a.read_at === null ? -1 : 1;
+      return a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0;
+    });
+}
+
+export function unreadLabel(notices: Notice[]): string {
+  const n = notices.filter((x) => x.in_app && x.read_at === null).length;
+  return n === 0 ? "Nothing unread" : `${n} unread`;
+}
+
+// --- Usage data ---
+
+/** A report week: "Week of 23 Nov 2026" (its Monday, a UTC date). */
+export function weekLabel(weekStart: string): string {
+  const m = weekStart.match(/^(\d{4})-(\d{2})-(\d{2})$/);
+  if (!m) return weekStart;
+  return `Week of ${Number(m[3])} ${MONTHS[Number(m[2]) - 1] ?? m[2]} ${m[1]}`;
 }

@@ -1,8 +1,11 @@
 // Error codes from the backend, mapped to words a lawyer can act on. The UI never matches
 // on a message string: only on the code.
-import type { ErrorCode, ErrorDto } from "./types";
+import type { ErrorCode as CoreErrorCode, ErrorDto } from "./types";
 
-export type { ErrorCode };
+/** The core's codes (generated into bindings.ts), and the service's refusals of cookie and
+ * notification changes, which the web backend meets directly (and the desktop core passes
+ * on once its bindings name them; the union then adds nothing). */
+export type ErrorCode = CoreErrorCode | "essential_category" | "strictly_necessary_locked" | "csrf_refused";
 
 export class BackendError extends Error {
   constructor(
@@ -49,6 +52,9 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   "reauth_required",
   "wrong_password",
   "conflict",
+  "essential_category",
+  "strictly_necessary_locked",
+  "csrf_refused",
 ]);
 
 export function toBackendError(e: ErrorDto | string | unknown): BackendError {
@@ -137,7 +143,20 @@ export function humanMessage(code: ErrorCode, detail = ""): string {
       return "That password is not the one for your account. Nothing was changed.";
     case "conflict":
       return detail ? `This can't be done as things stand: ${detail}` : "This can't be done as things stand: it changed since the page loaded. Reload and look again.";
+    case "essential_category":
+      return `Essential notifications stay on in every channel, so nothing was changed.${detail ? ` ${sentence(detail)}` : ""}`;
+    case "strictly_necessary_locked":
+      return "Strictly necessary cookies can't be turned off: without them you could not sign in or keep your session safe. Nothing was changed.";
+    case "csrf_refused":
+      return "The service refused this change because it could not confirm that it came from its own page. Reload the page and try again; nothing was changed.";
   }
+}
+
+/** `detail` as a sentence: a capital first letter and a full stop. */
+function sentence(detail: string): string {
+  const t = detail.trim();
+  if (!t) return t;
+  return `${t.charAt(0).toUpperCase()}${t.slice(1)}${/[.!?]$/.test(t) ? "" : "."}`;
 }
 
 function stripPrefix(detail: string): string {

@@ -8,6 +8,7 @@
 import type { Backend } from "./backend";
 import type { AuditFilter, ExportProgress, IntegrationScope, Role } from "./dashboard-types";
 import { FakeDashboard } from "./fake-dashboard";
+import type { ConsentChange, PreferencesUpdate } from "./preference-types";
 import { BackendError } from "./errors";
 import { isCalendarDate, isEmailAddress } from "./records";
 import type {
@@ -997,6 +998,38 @@ export class FakeBackend implements Backend {
   async exportVault(onProgress: (p: ExportProgress) => void) {
     this.open();
     return this.dashboard.exportVault(onProgress);
+  }
+  async cookieCatalogue() {
+    this.open();
+    return this.dashboard.cookieCatalogue();
+  }
+  async consent() {
+    this.open();
+    return this.dashboard.consent();
+  }
+  async changeConsent(change: ConsentChange) {
+    this.open();
+    return this.dashboard.changeConsent(change);
+  }
+  async notificationPreferences() {
+    this.open();
+    return this.dashboard.notificationPreferences();
+  }
+  async updateNotificationPreferences(update: PreferencesUpdate) {
+    this.open();
+    return this.dashboard.updateNotificationPreferences(update);
+  }
+  async notices() {
+    this.open();
+    return this.dashboard.notices();
+  }
+  async markNoticeRead(id: string) {
+    this.open();
+    return this.dashboard.markNoticeRead(id);
+  }
+  async usageReportPreview() {
+    this.open();
+    return this.dashboard.usageReportPreview();
   }
 
   // --- Helpers the browser tests use to play the live loop and the clock. ---

@@ -2,7 +2,18 @@
 import { describe, expect, it } from "vitest";
 import { BackendError } from "./errors";
 import { FakeBackend } from "./fake-backend";
-import { FAKE_DASHBOARD, ME } from "./fake-dashboard";
+import {
+  ANALYTICS_COOKIE,
+  DISPLAY_COOKIE,
+  FAKE_DASHBOARD,
+  ME,
+  SESSION_COOKIE,
+  THIS_PRACTICE,
+  aggregateUsage,
+  weekStart,
+  type UsageEvent,
+} from "./fake-dashboard";
+import { consentChange } from "./dashboard";
 import type { ExportProgress } from "./dashboard-types";
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -165,5 +176,152 @@ describe("the fake dashboard", () => {
       expect(await code(p)).toBe("forbidden");
     expect((await b.sessions()).value.length).toBe(4);
     expect((await b.exportVault(() => {})).verified).toBe(true);
+  });
+});
+
+describe("the fake dashboard's cookies, notifications and usage keep the service's rules", () => {
+  it("consent: the default until a choice; accept all and reject all; per category and per item; history newest first", async () => {
+    const b = online();
+    const catalogue = (await b.cookieCatalogue()).value;
+    expect(catalogue.categories.map((c) => [c.category, c.locked])).toEqual([
+      ["strictly_necessary", true],
+      ["functional", false],
+      ["analytics", false],
+    ]);
+    expect(catalogue.items.map((i) => i.name)).toEqual([SESSION_COOKIE, DISPLAY_COOKIE, ANALYTICS_COOKIE]);
+    let s = (await b.consent()).value;
+    expect(s.current).toMatchObject({ id: null, source: "default", surface: null, recorded_at: null, choices: { functional: false, analytics: false } });
+    expect(s.choice_needed).toBe(true);
+    expect(s.effective.items).toEqual({ [SESSION_COOKIE]: true, [DISPLAY_COOKIE]: false, [ANALYTICS_COOKIE]: false });
+    s = await b.changeConsent(consentChange("accept_all"));
+    expect(s.current).toMatchObject({ source: "user", surface: "desktop", choices: { functional: true, analytics: true } });
+    expect(s.choice_needed).toBe(false);
+    s = await b.changeConsent(consentChange("reject_all"));
+    expect(s.effective).toMatchObject({ functional: false, analytics: false });
+    s = await b.changeConsent(consentChange("custom", { functional: true }, { [DISPLAY_COOKIE]: false, [ANALYTICS_COOKIE]: true }));
+    expect(s.effective.items).toEqual({ [SESSION_COOKIE]: true, [DISPLAY_COOKIE]: false, [ANALYTICS_COOKIE]: true });
+    s = await b.changeConsent(consentChange("custom", {}, { [DISPLAY_COOKIE]: null }));
+    expect(s.effective.items[DISPLAY_COOKIE]).toBe(true);
+    expect(s.history.map((r) => r.choices.functional)).toEqual([true, true, false, true]);
+    const log = await b.auditLog({ kind: "consent_changed" });
+    expect(log.total).toBe(4);
+  });
+
+  it("consent: strictly necessary cannot be refused, by category or by item, and nothing is recorded", async () => {
+    const b = online();
+    const locked = { ...consentChange("custom"), categories: { strictly_necessary: false, functional: null, analytics: null } };
+    expect(await code(b.changeConsent(locked))).toBe("strictly_necessary_locked");
+    expect(await code(b.changeConsent(consentChange("custom", {}, { [SESSION_COOKIE]: false })))).toBe("strictly_necessary_locked");
+    expect(await code(b.changeConsent(consentChange("custom", {}, { tracker: true })))).toBe("invalid_input");
+    expect(await code(b.changeConsent(consentChange("accept_all", { analytics: true })))).toBe("invalid_input");
+    expect((await b.consent()).value.history).toEqual([]);
+  });
+
+  it("Global Privacy Control: a gpc record for a member with none; analytics off while it is sent, an opt-in kept for where it is not", async () => {
+    const b = online();
+    b.dashboard.gpc = true;
+    let s = (await b.consent()).value;
+    expect(s.gpc).toBe(true);
+    expect(s.current.source).toBe("gpc");
+    expect(s.choice_needed).toBe(true);
+    s = await b.changeConsent(consentChange("accept_all"));
+    expect(s.current.choices.analytics).toBe(true);
+    expect(s.effective.analytics).toBe(false);
+    expect(s.effective.items[ANALYTICS_COOKIE]).toBe(false);
+    b.dashboard.gpc = false;
+    expect((await b.consent()).value.effective.analytics).toBe(true);
+  });
+
+  it("notifications: essential categories are on everywhere with their reason, and cannot be turned off; changes are all or none", async () => {
+    const b = online();
+    const prefs = (await b.notificationPreferences()).value;
+    expect(prefs.categories).toHaveLength(8);
+    const essential = prefs.categories.filter((c) => c.essential);
+    expect(essential.map((c) => c.category)).toEqual(["security_alerts", "breach_notices", "billing", "service_notices", "policy_changes"]);
+    for (const c of essential) {
+      expect(c.reason).toBeTruthy();
+      expect([c.email.enabled, c.in_app.enabled, c.desktop.enabled]).toEqual([true, true, true]);
+    }
+    const tips = prefs.categories.find((c) => c.category === "tips")!;
+    expect([tips.email.enabled, tips.in_app.enabled, tips.desktop.enabled, tips.reason]).toEqual([false, true, false, null]);
+
+    const p = b.updateNotificationPreferences({
+      changes: [
+        { category: "tips", channel: "email", enabled: true },
+        { category: "security_alerts", channel: "email", enabled: false },
+      ],
+      source: "user",
+    });
+    await expect(p).rejects.toMatchObject({ code: "essential_category" });
+    expect((await b.notificationPreferences()).value.categories.find((c) => c.category === "tips")!.email.enabled).toBe(false);
+
+    const after = await b.updateNotificationPreferences({
+      changes: [
+        { category: "tips", channel: "email", enabled: true },
+        { category: "billing", channel: "email", enabled: true },
+      ],
+      source: "web",
+    });
+    const t = after.categories.find((c) => c.category === "tips")!;
+    expect(t.email).toMatchObject({ enabled: true, source: "web" });
+    expect(t.email.changed_at).toMatch(/Z$/);
+    expect(after.categories.find((c) => c.category === "billing")!.email.source).toBe("default");
+  });
+
+  it("the inbox: newest first; mark read once; an unknown notice is not found; offline, reading marks nothing", async () => {
+    const b = online();
+    const list = (await b.notices()).value;
+    expect(list.length).toBeGreaterThan(3);
+    expect([...list].sort((x, y) => (x.created_at < y.created_at ? 1 : -1))).toEqual(list);
+    const unread = list.find((n) => n.read_at === null)!;
+    await b.markNoticeRead(unread.id);
+    const read = (await b.notices()).value.find((n) => n.id === unread.id)!;
+    expect(read.read_at).not.toBeNull();
+    await b.markNoticeRead(unread.id);
+    expect((await b.notices()).value.find((n) => n.id === unread.id)!.read_at).toBe(read.read_at);
+    expect(await code(b.markNoticeRead("00000000-0000-4000-8000-000000000000"))).toBe("not_found");
+    b.goOffline();
+    expect(await code(b.markNoticeRead(unread.id))).toBe("offline");
+    expect(await code(b.changeConsent(consentChange("accept_all")))).toBe("offline");
+    expect(await code(b.updateNotificationPreferences({ changes: [], source: "user" }))).toBe("offline");
+    expect((await b.notices()).offline).toBe(true);
+  });
+
+  it("usage: administrators only; no week of fewer than five practices; this practice counted only while the member allows analytics", async () => {
+    const lawyer = new FakeBackend("dashboard-lawyer");
+    expect(await code(lawyer.usageReportPreview())).toBe("forbidden");
+    const b = online();
+    let r = (await b.usageReportPreview()).value;
+    expect(r.min_group_practices).toBe(5);
+    expect(r.buckets.length + r.suppressed_weeks.length).toBe(4);
+    expect(r.buckets.every((w) => w.practices >= 5)).toBe(true);
+    expect(r.suppressed_weeks).toHaveLength(1);
+    expect(r.this_practice_counted).toBe(false);
+    await b.changeConsent(consentChange("custom", { analytics: true }));
+    r = (await b.usageReportPreview()).value;
+    expect(r.this_practice_counted).toBe(true);
+    expect(r.suppressed_weeks).toHaveLength(1);
+  });
+
+  it("usage: the aggregate never emits a week of fewer than five practices, and sums the rest exactly", () => {
+    const now = Date.UTC(2026, 10, 28, 12);
+    expect(new Date(weekStart(now)).toISOString()).toBe("2026-11-23T00:00:00.000Z");
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 100; round++) {
+      const events: UsageEvent[] = [];
+      for (let p = 0; p < 9; p++)
+        for (let k = Math.floor(rand() * 4); k > 0; k--)
+          events.push({ practice: `p${p}`, user: `u${p}.${Math.floor(rand() * 3)}`, at: now - Math.floor(rand() * 35 * 86_400_000) });
+      const r = aggregateUsage(events, now, "p0");
+      expect(r.buckets.length + r.suppressed_weeks.length).toBe(4);
+      for (const w of r.buckets) {
+        expect(w.practices).toBeGreaterThanOrEqual(5);
+        const inWeek = events.filter((e) => new Date(weekStart(e.at)).toISOString().slice(0, 10) === w.week_start);
+        expect(w.sign_ins).toBe(inWeek.length);
+        expect(w.practices).toBe(new Set(inWeek.map((e) => e.practice)).size);
+      }
+    }
+    expect(aggregateUsage([], now, THIS_PRACTICE)).toMatchObject({ buckets: [], this_practice_counted: false });
   });
 });

@@ -8,6 +8,16 @@
 // fail `forbidden` for a lawyer; approving a grant needs a re-authentication first
 // (`reauth_required` until `reauthenticate` with the password "correct horse"); the audit
 // chain is checked here with SHA-256 each time it is read, as the app does.
+//
+// Cookies, notifications and usage keep the service's rules (crates/server/src/consent.rs,
+// notifications.rs, usage.rs): strictly necessary cookies cannot be refused
+// (`strictly_necessary_locked`, nothing recorded); accept all and reject all take no
+// categories or items; an item not in the catalogue is refused; Global Privacy Control
+// (`gpc`, which the tests turn on) writes a `gpc` record for a member with none and turns
+// analytics off for every request while it is sent; essential notification categories are
+// on in every channel and turning one off is refused (`essential_category`, all or none);
+// the usage preview is for administrators, emits no week summed over fewer than five
+// practices, and counts this practice only while the member allows analytics.
 import { matchesAuditFilter } from "./dashboard";
 import type {
   AccessReview,
@@ -32,6 +42,26 @@ import type {
   SupportGrant,
 } from "./dashboard-types";
 import { BackendError } from "./errors";
+import {
+  MAX_PREFERENCE_CHANGES,
+  MIN_GROUP_PRACTICES,
+  type Category,
+  type CategoryPreferences,
+  type Channel,
+  type ChannelChoice,
+  type ChoiceSource,
+  type ConsentChange,
+  type ConsentChoices,
+  type ConsentRecord,
+  type ConsentState,
+  type CookieCatalogue,
+  type EffectiveConsent,
+  type Notice,
+  type NotificationPreferences,
+  type PreferencesUpdate,
+  type UsageBucket,
+  type UsageReport,
+} from "./preference-types";
 import { isEmailAddress } from "./records";
 
 export const FAKE_DASHBOARD = {
@@ -376,6 +406,262 @@ export async function verifyChain(entries: Chained[]): Promise<ChainCheck> {
   return { status: "verified", entries: entries.length };
 }
 
+
+// --- Cookies and consent: the service's catalogue and rules (crates/server/src/consent.rs) ---
+
+export const SESSION_COOKIE = "__Host-strongroom-session";
+export const DISPLAY_COOKIE = "__Host-strongroom-display";
+export const ANALYTICS_COOKIE = "__Host-strongroom-aid";
+export const POLICY_VERSION = "2026-11-28";
+
+/** `consent::catalogue()`, word for word. */
+export function cookieCatalogue(): CookieCatalogue {
+  return {
+    policy_version: POLICY_VERSION,
+    categories: [
+      {
+        category: "strictly_necessary",
+        title: "Strictly necessary",
+        description:
+          "Needed for signing in and keeping your session safe. They cannot be turned off: without them the service cannot work. They are never used for anything else.",
+        locked: true,
+      },
+      {
+        category: "functional",
+        title: "Functional",
+        description: "Remember choices that make the pages nicer to use. Off until you turn them on.",
+        locked: false,
+      },
+      {
+        category: "analytics",
+        title: "Analytics",
+        description: "Count use in aggregate, never tied to you. Off until you turn them on, and always off while your browser sends Global Privacy Control.",
+        locked: false,
+      },
+    ],
+    items: [
+      {
+        name: SESSION_COOKIE,
+        kind: "cookie",
+        category: "strictly_necessary",
+        purpose: "Keeps you signed in to the web pages: it is how the service knows each request is yours. Without it you could not sign in.",
+        lifetime: "Until you sign out, or at most 30 days (14 days unused)",
+        max_age_secs: 30 * 24 * 3600,
+        set_by: "service",
+        holds: "An opaque random token; the service keeps only its hash. HttpOnly, so the page's script cannot read it.",
+      },
+      {
+        name: DISPLAY_COOKIE,
+        kind: "cookie",
+        category: "functional",
+        purpose: "Remembers how you like the web pages shown (colour scheme and list density), so they look the same next time.",
+        lifetime: "1 year, or until you withdraw consent",
+        max_age_secs: 365 * 24 * 3600,
+        set_by: "service",
+        holds: "Your display choices, such as `dark.compact`. Nothing that identifies you.",
+      },
+      {
+        name: ANALYTICS_COOKIE,
+        kind: "cookie",
+        category: "analytics",
+        purpose: "Lets the service count, in aggregate, how many browsers use the web pages each week. Never set while your browser sends Global Privacy Control.",
+        lifetime: "390 days, or until you withdraw consent",
+        max_age_secs: 390 * 24 * 3600,
+        set_by: "service",
+        holds: "A random id, not linked to your account, your practice or your records.",
+      },
+    ],
+  };
+}
+
+/** `consent::effective`: what `choices` allow for a request, with GPC or without. */
+export function effectiveConsent(choices: ConsentChoices, gpc: boolean): EffectiveConsent {
+  const items: Record<string, boolean> = {};
+  for (const i of cookieCatalogue().items) {
+    const own = choices.items[i.name];
+    items[i.name] =
+      i.category === "strictly_necessary" ? true : i.category === "functional" ? (own ?? choices.functional) : !gpc && (own ?? choices.analytics);
+  }
+  return { strictly_necessary: true, functional: choices.functional, analytics: choices.analytics && !gpc, items };
+}
+
+const noCategories = (c: ConsentChange) =>
+  [c.categories.strictly_necessary, c.categories.functional, c.categories.analytics].every((x) => x === null || x === undefined) &&
+  Object.keys(c.items).length === 0;
+
+/** `consent::apply_change`: the choices after `change`, or the service's refusal. */
+export function applyConsentChange(current: ConsentChoices, change: ConsentChange): ConsentChoices {
+  const locked = () => new BackendError("strictly_necessary_locked", "strictly necessary cookies cannot be turned off: without them you cannot sign in");
+  if (change.categories.strictly_necessary === false) throw locked();
+  const catalogue = cookieCatalogue().items;
+  const items = { ...current.items };
+  for (const [name, choice] of Object.entries(change.items)) {
+    const it = catalogue.find((i) => i.name === name);
+    if (!it) throw new BackendError("invalid_input", "items names something that is not in the catalogue (GET /v1/cookies)");
+    if (it.category === "strictly_necessary") {
+      if (choice === false) throw locked();
+      continue;
+    }
+    if (choice === null) delete items[name];
+    else items[name] = choice;
+  }
+  switch (change.action) {
+    case "accept_all":
+    case "reject_all": {
+      if (!noCategories(change)) throw new BackendError("invalid_input", `${change.action} takes no categories or items; use custom`);
+      const on = change.action === "accept_all";
+      return { functional: on, analytics: on, items: {} };
+    }
+    case "custom":
+      return {
+        functional: change.categories.functional ?? current.functional,
+        analytics: change.categories.analytics ?? current.analytics,
+        items,
+      };
+    default:
+      throw new BackendError("invalid_input", `${JSON.stringify(change.action)} is not a consent action`);
+  }
+}
+
+// --- Notifications (crates/protocol/src/notifications.rs) ---
+
+export const CATEGORIES: Category[] = ["security_alerts", "breach_notices", "billing", "service_notices", "policy_changes", "product_news", "tips", "usage_suggestions"];
+export const CHANNELS: Channel[] = ["email", "in_app", "desktop"];
+
+/** `Category::essential_reason`, word for word; null for a non-essential category. */
+export function essentialReason(c: Category): string | null {
+  switch (c) {
+    case "security_alerts":
+      return "Security alerts tell you about sign-ins, second factors and sessions on your account, so you can act if someone else is using it.";
+    case "breach_notices":
+      return "The law (GDPR articles 33 and 34, Australia's Notifiable Data Breaches scheme, New Zealand's Privacy Act 2020) requires us to tell you about a breach that affects your data.";
+    case "billing":
+      return "Billing messages concern your subscription and payments; without them an account could lapse unnoticed.";
+    case "service_notices":
+      return "Service notices tell you about outages and maintenance that affect your access to your practice's data.";
+    case "policy_changes":
+      return "We must tell you when the privacy policy or the terms change, so you can read the change before it applies to you.";
+    default:
+      return null;
+  }
+}
+
+/** `Category::default_on`: essential ones everywhere; the others in the app's inbox only. */
+export function defaultOn(c: Category, ch: Channel): boolean {
+  return essentialReason(c) !== null || ch === "in_app";
+}
+
+type StoredChoice = { enabled: boolean; source: ChoiceSource; changed_at: string };
+
+/** `notifications::preferences_from`. */
+function preferencesFrom(stored: Map<string, StoredChoice>): NotificationPreferences {
+  const choice = (c: Category, ch: Channel): ChannelChoice => {
+    const s = essentialReason(c) === null ? stored.get(`${c}:${ch}`) : undefined;
+    return s ? { ...s } : { enabled: defaultOn(c, ch), source: "default", changed_at: null };
+  };
+  return {
+    categories: CATEGORIES.map(
+      (category): CategoryPreferences => ({
+        category,
+        essential: essentialReason(category) !== null,
+        reason: essentialReason(category),
+        email: choice(category, "email"),
+        in_app: choice(category, "in_app"),
+        desktop: choice(category, "desktop"),
+      }),
+    ),
+  };
+}
+
+function notices(): Notice[] {
+  const n = (i: number, category: Category, hours: number, title: string, body: string, read: number | null, in_app = true, desktop = false): Notice => ({
+    id: uuid("e1", i),
+    category,
+    title,
+    body,
+    created_at: hoursAgo(hours),
+    read_at: read === null ? null : hoursAgo(read),
+    in_app,
+    desktop,
+  });
+  return [
+    n(1, "security_alerts", 0.3, "New sign-in on Firefox on Windows", "Your account signed in from a new browser at 203.0.113.61. If this was not you, sign that session out on the Devices page and change your password.", null, true, true),
+    n(2, "policy_changes", 26, "Our privacy policy changes on 1 January 2027", "We have clarified how long support access lasts and how the usage report is aggregated. Read the changes before they apply.", null),
+    n(3, "service_notices", 74, "Maintenance on Sunday 30 November, 02:00–02:30 AEDT", "The service may be slow to answer during this window. Your offline copy keeps working.", 60),
+    n(4, "product_news", 200, "Conflicts now show field by field", "When two devices change the same record, Strongroom now shows each field side by side.", 150),
+    n(5, "tips", 320, "Search matters by client, number or note text", "Type in the search box at the top: it searches matters and their notes as you type.", null, false),
+  ];
+}
+
+// --- Usage data (crates/server/src/usage.rs) ---
+
+const WEEK = 7 * DAY;
+/** 1970-01-05, the first Monday after the Unix epoch. */
+const FIRST_MONDAY = 4 * DAY;
+export const REPORT_WEEKS = 4;
+
+/** The time the week holding `t` starts (Monday 00:00 UTC), in milliseconds. */
+export function weekStart(t: number): number {
+  return FIRST_MONDAY + Math.floor((t - FIRST_MONDAY) / WEEK) * WEEK;
+}
+
+export type UsageEvent = { practice: string; user: string; at: number };
+
+/** `usage::aggregate`: per week, sums over the practices with any event in it, emitted
+ * only when they are at least MIN_GROUP_PRACTICES. */
+export function aggregateUsage(events: UsageEvent[], now: number, thisPractice: string): UsageReport {
+  const first = weekStart(now) - (REPORT_WEEKS - 1) * WEEK;
+  const weeks = new Map<number, UsageEvent[]>();
+  for (let i = 0; i < REPORT_WEEKS; i++) weeks.set(first + i * WEEK, []);
+  for (const e of events) weeks.get(weekStart(e.at))?.push(e);
+  const buckets: UsageBucket[] = [];
+  const suppressed_weeks: string[] = [];
+  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+  for (const [start, inWeek] of weeks) {
+    const practices = new Set(inWeek.map((e) => e.practice));
+    if (practices.size < MIN_GROUP_PRACTICES) {
+      suppressed_weeks.push(day(start));
+      continue;
+    }
+    buckets.push({
+      week_start: day(start),
+      practices: practices.size,
+      active_members: new Set(inWeek.map((e) => `${e.practice}/${e.user}`)).size,
+      sign_ins: inWeek.length,
+    });
+  }
+  return {
+    generated_at: new Date(Math.floor(now / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    min_group_practices: MIN_GROUP_PRACTICES,
+    buckets,
+    suppressed_weeks,
+    this_practice_counted: events.some((e) => e.practice === thisPractice && e.at >= first),
+  };
+}
+
+export const THIS_PRACTICE = uuid("f0", 1);
+
+/** Other practices' sign-ins by members who allow analytics, over the report's weeks: 8,
+ * 3, 11 and 6 practices (the second week too few to leave, with or without this one). */
+function otherPracticesUsage(now: number): UsageEvent[] {
+  const rand = prng(5);
+  const first = weekStart(now) - (REPORT_WEEKS - 1) * WEEK;
+  const perWeek = [8, 3, 11, 6];
+  const events: UsageEvent[] = [];
+  perWeek.forEach((count, w) => {
+    const start = first + w * WEEK;
+    const span = Math.max(1, Math.min(WEEK, now - start));
+    for (let p = 0; p < count; p++) {
+      const members = 1 + Math.floor(rand() * 4);
+      for (let m = 0; m < members; m++) {
+        const signIns = 1 + Math.floor(rand() * 5);
+        for (let k = 0; k < signIns; k++) events.push({ practice: uuid("f1", p + 1), user: uuid("f2", (p + 1) * 10 + m), at: start + Math.floor(rand() * span) });
+      }
+    }
+  });
+  return events;
+}
+
 export class FakeDashboard {
   private sessionList = sessions();
   private memberList = members();
@@ -404,6 +690,15 @@ export class FakeDashboard {
   exportStepMs = 120;
   /** Whether the service emails invitations (a self-hosted server may have no mail set up). */
   emailsInvitations = false;
+  /** The requests carry Global Privacy Control (`Sec-GPC: 1`), as a browser may send it. */
+  gpc = false;
+  /** Where choices are made: the fake stands in for the desktop app. */
+  surface: "desktop" | "web" = "desktop";
+  /** The member's consent records, newest first; none: the default holds. */
+  private consentHistory: ConsentRecord[] = [];
+  private notificationChoices = new Map<string, StoredChoice>();
+  private noticeList = notices();
+  private nextRecord = 1;
 
   constructor(private readonly mode: DashboardMode) {
     this.chainReady = this.buildChain();
@@ -836,5 +1131,140 @@ export class FakeDashboard {
   async exportVault(onProgress: (p: ExportProgress) => void): Promise<ExportResult> {
     // This device's copy needs no network.
     return this.exportRun("vault", onProgress);
+  }
+
+  // --- Cookies and consent ---
+
+  async cookieCatalogue(): Promise<Cached<CookieCatalogue>> {
+    return this.cached("cookies", cookieCatalogue());
+  }
+
+  /** `consent::consent_state`: GPC with no record writes the `gpc` record first. */
+  private consentState(write = true): ConsentState {
+    if (write && this.gpc && this.consentHistory.length === 0) this.recordConsent({ functional: false, analytics: false, items: {} }, "gpc");
+    const current: ConsentRecord = this.consentHistory[0] ?? {
+      id: null,
+      strictly_necessary: true,
+      choices: { functional: false, analytics: false, items: {} },
+      source: "default",
+      surface: null,
+      policy_version: POLICY_VERSION,
+      recorded_at: null,
+    };
+    return {
+      current: structuredClone(current),
+      effective: effectiveConsent(current.choices, this.gpc),
+      gpc: this.gpc,
+      policy_version: POLICY_VERSION,
+      choice_needed: current.source !== "user" || current.policy_version !== POLICY_VERSION,
+      history: structuredClone(this.consentHistory),
+    };
+  }
+
+  private recordConsent(choices: ConsentChoices, source: "user" | "gpc"): void {
+    this.consentHistory.unshift({
+      id: uuid("e2", this.nextRecord++),
+      strictly_necessary: true,
+      choices: structuredClone(choices),
+      source,
+      surface: this.surface,
+      policy_version: POLICY_VERSION,
+      recorded_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+    });
+    this.consentHistory.splice(100);
+    this.record("consent_changed", source === "gpc" ? "Global Privacy Control refused analytics" : "Changed cookie choices", {
+      source,
+      surface: this.surface,
+      functional: choices.functional,
+      analytics: choices.analytics,
+    });
+  }
+
+  async consent(): Promise<Cached<ConsentState>> {
+    // Offline, the vault's copy (no GPC record is written: the request never left).
+    if (!this.online()) return this.cached("consent", this.lastConsent ?? this.consentState(false));
+    this.lastConsent = this.consentState();
+    return this.cached("consent", this.lastConsent);
+  }
+  private lastConsent: ConsentState | null = null;
+
+  async changeConsent(change: ConsentChange): Promise<ConsentState> {
+    this.action();
+    const choices = applyConsentChange(this.consentHistory[0]?.choices ?? { functional: false, analytics: false, items: {} }, change);
+    this.recordConsent(choices, "user");
+    this.lastConsent = this.consentState();
+    return structuredClone(this.lastConsent);
+  }
+
+  // --- Notifications ---
+
+  async notificationPreferences(): Promise<Cached<NotificationPreferences>> {
+    return this.cached("notification-preferences", preferencesFrom(this.notificationChoices));
+  }
+
+  async updateNotificationPreferences(update: PreferencesUpdate): Promise<NotificationPreferences> {
+    this.action();
+    if (update.changes.length > MAX_PREFERENCE_CHANGES) throw new BackendError("invalid_input", `at most ${MAX_PREFERENCE_CHANGES} changes at once`);
+    for (const c of update.changes) {
+      if (!CATEGORIES.includes(c.category) || !CHANNELS.includes(c.channel)) throw new BackendError("invalid_input", "the body is not understood");
+    }
+    const refused = update.changes.find((c) => essentialReason(c.category) !== null && !c.enabled);
+    if (refused) {
+      throw new BackendError("essential_category", `${refused.category.replace(/_/g, " ")} cannot be turned off: ${essentialReason(refused.category)}`);
+    }
+    const changes = update.changes.filter((c) => essentialReason(c.category) === null);
+    if (changes.length) {
+      const source: ChoiceSource = update.source === "web" ? "web" : "user";
+      const at = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      for (const c of changes) this.notificationChoices.set(`${c.category}:${c.channel}`, { enabled: c.enabled, source, changed_at: at });
+      this.record("notification_preferences_changed", "Changed notification preferences", { source, changes });
+    }
+    return preferencesFrom(this.notificationChoices);
+  }
+
+  async notices(): Promise<Cached<Notice[]>> {
+    const newestFirst = [...this.noticeList].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
+    return this.cached("notices", newestFirst);
+  }
+
+  async markNoticeRead(id: string): Promise<void> {
+    this.action();
+    const n = this.noticeList.find((x) => x.id === id);
+    if (!n) throw new BackendError("not_found", "no such notice");
+    n.read_at ??= new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+
+  /** A notice arrives (the tests play one). */
+  addNotice(category: Category, title: string, body: string): Notice {
+    const choices = preferencesFrom(this.notificationChoices).categories.find((c) => c.category === category)!;
+    const n: Notice = {
+      id: uuid("e1", 100 + this.noticeList.length),
+      category,
+      title,
+      body,
+      created_at: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+      read_at: null,
+      in_app: choices.in_app.enabled,
+      desktop: choices.desktop.enabled,
+    };
+    this.noticeList.push(n);
+    return structuredClone(n);
+  }
+
+  // --- Usage data ---
+
+  async usageReportPreview(): Promise<Cached<UsageReport>> {
+    this.admin();
+    const now = Date.now();
+    const events = otherPracticesUsage(now);
+    // This practice takes part through its members who allow analytics: here, the member
+    // signed in (the others have not chosen), by their latest record.
+    if (this.consentHistory[0]?.choices.analytics) {
+      const first = weekStart(now) - (REPORT_WEEKS - 1) * WEEK;
+      for (let w = 0; w < REPORT_WEEKS; w++) {
+        for (let k = 0; k < 3; k++) events.push({ practice: THIS_PRACTICE, user: ME, at: Math.min(now, first + w * WEEK + (k + 1) * DAY) });
+      }
+    }
+    return this.cached("usage", aggregateUsage(events, now, THIS_PRACTICE));
   }
 }

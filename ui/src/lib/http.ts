@@ -3,8 +3,7 @@
 // something, and the service's problem details (RFC 9457) turned into the UI's error codes.
 // Nothing is stored in the browser here: the session is the HttpOnly cookie, which this
 // code never sees.
-import { BackendError } from "./errors";
-import type { ErrorCode } from "./types";
+import { BackendError, type ErrorCode } from "./errors";
 
 /** The protocol version this UI speaks (`PROTOCOL_VERSION` in crates/protocol). */
 export const PROTOCOL_VERSION = 1;
@@ -41,6 +40,12 @@ export function problemError(status: number, problem: Problem | null): BackendEr
       return as("incompatible_server");
     case "reauth_required":
       return as("reauth_required");
+    case "essential_category":
+      return as("essential_category");
+    case "strictly_necessary_locked":
+      return as("strictly_necessary_locked");
+    case "csrf_refused":
+      return as("csrf_refused");
   }
   if (status === 401) return as("session_expired");
   if (code !== undefined) {

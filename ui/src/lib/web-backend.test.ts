@@ -21,7 +21,7 @@ import {
   type WireInvitation,
   type WireMember,
 } from "./web-backend";
-import type { ErrorCode } from "./types";
+import type { ErrorCode } from "./errors";
 
 type Call = { url: string; method: string; headers: Record<string, string>; credentials?: RequestCredentials; body: unknown };
 
@@ -217,6 +217,9 @@ describe("problem details to error codes", () => {
     [503, "internal", "server_error"],
     [502, null, "offline"],
     [500, null, "server_error"],
+    [400, "strictly_necessary_locked", "strictly_necessary_locked"],
+    [400, "essential_category", "essential_category"],
+    [403, "csrf_refused", "csrf_refused"],
   ];
   it.each(cases)("%i %s is %s", (status, code, expected) => {
     const p = code === null ? null : { code, detail: "d" };
@@ -629,5 +632,161 @@ describe("exports", () => {
 
   it("gives times as the desktop does", () => {
     expect(rfc3339Of(0)).toBe("1970-01-01T00:00:00Z");
+  });
+});
+
+// --- Cookies, consent, notifications and usage (crates/server/src/consent.rs,
+// notifications.rs, usage.rs; wire types in crates/protocol) ---
+
+const CATALOGUE = {
+  policy_version: "2026-11-28",
+  categories: [
+    { category: "strictly_necessary", title: "Strictly necessary", description: "Needed.", locked: true },
+    { category: "functional", title: "Functional", description: "Nicer.", locked: false },
+    { category: "analytics", title: "Analytics", description: "Counts.", locked: false },
+  ],
+  items: [
+    {
+      name: "__Host-strongroom-session",
+      kind: "cookie",
+      category: "strictly_necessary",
+      purpose: "Keeps you signed in.",
+      lifetime: "Until you sign out",
+      max_age_secs: 2_592_000,
+      set_by: "service",
+      holds: "A token.",
+    },
+  ],
+};
+const RECORD = {
+  id: "55555555-5555-4555-8555-555555555555",
+  strictly_necessary: true,
+  choices: { functional: false, analytics: false, items: {} },
+  source: "user",
+  surface: "web",
+  policy_version: "2026-11-28",
+  recorded_at: "2026-11-28T12:00:00Z",
+};
+const CONSENT = {
+  current: RECORD,
+  effective: { strictly_necessary: true, functional: false, analytics: false, items: { "__Host-strongroom-session": true } },
+  gpc: false,
+  policy_version: "2026-11-28",
+  choice_needed: false,
+  history: [RECORD],
+};
+const CHOICE = { enabled: true, source: "default", changed_at: null };
+const PREFS = {
+  categories: [
+    { category: "security_alerts", essential: true, reason: "Because.", email: CHOICE, in_app: CHOICE, desktop: CHOICE },
+    { category: "tips", essential: false, reason: null, email: { ...CHOICE, enabled: false }, in_app: CHOICE, desktop: { ...CHOICE, enabled: false } },
+  ],
+};
+const NOTICE = {
+  id: "66666666-6666-4666-8666-666666666666",
+  category: "policy_changes",
+  title: "Policy",
+  body: "Changed.",
+  created_at: "2026-11-28T12:00:00Z",
+  read_at: null,
+  in_app: true,
+  desktop: false,
+};
+const REPORT = {
+  generated_at: "2026-11-28T12:00:00Z",
+  min_group_practices: 5,
+  buckets: [{ week_start: "2026-11-02", practices: 7, active_members: 19, sign_ins: 80 }],
+  suppressed_weeks: ["2026-11-09"],
+  this_practice_counted: true,
+};
+
+describe("cookies and consent", () => {
+  it("reads the catalogue and the member's consent as the service answers them, fresh", async () => {
+    const { backend, calls } = setup(json(CATALOGUE), json(CONSENT));
+    const catalogue = await backend.cookieCatalogue();
+    expectSent(calls[0], "GET", "/v1/cookies");
+    expect(catalogue.value).toEqual(CATALOGUE);
+    expect(catalogue.offline).toBe(false);
+    expect(catalogue.fetched_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    const consent = await backend.consent();
+    expectSent(calls[1], "GET", "/v1/me/consent");
+    expect(consent.value).toEqual(CONSENT);
+    expect(consent.offline).toBe(false);
+  });
+
+  it("sends a change as the service's ConsentChange, with the CSRF header, and answers the new state", async () => {
+    const { backend, calls } = setup(json(CONSENT), json(CONSENT));
+    const reject = { action: "reject_all" as const, categories: { strictly_necessary: null, functional: null, analytics: null }, items: {} };
+    expect(await backend.changeConsent(reject)).toEqual(CONSENT);
+    expectSent(calls[0], "PUT", "/v1/me/consent", reject);
+    const custom = {
+      action: "custom" as const,
+      categories: { strictly_necessary: null, functional: true, analytics: null },
+      items: { "__Host-strongroom-display": false, "__Host-strongroom-aid": null },
+    };
+    await backend.changeConsent(custom);
+    expectSent(calls[1], "PUT", "/v1/me/consent", custom);
+  });
+
+  it("a refusal of strictly necessary cookies keeps its code", async () => {
+    const { backend } = setup(problem(400, "strictly_necessary_locked"), problem(403, "csrf_refused"));
+    const change = { action: "custom" as const, categories: { strictly_necessary: false, functional: null, analytics: null }, items: {} };
+    expect(await codeOf(backend.changeConsent(change))).toBe("strictly_necessary_locked");
+    expect(await codeOf(backend.changeConsent(change))).toBe("csrf_refused");
+  });
+});
+
+describe("notifications", () => {
+  it("reads the preferences and the inbox", async () => {
+    const { backend, calls } = setup(json(PREFS), json([NOTICE]));
+    const prefs = await backend.notificationPreferences();
+    expectSent(calls[0], "GET", "/v1/me/notifications/preferences");
+    expect(prefs).toMatchObject({ value: PREFS, offline: false });
+    const notices = await backend.notices();
+    expectSent(calls[1], "GET", "/v1/me/notices");
+    expect(notices).toMatchObject({ value: [NOTICE], offline: false });
+  });
+
+  it("patches the changes, all or none, recorded as made in a browser", async () => {
+    const { backend, calls } = setup(json(PREFS));
+    const changes = [{ category: "tips" as const, channel: "email" as const, enabled: true }];
+    expect(await backend.updateNotificationPreferences({ changes, source: "user" })).toEqual(PREFS);
+    expectSent(calls[0], "PATCH", "/v1/me/notifications/preferences", { changes, source: "web" });
+  });
+
+  it("an essential category turned off keeps its code and the service's reason", async () => {
+    const { backend } = setup(problem(400, "essential_category", "security alerts cannot be turned off: Because."));
+    const p = backend.updateNotificationPreferences({ changes: [{ category: "security_alerts", channel: "email", enabled: false }], source: "web" });
+    await expect(p).rejects.toMatchObject({ code: "essential_category", detail: "security alerts cannot be turned off: Because." });
+  });
+
+  it("refuses more changes than the service takes, before sending", async () => {
+    const { backend, calls } = setup();
+    const changes = Array.from({ length: 65 }, () => ({ category: "tips" as const, channel: "email" as const, enabled: true }));
+    expect(await codeOf(backend.updateNotificationPreferences({ changes, source: "web" }))).toBe("invalid_input");
+    expect(calls).toHaveLength(0);
+  });
+
+  it("marks a notice read with a POST and no body; a path that is not an id is not sent", async () => {
+    const { backend, calls } = setup(empty(), problem(404, "not_found"));
+    await backend.markNoticeRead(NOTICE.id);
+    expectSent(calls[0], "POST", `/v1/me/notices/${NOTICE.id}/read`);
+    expect(await codeOf(backend.markNoticeRead(NOTICE.id))).toBe("not_found");
+    expect(await codeOf(backend.markNoticeRead("../sessions"))).toBe("invalid_input");
+    expect(calls).toHaveLength(2);
+  });
+});
+
+describe("usage data", () => {
+  it("reads the report's preview exactly as the service would send it", async () => {
+    const { backend, calls } = setup(json(REPORT));
+    const r = await backend.usageReportPreview();
+    expectSent(calls[0], "GET", "/v1/practice/usage-report/preview");
+    expect(r).toMatchObject({ value: REPORT, offline: false });
+  });
+
+  it("is for administrators: others are told forbidden", async () => {
+    const { backend } = setup(problem(403, "forbidden"));
+    expect(await codeOf(backend.usageReportPreview())).toBe("forbidden");
   });
 });

@@ -44,6 +44,16 @@ import type {
 } from "./dashboard-types";
 import { BackendError } from "./errors";
 import { Http, type HttpOptions } from "./http";
+import {
+  MAX_PREFERENCE_CHANGES,
+  type ConsentChange,
+  type ConsentState,
+  type CookieCatalogue,
+  type Notice,
+  type NotificationPreferences,
+  type PreferencesUpdate,
+  type UsageReport,
+} from "./preference-types";
 
 // --- The service's wire shapes (crates/protocol) ---
 
@@ -951,6 +961,60 @@ export class WebBackend implements DashboardBackend {
     const path = this.save(`strongroom-export-${fileStamp()}.zip`, new Blob([zip], { type: "application/zip" }));
     onProgress({ stage: "done", done_bytes: done, total_bytes: done });
     return { path, bytes: done, files: checked.files, records: checked.records, sha256, verified: true };
+  }
+
+  // --- Cookies and consent ---
+
+  /** Every cookie and storage item the service and these pages set (no sign-in needed). */
+  async cookieCatalogue(): Promise<Cached<CookieCatalogue>> {
+    return fresh(await this.http.json<CookieCatalogue>("GET", "/v1/cookies"));
+  }
+
+  /** The member's consent as this browser's requests see it (Global Privacy Control, when
+   * the browser sends it, turns analytics off in `effective`). */
+  async consent(): Promise<Cached<ConsentState>> {
+    return fresh(await this.http.json<ConsentState>("GET", "/v1/me/consent"));
+  }
+
+  /** Records a choice; the answer is the consent as it now is. The service expires, in the
+   * same answer, any cookie the new choice no longer allows. */
+  async changeConsent(change: ConsentChange): Promise<ConsentState> {
+    return this.http.json<ConsentState>("PUT", "/v1/me/consent", change);
+  }
+
+  // --- Notifications ---
+
+  async notificationPreferences(): Promise<Cached<NotificationPreferences>> {
+    return fresh(await this.http.json<NotificationPreferences>("GET", "/v1/me/notifications/preferences"));
+  }
+
+  /** Changes the member's choices, all or none. Made in a browser, so recorded as `web`
+   * whatever the caller says. */
+  async updateNotificationPreferences(update: PreferencesUpdate): Promise<NotificationPreferences> {
+    if (update.changes.length > MAX_PREFERENCE_CHANGES) {
+      throw new BackendError("invalid_input", `at most ${MAX_PREFERENCE_CHANGES} changes at once`);
+    }
+    return this.http.json<NotificationPreferences>("PATCH", "/v1/me/notifications/preferences", {
+      changes: update.changes,
+      source: "web",
+    });
+  }
+
+  /** The member's notices, newest first. */
+  async notices(): Promise<Cached<Notice[]>> {
+    return fresh(await this.http.json<Notice[]>("GET", "/v1/me/notices"));
+  }
+
+  async markNoticeRead(id: string): Promise<void> {
+    if (!/^[0-9A-Fa-f-]{1,64}$/.test(id)) throw new BackendError("invalid_input", "that is not a notice id");
+    await this.http.empty("POST", `/v1/me/notices/${id}/read`);
+  }
+
+  // --- Usage data ---
+
+  /** Exactly what the aggregated usage report would send (administrators only). */
+  async usageReportPreview(): Promise<Cached<UsageReport>> {
+    return fresh(await this.http.json<UsageReport>("GET", "/v1/practice/usage-report/preview"));
   }
 
   /** A browser holds no copy of the practice's data: there is nothing to export. */
