@@ -21,6 +21,15 @@ export type {
   GrantMatter,
   GrantScope,
   IntegrationScope,
+  // Cookies and consent, notification preferences and notices, the usage report: the
+  // protocol's wire types, as the service sends them.
+  CookieCatalogue,
+  ConsentState,
+  ConsentChange,
+  NotificationPreferences,
+  PreferencesUpdate,
+  Notice,
+  UsageReport,
 } from "./bindings";
 import type {
   IntegrationCreatedView,
