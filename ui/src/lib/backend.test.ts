@@ -63,6 +63,14 @@ describe("TauriBackend's dashboard commands", () => {
     await b.revokeIntegration("t1");
     await b.auditLog({ kind: "sign_in" });
     await b.exportAuditLog({}, "csv");
+    await b.cookieCatalogue();
+    await b.consent();
+    await b.changeConsent({ action: "reject_all", categories: { strictly_necessary: null, functional: null, analytics: null }, items: {} });
+    await b.notificationPreferences();
+    await b.updateNotificationPreferences({ changes: [{ category: "tips", channel: "email", enabled: true }], source: "user" });
+    await b.notices();
+    await b.markNoticeRead("n1");
+    await b.usageReportPreview();
     expect(calls).toEqual([
       { cmd: "list_sessions", args: undefined },
       { cmd: "revoke_other_sessions", args: undefined },
@@ -86,6 +94,20 @@ describe("TauriBackend's dashboard commands", () => {
       { cmd: "revoke_integration", args: { id: "t1" } },
       { cmd: "audit_log", args: { filter: { kind: "sign_in" } } },
       { cmd: "export_audit_log", args: { filter: {}, format: "csv" } },
+      { cmd: "cookie_catalogue", args: undefined },
+      { cmd: "consent_state", args: undefined },
+      {
+        cmd: "change_consent",
+        args: { change: { action: "reject_all", categories: { strictly_necessary: null, functional: null, analytics: null }, items: {} } },
+      },
+      { cmd: "notification_preferences", args: undefined },
+      {
+        cmd: "update_notification_preferences",
+        args: { update: { changes: [{ category: "tips", channel: "email", enabled: true }], source: "user" } },
+      },
+      { cmd: "list_notices", args: undefined },
+      { cmd: "mark_notice_read", args: { id: "n1" } },
+      { cmd: "usage_report_preview", args: undefined },
     ]);
   });
 
@@ -95,7 +117,7 @@ describe("TauriBackend's dashboard commands", () => {
     expect(calls).toEqual([{ cmd: "revoke_session", args: { id: "s1" } }]);
     expect(err).toBeInstanceOf(BackendError);
     expect((err as InstanceType<typeof BackendError>).code).toBe("offline");
-    for (const code of ["offline", "forbidden", "reauth_required", "wrong_password", "conflict"] as const) {
+    for (const code of ["offline", "forbidden", "reauth_required", "wrong_password", "conflict", "essential_category", "strictly_necessary_locked"] as const) {
       const words = humanMessage(code, "");
       expect(words.length).toBeGreaterThan(20);
       expect(words).not.toContain(code);

@@ -7,6 +7,9 @@ import type {
   AuditFilter,
   AuditLogView,
   Cached,
+  ConsentChange,
+  ConsentState,
+  CookieCatalogue,
   DeviceSession,
   ExportProgress,
   ExportResult,
@@ -16,10 +19,14 @@ import type {
   InvitationSent,
   InvitationView,
   MemberView,
+  Notice,
+  NotificationPreferences,
+  PreferencesUpdate,
   ReviewRecord,
   Role,
   SupportAccessEntry,
   SupportGrant,
+  UsageReport,
 } from "./dashboard-types";
 import type {
   AppStatus,
@@ -86,6 +93,21 @@ export interface DashboardBackend {
   exportPractice(onProgress: (p: ExportProgress) => void): Promise<ExportResult>;
   /** Anyone: what this device's vault holds, in the same format, without the network. */
   exportVault(onProgress: (p: ExportProgress) => void): Promise<ExportResult>;
+
+  // Cookies and consent (promise 6): one record per member, shared by the desktop and the browser.
+  cookieCatalogue(): Promise<Cached<CookieCatalogue>>; // GET /v1/cookies
+  consent(): Promise<Cached<ConsentState>>; // GET /v1/me/consent
+  /** Refusing strictly necessary cookies fails with error code "strictly_necessary_locked". */
+  changeConsent(change: ConsentChange): Promise<ConsentState>; // PUT /v1/me/consent
+  // Notification preferences and the in-app inbox (promise 8).
+  notificationPreferences(): Promise<Cached<NotificationPreferences>>; // GET /v1/me/notifications/preferences
+  /** All the changes or none; turning an essential category off fails with error code
+   * "essential_category". Each backend records its own surface, whatever `source` says. */
+  updateNotificationPreferences(update: PreferencesUpdate): Promise<NotificationPreferences>; // PATCH same
+  notices(): Promise<Cached<Notice[]>>; // GET /v1/me/notices
+  markNoticeRead(id: string): Promise<void>; // POST /v1/me/notices/{id}/read
+  // Usage data: administrators only; others fail with error code "forbidden".
+  usageReportPreview(): Promise<Cached<UsageReport>>; // GET /v1/practice/usage-report/preview
 }
 
 export interface Backend extends DashboardBackend {
@@ -320,6 +342,30 @@ export class TauriBackend implements Backend {
   }
   exportVault(onProgress: (p: ExportProgress) => void) {
     return withProgress<ExportResult>("export_vault", onProgress);
+  }
+  cookieCatalogue() {
+    return call<Cached<CookieCatalogue>>("cookie_catalogue");
+  }
+  consent() {
+    return call<Cached<ConsentState>>("consent_state");
+  }
+  changeConsent(change: ConsentChange) {
+    return call<ConsentState>("change_consent", { change });
+  }
+  notificationPreferences() {
+    return call<Cached<NotificationPreferences>>("notification_preferences");
+  }
+  updateNotificationPreferences(update: PreferencesUpdate) {
+    return call<NotificationPreferences>("update_notification_preferences", { update });
+  }
+  notices() {
+    return call<Cached<Notice[]>>("list_notices");
+  }
+  markNoticeRead(id: string) {
+    return call<void>("mark_notice_read", { id });
+  }
+  usageReportPreview() {
+    return call<Cached<UsageReport>>("usage_report_preview");
   }
 
   onChange(handler: () => void) {

@@ -999,6 +999,34 @@ export class FakeBackend implements Backend {
     return this.dashboard.exportVault(onProgress);
   }
 
+  // --- Cookies and consent, notification preferences, notices, the usage report ---
+  // Not in the fake yet: each fails "internal" saying so, until the fake dashboard keeps them.
+
+  async cookieCatalogue(): Promise<never> {
+    throw notInFake("the cookie catalogue");
+  }
+  async consent(): Promise<never> {
+    throw notInFake("cookie consent");
+  }
+  async changeConsent(): Promise<never> {
+    throw notInFake("cookie consent");
+  }
+  async notificationPreferences(): Promise<never> {
+    throw notInFake("notification preferences");
+  }
+  async updateNotificationPreferences(): Promise<never> {
+    throw notInFake("notification preferences");
+  }
+  async notices(): Promise<never> {
+    throw notInFake("the notices inbox");
+  }
+  async markNoticeRead(): Promise<never> {
+    throw notInFake("the notices inbox");
+  }
+  async usageReportPreview(): Promise<never> {
+    throw notInFake("the usage report");
+  }
+
   // --- Helpers the browser tests use to play the live loop and the clock. ---
 
   /** As the live loop does: a matter arrived from another device, then the app is told. */
@@ -1080,4 +1108,8 @@ function hit(m: Matter, found_in: "matter" | "file_note", note_id: string | null
     responsible: m.responsible,
     opened_on: m.opened_on,
   };
+}
+
+function notInFake(what: string): BackendError {
+  return new BackendError("internal", `the fake backend does not hold ${what} yet`);
 }

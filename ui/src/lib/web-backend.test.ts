@@ -211,6 +211,8 @@ describe("problem details to error codes", () => {
     [404, "not_found", "not_found"],
     [409, "conflict", "conflict"],
     [400, "bad_request", "invalid_input"],
+    [400, "essential_category", "essential_category"],
+    [400, "strictly_necessary_locked", "strictly_necessary_locked"],
     [422, "invalid_record", "invalid_input"],
     [412, "version_conflict", "server_error"],
     [429, "rate_limited", "server_error"],
@@ -235,6 +237,57 @@ describe("problem details to error codes", () => {
     const { backend } = setup(new TypeError("Failed to fetch"), new Response("<html>", { status: 200 }));
     expect(await codeOf(backend.sessions())).toBe("offline");
     expect(await codeOf(backend.sessions())).toBe("malformed_response");
+  });
+});
+
+describe("cookies, consent, notifications and the usage report", () => {
+  it("reads each from its route, always fresh, as the service sends it", async () => {
+    const catalogue = { policy_version: "2026-11-28", categories: [], items: [] };
+    const consent = { current: { id: null }, history: [] };
+    const prefs = { categories: [] };
+    const notices = [{ id: "n1", category: "tips", title: "t", body: "b", created_at: "x", read_at: null, in_app: true, desktop: false }];
+    const usage = { generated_at: "x", min_group_practices: 5, buckets: [], suppressed_weeks: [], this_practice_counted: false };
+    const { backend, calls } = setup(json(catalogue), json(consent), json(prefs), json(notices), json(usage));
+    expect((await backend.cookieCatalogue()).value).toEqual(catalogue);
+    expect((await backend.consent()).value).toEqual(consent);
+    expect((await backend.notificationPreferences()).value).toEqual(prefs);
+    const inbox = await backend.notices();
+    expect(inbox.value).toEqual(notices);
+    expect(inbox.offline).toBe(false);
+    expect((await backend.usageReportPreview()).value).toEqual(usage);
+    expectSent(calls[0], "GET", "/v1/cookies");
+    expectSent(calls[1], "GET", "/v1/me/consent");
+    expectSent(calls[2], "GET", "/v1/me/notifications/preferences");
+    expectSent(calls[3], "GET", "/v1/me/notices");
+    expectSent(calls[4], "GET", "/v1/practice/usage-report/preview");
+  });
+
+  it("changes consent and preferences (as the web surface), and marks a notice read", async () => {
+    const { backend, calls } = setup(json({ current: {} }), json({ categories: [] }), empty());
+    await backend.changeConsent({ action: "custom", categories: { strictly_necessary: null, functional: true, analytics: null }, items: {} });
+    await backend.updateNotificationPreferences({ changes: [{ category: "tips", channel: "email", enabled: false }], source: "user" });
+    await backend.markNoticeRead("n/1");
+    expectSent(calls[0], "PUT", "/v1/me/consent", { action: "custom", categories: { strictly_necessary: null, functional: true, analytics: null }, items: {} });
+    expectSent(calls[1], "PATCH", "/v1/me/notifications/preferences", {
+      changes: [{ category: "tips", channel: "email", enabled: false }],
+      source: "web",
+    });
+    expectSent(calls[2], "POST", "/v1/me/notices/n%2F1/read");
+  });
+
+  it("what stays on says so with its own code, and the usage report is for administrators", async () => {
+    const { backend } = setup(
+      problem(400, "strictly_necessary_locked"),
+      problem(400, "essential_category", "security alerts cannot be turned off: they tell you about sign-ins."),
+      problem(403, "forbidden"),
+    );
+    expect(await codeOf(backend.changeConsent({ action: "custom", categories: { strictly_necessary: false, functional: null, analytics: null }, items: {} }))).toBe(
+      "strictly_necessary_locked",
+    );
+    await expect(
+      backend.updateNotificationPreferences({ changes: [{ category: "security_alerts", channel: "email", enabled: false }], source: "web" }),
+    ).rejects.toMatchObject({ code: "essential_category", detail: "security alerts cannot be turned off: they tell you about sign-ins." });
+    expect(await codeOf(backend.usageReportPreview())).toBe("forbidden");
   });
 });
 

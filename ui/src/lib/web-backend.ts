@@ -23,6 +23,9 @@ import type {
   AuditRow,
   Cached,
   ChainCheck,
+  ConsentChange,
+  ConsentState,
+  CookieCatalogue,
   DeviceHoldings,
   DeviceSession,
   ExportProgress,
@@ -37,10 +40,14 @@ import type {
   InvitationStatus,
   InvitationView,
   MemberView,
+  Notice,
+  NotificationPreferences,
+  PreferencesUpdate,
   ReviewRecord,
   Role,
   SupportAccessEntry,
   SupportGrant,
+  UsageReport,
 } from "./dashboard-types";
 import { BackendError } from "./errors";
 import { Http, type HttpOptions } from "./http";
@@ -959,6 +966,43 @@ export class WebBackend implements DashboardBackend {
       "invalid_input",
       "A browser holds no copy of your practice's data, so there is no device copy to export. Export the whole practice instead, or use the desktop app.",
     );
+  }
+
+  // --- Cookies and consent, notification preferences, notices, the usage report ---
+  // The service's wire types as they are; the service records a change made here with the
+  // web as its surface (the cookie session says so).
+
+  async cookieCatalogue(): Promise<Cached<CookieCatalogue>> {
+    return fresh(await this.http.json<CookieCatalogue>("GET", "/v1/cookies"));
+  }
+
+  async consent(): Promise<Cached<ConsentState>> {
+    return fresh(await this.http.json<ConsentState>("GET", "/v1/me/consent"));
+  }
+
+  changeConsent(change: ConsentChange): Promise<ConsentState> {
+    return this.http.json<ConsentState>("PUT", "/v1/me/consent", change);
+  }
+
+  async notificationPreferences(): Promise<Cached<NotificationPreferences>> {
+    return fresh(await this.http.json<NotificationPreferences>("GET", "/v1/me/notifications/preferences"));
+  }
+
+  /** Made on the web surface, whatever `source` the page passed. */
+  updateNotificationPreferences(update: PreferencesUpdate): Promise<NotificationPreferences> {
+    return this.http.json<NotificationPreferences>("PATCH", "/v1/me/notifications/preferences", { changes: update.changes, source: "web" });
+  }
+
+  async notices(): Promise<Cached<Notice[]>> {
+    return fresh(await this.http.json<Notice[]>("GET", "/v1/me/notices"));
+  }
+
+  async markNoticeRead(id: string): Promise<void> {
+    await this.http.empty("POST", `/v1/me/notices/${encodeURIComponent(id)}/read`);
+  }
+
+  async usageReportPreview(): Promise<Cached<UsageReport>> {
+    return fresh(await this.http.json<UsageReport>("GET", "/v1/practice/usage-report/preview"));
   }
 }
 
