@@ -51,6 +51,14 @@ fn main() {
             "list_integrations",
             "create_integration",
             "revoke_integration",
+            "cookie_catalogue",
+            "consent_state",
+            "change_consent",
+            "notification_preferences",
+            "update_notification_preferences",
+            "list_notices",
+            "mark_notice_read",
+            "usage_report_preview",
         ]),
     ))
     .expect("tauri build step");

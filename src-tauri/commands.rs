@@ -3,11 +3,12 @@
 use serde_json::{Map, Value};
 use strongroom_client::{
     AccessReview, AppStatus, AuditFilter, AuditLogView, Cached, ConflictChoice, ConflictView,
-    Contact, DeviceSession, ErrorDto, ExportResult, IntegrationCreatedView, IntegrationScope,
-    IntegrationView, InvitationSent, InvitationView, MatterDetail, MatterFilterOptions,
-    MatterListQuery, MatterPage, MemberChange, MemberView, RecordKind, RejectedEditView,
-    ReviewRecord, Role, SearchHitDto, SearchRequest, SupportAccessView, SupportGrantView,
-    SyncReport, TimerState,
+    ConsentChange, ConsentState, Contact, CookieCatalogue, DeviceSession, ErrorDto, ExportResult,
+    IntegrationCreatedView, IntegrationScope, IntegrationView, InvitationSent, InvitationView,
+    MatterDetail, MatterFilterOptions, MatterListQuery, MatterPage, MemberChange, MemberView,
+    Notice, NotificationPreferences, PreferencesUpdate, RecordKind, RejectedEditView, ReviewRecord,
+    Role, SearchHitDto, SearchRequest, SupportAccessView, SupportGrantView, SyncReport, TimerState,
+    UsageReport,
 };
 use tauri::State;
 
@@ -595,6 +596,91 @@ pub async fn revoke_integration(
         .lock()
         .await
         .revoke_integration(id)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn cookie_catalogue(state: State<'_, CoreState>) -> CmdResult<Cached<CookieCatalogue>> {
+    state
+        .0
+        .lock()
+        .await
+        .cookie_catalogue()
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn consent_state(state: State<'_, CoreState>) -> CmdResult<Cached<ConsentState>> {
+    state.0.lock().await.consent().await.map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn change_consent(
+    state: State<'_, CoreState>,
+    change: ConsentChange,
+) -> CmdResult<ConsentState> {
+    state
+        .0
+        .lock()
+        .await
+        .change_consent(&change)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn notification_preferences(
+    state: State<'_, CoreState>,
+) -> CmdResult<Cached<NotificationPreferences>> {
+    state
+        .0
+        .lock()
+        .await
+        .notification_preferences()
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn update_notification_preferences(
+    state: State<'_, CoreState>,
+    update: PreferencesUpdate,
+) -> CmdResult<NotificationPreferences> {
+    state
+        .0
+        .lock()
+        .await
+        .update_notification_preferences(&update)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn list_notices(state: State<'_, CoreState>) -> CmdResult<Cached<Vec<Notice>>> {
+    state.0.lock().await.notices().await.map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn mark_notice_read(state: State<'_, CoreState>, id: String) -> CmdResult<()> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .lock()
+        .await
+        .mark_notice_read(id)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn usage_report_preview(state: State<'_, CoreState>) -> CmdResult<Cached<UsageReport>> {
+    state
+        .0
+        .lock()
+        .await
+        .usage_report_preview()
         .await
         .map_err(|e| e.to_dto())
 }

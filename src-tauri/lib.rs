@@ -207,6 +207,14 @@ pub fn run() -> anyhow::Result<()> {
             commands::list_integrations,
             commands::create_integration,
             commands::revoke_integration,
+            commands::cookie_catalogue,
+            commands::consent_state,
+            commands::change_consent,
+            commands::notification_preferences,
+            commands::update_notification_preferences,
+            commands::list_notices,
+            commands::mark_notice_read,
+            commands::usage_report_preview,
         ])
         .build(tauri::generate_context!())
         .context("building the app")?;

@@ -16,6 +16,7 @@
 //! - A `session_revoked` answer here erases the device as everywhere else.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -369,7 +370,7 @@ impl Core {
         }
     }
 
-    fn cache_put<T: Serialize>(
+    pub(crate) fn cache_put<T: Serialize>(
         &self,
         key: &str,
         value: &T,
@@ -385,7 +386,7 @@ impl Core {
         Ok(())
     }
 
-    fn cache_get<T: DeserializeOwned>(
+    pub(crate) fn cache_get<T: DeserializeOwned>(
         &self,
         key: &str,
     ) -> Result<Option<(T, String)>, ClientError> {
@@ -401,21 +402,27 @@ impl Core {
             .map(|s| (s.value, s.fetched_at)))
     }
 
-    /// A read: from the service (kept in the vault), or offline the vault's copy.
-    pub(crate) async fn cached_read<W: DeserializeOwned + Serialize, T>(
+    /// A read through `fetch` (given the service and the session's token): the answer is
+    /// kept in the vault under `key`; with the service out of reach, the vault's copy with
+    /// its time and `offline: true`, or [`ClientError::Offline`] when none was kept.
+    pub(crate) async fn cached_fetch<W, F, Fut>(
         &mut self,
         key: &str,
-        path: &str,
-        view: impl Fn(W) -> T,
-    ) -> Result<Cached<T>, ClientError> {
+        fetch: F,
+    ) -> Result<Cached<W>, ClientError>
+    where
+        W: DeserializeOwned + Serialize,
+        F: FnOnce(ServerClient, Zeroizing<String>) -> Fut,
+        Fut: Future<Output = Result<W, SyncError>>,
+    {
         let (server, token) = self.dashboard_client()?;
-        match server.get_json::<W>(&token, path).await {
+        match fetch(server.clone(), token.clone()).await {
             Ok(answer) => {
                 let now = now_rfc3339();
                 self.cache_put(key, &answer, &now)?;
                 self.connection = crate::Connection::Online;
                 Ok(Cached {
-                    value: view(answer),
+                    value: answer,
                     fetched_at: now,
                     offline: false,
                 })
@@ -423,7 +430,7 @@ impl Core {
             Err(e) => match self.dashboard_error(e, &server, &token).await {
                 ClientError::Offline(m) => match self.cache_get::<W>(key)? {
                     Some((kept, fetched_at)) => Ok(Cached {
-                        value: view(kept),
+                        value: kept,
                         fetched_at,
                         offline: true,
                     }),
@@ -431,6 +438,40 @@ impl Core {
                 },
                 other => Err(other),
             },
+        }
+    }
+
+    /// A read: from the service (kept in the vault), or offline the vault's copy.
+    pub(crate) async fn cached_read<W: DeserializeOwned + Serialize, T>(
+        &mut self,
+        key: &str,
+        path: &str,
+        view: impl Fn(W) -> T,
+    ) -> Result<Cached<T>, ClientError> {
+        let path = path.to_owned();
+        let raw = self
+            .cached_fetch(key, |server, token| async move {
+                server.get_json::<W>(&token, &path).await
+            })
+            .await?;
+        Ok(Cached {
+            value: view(raw.value),
+            fetched_at: raw.fetched_at,
+            offline: raw.offline,
+        })
+    }
+
+    /// An action through `call` (given the service and the session's token); its answer.
+    /// Offline it fails with [`ClientError::Offline`].
+    pub(crate) async fn act_with<T, F, Fut>(&mut self, call: F) -> Result<T, ClientError>
+    where
+        F: FnOnce(ServerClient, Zeroizing<String>) -> Fut,
+        Fut: Future<Output = Result<T, SyncError>>,
+    {
+        let (server, token) = self.dashboard_client()?;
+        match call(server.clone(), token.clone()).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.dashboard_error(e, &server, &token).await),
         }
     }
 

@@ -55,6 +55,11 @@ pub enum ErrorCode {
     /// The thing changed meanwhile and no longer allows the action (e.g. a grant that was
     /// decided already).
     Conflict,
+    /// An essential notification category (security alerts, breach notices, billing,
+    /// service notices, policy changes) cannot be turned off; nothing was changed.
+    EssentialCategory,
+    /// Strictly necessary cookies cannot be refused; nothing was recorded.
+    StrictlyNecessaryLocked,
     Internal,
 }
 
@@ -149,6 +154,11 @@ pub enum ClientError {
     WrongPassword,
     #[error("{0}")]
     Conflict(String),
+    /// The service's words say which category and why it stays on.
+    #[error("{0}")]
+    EssentialCategory(String),
+    #[error("{0}")]
+    StrictlyNecessaryLocked(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -190,6 +200,8 @@ impl ClientError {
             ClientError::ReauthRequired => ErrorCode::ReauthRequired,
             ClientError::WrongPassword => ErrorCode::WrongPassword,
             ClientError::Conflict(_) => ErrorCode::Conflict,
+            ClientError::EssentialCategory(_) => ErrorCode::EssentialCategory,
+            ClientError::StrictlyNecessaryLocked(_) => ErrorCode::StrictlyNecessaryLocked,
             ClientError::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -21,6 +21,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Channel {
     /// A message to the member's address, through the service's outbox.
     Email,
@@ -51,6 +52,7 @@ impl Channel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Category {
     /// Essential: sign-ins, second factors, sessions ended.
     SecurityAlerts,
@@ -158,6 +160,7 @@ impl Category {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ChoiceSource {
     /// Nobody chose: the default (or, for an essential category, the lock).
     Default,
@@ -194,6 +197,7 @@ impl ChoiceSource {
 /// One channel of one category: on or off, and when and how that was last decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChannelChoice {
     pub enabled: bool,
     pub source: ChoiceSource,
@@ -205,6 +209,7 @@ pub struct ChannelChoice {
 /// One category in a member's preferences.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CategoryPreferences {
     pub category: Category,
     /// Locked on in every channel.
@@ -231,6 +236,7 @@ impl CategoryPreferences {
 /// `GET /v1/me/notifications/preferences`: every category, in [`Category::ALL`]'s order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NotificationPreferences {
     pub categories: Vec<CategoryPreferences>,
 }
@@ -246,6 +252,7 @@ impl NotificationPreferences {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PreferenceChange {
     pub category: Category,
     pub channel: Channel,
@@ -256,6 +263,7 @@ pub struct PreferenceChange {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum UpdateSource {
     /// The desktop app.
     #[default]
@@ -269,6 +277,7 @@ pub enum UpdateSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PreferencesUpdate {
     pub changes: Vec<PreferenceChange>,
     #[serde(default)]
@@ -281,6 +290,7 @@ pub const MAX_PREFERENCE_CHANGES: usize = 64;
 /// A notice in a member's in-app inbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Notice {
     pub id: Uuid,
     pub category: Category,

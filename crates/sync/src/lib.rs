@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
+use strongroom_protocol::consent::{ConsentChange, ConsentState, CookieCatalogue, UsageReport};
+use strongroom_protocol::notifications::{Notice, NotificationPreferences, PreferencesUpdate};
 use strongroom_protocol::{
     AppliedAt, Change, ChangesPage, ConflictResolution, Health, PROTOCOL_HEADER, PROTOCOL_VERSION,
     Problem, ProblemCode, PushRequest, PushResponse, RecordKind, SignInRequest, SignInResponse,
@@ -78,6 +80,14 @@ pub enum SyncError {
     /// 400 or 422: the service refused the request as malformed or invalid.
     #[error("{0}")]
     Rejected(String),
+    /// 400 `essential_category`: an essential notification category cannot be turned off;
+    /// nothing was changed. The words say which and why.
+    #[error("{0}")]
+    EssentialCategory(String),
+    /// 400 `strictly_necessary_locked`: strictly necessary cookies cannot be refused;
+    /// nothing was recorded.
+    #[error("{0}")]
+    StrictlyNecessaryLocked(String),
     #[error("the server answered {status}: {detail}")]
     Server { status: u16, detail: String },
 }
@@ -289,6 +299,76 @@ impl ServerClient {
         self.post_with_token("v1/sessions/wiped", token).await
     }
 
+    /// `GET /v1/cookies`: every cookie and storage item the service and its web pages set,
+    /// by category (promise 6). Public: no session needed.
+    pub async fn cookie_catalogue(&self) -> Result<CookieCatalogue, SyncError> {
+        self.send(self.http.get(self.url("v1/cookies")?)).await
+    }
+
+    /// `GET /v1/me/consent`: the member's one consent record (shared with the browser),
+    /// what it allows, and its history.
+    pub async fn consent(&self, token: &str) -> Result<ConsentState, SyncError> {
+        self.get_json(token, "v1/me/consent").await
+    }
+
+    /// `PUT /v1/me/consent`: accept all, reject all, or choose. With the bearer token the
+    /// service records the change with the desktop as its surface. Refusing strictly
+    /// necessary items is [`SyncError::StrictlyNecessaryLocked`].
+    pub async fn change_consent(
+        &self,
+        token: &str,
+        change: &ConsentChange,
+    ) -> Result<ConsentState, SyncError> {
+        self.send_json(token, Method::PUT, "v1/me/consent", change)
+            .await
+    }
+
+    /// `GET /v1/me/notifications/preferences`: every category and channel, essential ones
+    /// locked on with their reason (promise 8).
+    pub async fn notification_preferences(
+        &self,
+        token: &str,
+    ) -> Result<NotificationPreferences, SyncError> {
+        self.get_json(token, "v1/me/notifications/preferences")
+            .await
+    }
+
+    /// `PATCH /v1/me/notifications/preferences`: all the changes or none; answers the
+    /// preferences as they now are. Turning an essential category off is
+    /// [`SyncError::EssentialCategory`].
+    pub async fn update_notification_preferences(
+        &self,
+        token: &str,
+        update: &PreferencesUpdate,
+    ) -> Result<NotificationPreferences, SyncError> {
+        self.send_json(
+            token,
+            Method::PATCH,
+            "v1/me/notifications/preferences",
+            update,
+        )
+        .await
+    }
+
+    /// `GET /v1/me/notices`: the member's in-app inbox, newest first.
+    pub async fn notices(&self, token: &str) -> Result<Vec<Notice>, SyncError> {
+        self.get_json(token, "v1/me/notices").await
+    }
+
+    /// `POST /v1/me/notices/{id}/read`: marks one of the member's notices read; another's
+    /// or none is [`SyncError::NotFound`].
+    pub async fn mark_notice_read(&self, token: &str, id: uuid::Uuid) -> Result<(), SyncError> {
+        self.post_with_token(&format!("v1/me/notices/{id}/read"), token)
+            .await
+    }
+
+    /// `GET /v1/practice/usage-report/preview`: exactly what the aggregated usage report
+    /// would send (administrators only: others are [`SyncError::Forbidden`]).
+    pub async fn usage_report_preview(&self, token: &str) -> Result<UsageReport, SyncError> {
+        self.get_json(token, "v1/practice/usage-report/preview")
+            .await
+    }
+
     /// `GET path` (relative to the server's address, query included) with the session's
     /// token, decoding the JSON answer.
     pub async fn get_json<T: DeserializeOwned>(
@@ -418,7 +498,7 @@ impl ServerClient {
     ) -> Result<T, SyncError> {
         let (status, body) = self.answer(req).await?;
         if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|e| SyncError::Malformed(e.to_string()));
+            return decode(&body);
         }
         Err(problem(status, &body))
     }
@@ -440,6 +520,12 @@ impl ServerClient {
     }
 }
 
+/// A successful answer's body, decoded whole: anything this app cannot read is
+/// [`SyncError::Malformed`], never a panic or half a value.
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, SyncError> {
+    serde_json::from_slice(body).map_err(|e| SyncError::Malformed(e.to_string()))
+}
+
 /// What a failed answer means.
 fn problem(status: StatusCode, body: &[u8]) -> SyncError {
     let problem: Option<Problem> = serde_json::from_slice(body).ok();
@@ -458,6 +544,12 @@ fn problem(status: StatusCode, body: &[u8]) -> SyncError {
             client: PROTOCOL_VERSION,
         },
         (_, Some(ProblemCode::ReauthRequired)) => SyncError::ReauthRequired,
+        (StatusCode::BAD_REQUEST, Some(ProblemCode::EssentialCategory)) => {
+            SyncError::EssentialCategory(detail(problem))
+        }
+        (StatusCode::BAD_REQUEST, Some(ProblemCode::StrictlyNecessaryLocked)) => {
+            SyncError::StrictlyNecessaryLocked(detail(problem))
+        }
         (StatusCode::FORBIDDEN, Some(_)) => SyncError::Forbidden(detail(problem)),
         (StatusCode::NOT_FOUND, Some(_)) => SyncError::NotFound(detail(problem)),
         (StatusCode::CONFLICT, Some(_)) => SyncError::Conflict(detail(problem)),
@@ -589,6 +681,93 @@ mod tests {
             assert!(!matches!(e, SyncError::SessionRevoked), "{status}: {e:?}");
         }
         assert!(problem(StatusCode::SERVICE_UNAVAILABLE, b"").is_transient());
+    }
+
+    fn problem_body(status: u16, code: &str, detail: &str) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "type": "about:blank", "title": "x", "status": status, "code": code, "detail": detail
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_preference_routes_refusals_keep_their_codes() {
+        let e = problem(
+            StatusCode::BAD_REQUEST,
+            &problem_body(
+                400,
+                "essential_category",
+                "security alerts cannot be turned off",
+            ),
+        );
+        assert!(
+            matches!(&e, SyncError::EssentialCategory(d) if d.contains("security alerts")),
+            "{e:?}"
+        );
+        let e = problem(
+            StatusCode::BAD_REQUEST,
+            &problem_body(400, "strictly_necessary_locked", "cannot be turned off"),
+        );
+        assert!(matches!(e, SyncError::StrictlyNecessaryLocked(_)), "{e:?}");
+        // Other refusals of the same routes keep their usual meaning.
+        let e = problem(
+            StatusCode::FORBIDDEN,
+            &problem_body(403, "forbidden", "admins"),
+        );
+        assert!(matches!(e, SyncError::Forbidden(_)), "{e:?}");
+        let e = problem(
+            StatusCode::NOT_FOUND,
+            &problem_body(404, "not_found", "no such"),
+        );
+        assert!(matches!(e, SyncError::NotFound(_)), "{e:?}");
+        let e = problem(
+            StatusCode::BAD_REQUEST,
+            &problem_body(400, "bad_request", "x"),
+        );
+        assert!(matches!(e, SyncError::Rejected(_)), "{e:?}");
+        // The code on another status (a proxy's 502, say) is no verdict on the request.
+        let e = problem(
+            StatusCode::BAD_GATEWAY,
+            &problem_body(502, "essential_category", "x"),
+        );
+        assert!(e.is_transient(), "{e:?}");
+    }
+
+    #[test]
+    fn bad_answers_of_the_preference_routes_are_malformed_never_a_panic() {
+        fn hostile<T: DeserializeOwned + std::fmt::Debug>(what: &str) {
+            for body in [
+                &b""[..],
+                b"null",
+                b"{}",
+                b"[1, 2]",
+                b"{\"categories\": 7}",
+                b"{\"current\": {\"id\": \"not a uuid\"}}",
+                b"[{\"id\": \"00000000-0000-0000-0000-000000000000\", \"category\": \"spam\"}]",
+                b"\xff\xfe garbage",
+                b"{\"policy_version\": \"x\", \"categories\": [], \"items\": [",
+            ] {
+                let r = decode::<T>(body);
+                assert!(
+                    matches!(r, Err(SyncError::Malformed(_))),
+                    "{what}: {:?} gave {r:?}",
+                    String::from_utf8_lossy(body)
+                );
+            }
+        }
+        hostile::<CookieCatalogue>("catalogue");
+        hostile::<ConsentState>("consent");
+        hostile::<NotificationPreferences>("preferences");
+        hostile::<Vec<Notice>>("notices");
+        hostile::<UsageReport>("usage report");
+        // A well-formed answer decodes.
+        let notices: Vec<Notice> = decode(
+            br#"[{"id":"00000000-0000-4000-8000-000000000001","category":"tips","title":"t",
+                 "body":"b","created_at":"2026-11-28T00:00:00Z","read_at":null,
+                 "in_app":true,"desktop":false}]"#,
+        )
+        .unwrap();
+        assert_eq!(notices.len(), 1);
     }
 
     #[test]

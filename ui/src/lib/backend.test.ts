@@ -63,6 +63,14 @@ describe("TauriBackend's dashboard commands", () => {
     await b.revokeIntegration("t1");
     await b.auditLog({ kind: "sign_in" });
     await b.exportAuditLog({}, "csv");
+    await b.cookieCatalogue();
+    await b.consent();
+    await b.changeConsent({ action: "reject_all", categories: { strictly_necessary: null, functional: null, analytics: null }, items: {} });
+    await b.notificationPreferences();
+    await b.updateNotificationPreferences({ changes: [{ category: "tips", channel: "email", enabled: true }], source: "user" });
+    await b.notices();
+    await b.markNoticeRead("n1");
+    await b.usageReportPreview();
     expect(calls).toEqual([
       { cmd: "list_sessions", args: undefined },
       { cmd: "revoke_other_sessions", args: undefined },
@@ -86,28 +94,18 @@ describe("TauriBackend's dashboard commands", () => {
       { cmd: "revoke_integration", args: { id: "t1" } },
       { cmd: "audit_log", args: { filter: { kind: "sign_in" } } },
       { cmd: "export_audit_log", args: { filter: {}, format: "csv" } },
-    ]);
-  });
-
-  it("names the cookie, notification and usage commands and their arguments as agreed with the core", async () => {
-    const b = new TauriBackend();
-    const change = { action: "custom" as const, categories: { strictly_necessary: null, functional: true, analytics: null }, items: {} };
-    const update = { changes: [{ category: "tips" as const, channel: "email" as const, enabled: true }], source: "user" as const };
-    await b.cookieCatalogue();
-    await b.consent();
-    await b.changeConsent(change);
-    await b.notificationPreferences();
-    await b.updateNotificationPreferences(update);
-    await b.notices();
-    await b.markNoticeRead("n1");
-    await b.usageReportPreview();
-    expect(calls).toEqual([
       { cmd: "cookie_catalogue", args: undefined },
-      { cmd: "consent", args: undefined },
-      { cmd: "change_consent", args: { change } },
+      { cmd: "consent_state", args: undefined },
+      {
+        cmd: "change_consent",
+        args: { change: { action: "reject_all", categories: { strictly_necessary: null, functional: null, analytics: null }, items: {} } },
+      },
       { cmd: "notification_preferences", args: undefined },
-      { cmd: "update_notification_preferences", args: { update } },
-      { cmd: "notices", args: undefined },
+      {
+        cmd: "update_notification_preferences",
+        args: { update: { changes: [{ category: "tips", channel: "email", enabled: true }], source: "user" } },
+      },
+      { cmd: "list_notices", args: undefined },
       { cmd: "mark_notice_read", args: { id: "n1" } },
       { cmd: "usage_report_preview", args: undefined },
     ]);

@@ -99,13 +99,16 @@ export interface DashboardBackend {
   // Cookies and consent (promise 6): one record per member, shared by the desktop and the browser.
   cookieCatalogue(): Promise<Cached<CookieCatalogue>>; // GET /v1/cookies
   consent(): Promise<Cached<ConsentState>>; // GET /v1/me/consent
+  /** Refusing strictly necessary cookies fails with error code "strictly_necessary_locked". */
   changeConsent(change: ConsentChange): Promise<ConsentState>; // PUT /v1/me/consent
   // Notification preferences and the in-app inbox (promise 8).
   notificationPreferences(): Promise<Cached<NotificationPreferences>>; // GET /v1/me/notifications/preferences
+  /** All the changes or none; turning an essential category off fails with error code
+   * "essential_category". Each backend records its own surface, whatever `source` says. */
   updateNotificationPreferences(update: PreferencesUpdate): Promise<NotificationPreferences>; // PATCH same
   notices(): Promise<Cached<Notice[]>>; // GET /v1/me/notices
   markNoticeRead(id: string): Promise<void>; // POST /v1/me/notices/{id}/read
-  // Usage data (promise 12): administrators only; others fail with error code "forbidden".
+  // Usage data: administrators only; others fail with error code "forbidden".
   usageReportPreview(): Promise<Cached<UsageReport>>; // GET /v1/practice/usage-report/preview
 }
 
@@ -346,7 +349,7 @@ export class TauriBackend implements Backend {
     return call<Cached<CookieCatalogue>>("cookie_catalogue");
   }
   consent() {
-    return call<Cached<ConsentState>>("consent");
+    return call<Cached<ConsentState>>("consent_state");
   }
   changeConsent(change: ConsentChange) {
     return call<ConsentState>("change_consent", { change });
@@ -358,7 +361,7 @@ export class TauriBackend implements Backend {
     return call<NotificationPreferences>("update_notification_preferences", { update });
   }
   notices() {
-    return call<Cached<Notice[]>>("notices");
+    return call<Cached<Notice[]>>("list_notices");
   }
   markNoticeRead(id: string) {
     return call<void>("mark_notice_read", { id });

@@ -40,7 +40,7 @@ export type Connection = "unknown" | "online" | "offline";
 
 export type KeyMode = "keyring" | "passphrase";
 
-export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "mfa_enrollment_required" | "not_found" | "timer_running" | "no_timer" | "offline" | "forbidden" | "reauth_required" | "wrong_password" | "conflict" | "internal";
+export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "mfa_enrollment_required" | "not_found" | "timer_running" | "no_timer" | "offline" | "forbidden" | "reauth_required" | "wrong_password" | "conflict" | "essential_category" | "strictly_necessary_locked" | "internal";
 
 export type ErrorDto = { code: ErrorCode, message: string, };
 
@@ -379,4 +379,214 @@ allowed: boolean, };
 export type IntegrationView = { id: string, app_name: string, scopes: Array<IntegrationScope>, created_by_name: string, created_at: string, last_used_at: string | null, records_read: number, revoked_at: string | null, };
 
 export type IntegrationCreatedView = { integration: IntegrationView, token: string, };
+
+export type CookieCategory = "strictly_necessary" | "functional" | "analytics";
+
+export type StorageKind = "cookie" | "local_storage";
+
+export type SetBy = "service" | "web_ui";
+
+export type CatalogueItem = { 
+/**
+ * The cookie's or key's exact name.
+ */
+name: string, kind: StorageKind, category: CookieCategory, 
+/**
+ * What it is for, in words a member can read.
+ */
+purpose: string, 
+/**
+ * How long it lasts, in words ("until you sign out, at most 30 days").
+ */
+lifetime: string, 
+/**
+ * Its longest life in seconds; none: until the browser closes or the item is removed.
+ */
+max_age_secs: number | null, set_by: SetBy, 
+/**
+ * What it holds, in words (never its value).
+ */
+holds: string, };
+
+export type CategoryInfo = { category: CookieCategory, title: string, description: string, 
+/**
+ * Always on, and why (strictly necessary only).
+ */
+locked: boolean, };
+
+export type CookieCatalogue = { 
+/**
+ * The cookie policy's version; a consent record names the version it was made under.
+ */
+policy_version: string, categories: Array<CategoryInfo>, items: Array<CatalogueItem>, };
+
+export type ConsentSource = "user" | "gpc" | "default";
+
+export type ConsentSurface = "desktop" | "web";
+
+export type ConsentChoices = { functional: boolean, analytics: boolean, 
+/**
+ * Per-item choices that differ from their category's, by catalogue name.
+ */
+items: { [key in string]: boolean }, };
+
+export type ConsentRecord = { 
+/**
+ * None for the default (never stored).
+ */
+id: string | null, 
+/**
+ * Always true: strictly necessary items cannot be refused.
+ */
+strictly_necessary: boolean, choices: ConsentChoices, source: ConsentSource, 
+/**
+ * None for the default.
+ */
+surface: ConsentSurface | null, 
+/**
+ * The cookie policy's version the record was made under.
+ */
+policy_version: string, 
+/**
+ * When: RFC 3339, UTC; none for the default.
+ */
+recorded_at: string | null, };
+
+export type EffectiveConsent = { strictly_necessary: boolean, functional: boolean, analytics: boolean, 
+/**
+ * Every catalogue item by name.
+ */
+items: { [key in string]: boolean }, };
+
+export type ConsentState = { current: ConsentRecord, 
+/**
+ * What is allowed for this request: the record, with analytics off when the request
+ * carries Global Privacy Control (the signal wins on every request that carries it;
+ * an opt-in made while it is on is kept and applies where it is not sent).
+ */
+effective: EffectiveConsent, 
+/**
+ * The request carried `Sec-GPC: 1`.
+ */
+gpc: boolean, 
+/**
+ * The cookie policy's current version.
+ */
+policy_version: string, 
+/**
+ * The member has not chosen under the current policy version (no choice of theirs
+ * yet, only Global Privacy Control's, or one made under an older version): ask.
+ */
+choice_needed: boolean, 
+/**
+ * Every stored record, newest first (at most [`MAX_CONSENT_HISTORY`]).
+ */
+history: Array<ConsentRecord>, };
+
+export type ConsentAction = "accept_all" | "reject_all" | "custom";
+
+export type CategoryChoices = { 
+/**
+ * Only `true` is accepted: strictly necessary is locked on.
+ */
+strictly_necessary: boolean | null, functional: boolean | null, analytics: boolean | null, };
+
+export type ConsentChange = { action: ConsentAction, 
+/**
+ * For `custom`: the categories to set.
+ */
+categories: CategoryChoices, 
+/**
+ * For `custom`: per-item choices by catalogue name (`null` clears an item's choice,
+ * so it follows its category again). Accept all and reject all clear them all.
+ */
+items: { [key in string]: boolean | null }, };
+
+export type Channel = "email" | "in_app" | "desktop";
+
+export type Category = "security_alerts" | "breach_notices" | "billing" | "service_notices" | "policy_changes" | "product_news" | "tips" | "usage_suggestions";
+
+export type ChoiceSource = "default" | "user" | "web" | "unsubscribe_link";
+
+export type ChannelChoice = { enabled: boolean, source: ChoiceSource, 
+/**
+ * When it was last changed (RFC 3339, UTC); none for a default.
+ */
+changed_at: string | null, };
+
+export type CategoryPreferences = { category: Category, 
+/**
+ * Locked on in every channel.
+ */
+essential: boolean, 
+/**
+ * Why it is locked on; none for a non-essential category.
+ */
+reason: string | null, email: ChannelChoice, in_app: ChannelChoice, desktop: ChannelChoice, };
+
+export type NotificationPreferences = { categories: Array<CategoryPreferences>, };
+
+export type PreferenceChange = { category: Category, channel: Channel, enabled: boolean, };
+
+export type UpdateSource = "user" | "web";
+
+export type PreferencesUpdate = { changes: Array<PreferenceChange>, source: UpdateSource, };
+
+export type Notice = { id: string, category: Category, title: string, body: string, 
+/**
+ * RFC 3339, UTC.
+ */
+created_at: string, 
+/**
+ * When the member marked it read; none: unread.
+ */
+read_at: string | null, 
+/**
+ * Whether it belongs in the in-app inbox (the member's `in_app` choice when it was
+ * made).
+ */
+in_app: boolean, 
+/**
+ * Whether the desktop app should also raise an operating-system notification (the
+ * member's `desktop` choice when it was made).
+ */
+desktop: boolean, };
+
+export type UsageBucket = { 
+/**
+ * The Monday the week starts on (UTC), `YYYY-MM-DD`.
+ */
+week_start: string, 
+/**
+ * How many practices the sums cover: never fewer than [`MIN_GROUP_PRACTICES`].
+ */
+practices: number, 
+/**
+ * Members who signed in that week (counted once per week).
+ */
+active_members: number, 
+/**
+ * Sign-ins (new sessions, desktop or web) that week.
+ */
+sign_ins: number, };
+
+export type UsageReport = { 
+/**
+ * When it was computed: RFC 3339, UTC.
+ */
+generated_at: string, min_group_practices: number, 
+/**
+ * The weeks emitted, oldest first; nothing else leaves.
+ */
+buckets: Array<UsageBucket>, 
+/**
+ * Weeks left out because fewer than [`MIN_GROUP_PRACTICES`] practices took part
+ * (their figures are not computed into anything that leaves).
+ */
+suppressed_weeks: Array<string>, 
+/**
+ * Whether any of this practice's usage is counted: only that of members whose
+ * consent allows analytics (a Global Privacy Control record does not).
+ */
+this_practice_counted: boolean, };
 

@@ -141,6 +141,12 @@ export function humanMessage(code: ErrorCode, detail = ""): string {
       return "For this, confirm it's you: enter your password again (and your authenticator code if you use one).";
     case "wrong_password":
       return "That password is not the one for your account. Nothing was changed.";
+    case "essential_category":
+      return detail
+        ? `${detail.charAt(0).toUpperCase()}${detail.slice(1)} Nothing was changed.`
+        : "Essential messages (security alerts, breach notices, billing, service notices and policy changes) cannot be turned off. Nothing was changed.";
+    case "strictly_necessary_locked":
+      return "Strictly necessary cookies cannot be turned off: without them you could not sign in. Nothing was changed.";
     case "conflict":
       return detail ? `This can't be done as things stand: ${detail}` : "This can't be done as things stand: it changed since the page loaded. Reload and look again.";
     case "essential_category":

@@ -47,6 +47,8 @@ export function problemError(status: number, problem: Problem | null): BackendEr
     case "csrf_refused":
       return as("csrf_refused");
   }
+  if (status === 400 && code === "essential_category") return as("essential_category");
+  if (status === 400 && code === "strictly_necessary_locked") return as("strictly_necessary_locked");
   if (status === 401) return as("session_expired");
   if (code !== undefined) {
     if (status === 403) return as("forbidden");

@@ -211,6 +211,8 @@ describe("problem details to error codes", () => {
     [404, "not_found", "not_found"],
     [409, "conflict", "conflict"],
     [400, "bad_request", "invalid_input"],
+    [400, "essential_category", "essential_category"],
+    [400, "strictly_necessary_locked", "strictly_necessary_locked"],
     [422, "invalid_record", "invalid_input"],
     [412, "version_conflict", "server_error"],
     [429, "rate_limited", "server_error"],
