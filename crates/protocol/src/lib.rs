@@ -10,7 +10,9 @@
 
 pub mod audit;
 pub mod consent;
+pub mod incidents;
 pub mod notifications;
+pub mod policies;
 pub mod privacy;
 pub mod support;
 pub mod validate;
@@ -795,6 +797,9 @@ pub enum ProblemCode {
     /// The unsubscribe link's token is not one this service signed (forged, altered or
     /// truncated).
     InvalidUnsubscribeToken,
+    /// A member acknowledged a version of the privacy policy or the terms that is not the
+    /// current one: read the current version (`GET /v1/me/policies`) and acknowledge it.
+    PolicyVersionNotCurrent,
 }
 
 /// A member of the practice, as an admin sees them.

@@ -46,8 +46,8 @@ use crate::sessions::{self, SessionLifetimes, clean_label};
 use crate::store::records::Viewer;
 use crate::store::{NewSession, Principal, Store, StoreError};
 use crate::{
-    consent, events, integrations, members, notifications, privacy, push, records, support, usage,
-    web_session,
+    consent, events, incidents, integrations, members, notifications, policies, privacy, push,
+    records, support, usage, web_session,
 };
 
 /// Session lifetimes by default ([`SessionLifetimes`] in [`AppState`] rules).
@@ -361,6 +361,29 @@ pub fn routes() -> Vec<ApiRoute> {
             "/v1/practice/usage-report/preview",
             usage::usage_report_preview,
         ),
+        at(Verb::Get, "/v1/me/incidents", incidents::my_incidents),
+        at(
+            Verb::Post,
+            "/v1/me/incidents/{id}/acknowledge",
+            incidents::acknowledge,
+        ),
+        at(
+            Verb::Get,
+            "/v1/practice/incidents/{id}/acknowledgements",
+            incidents::acknowledgements,
+        ),
+        at(Verb::Get, "/v1/policies", policies::current),
+        at(
+            Verb::Get,
+            "/v1/policies/{kind}/{version}",
+            policies::version,
+        ),
+        at(Verb::Get, "/v1/me/policies", policies::mine),
+        at(
+            Verb::Post,
+            "/v1/me/policies/{kind}/acknowledge",
+            policies::acknowledge,
+        ),
     ]
 }
 
@@ -496,6 +519,8 @@ fn compression() -> tower_http::compression::CompressionLayer<
         consent::cookies, consent::get_consent, consent::put_consent, consent::gpc_json,
         web_session::web_sign_in, web_session::web_session_info, web_session::web_sign_out, web_session::web_preferences,
         usage::usage_report_preview,
+        incidents::my_incidents, incidents::acknowledge, incidents::acknowledgements,
+        policies::current, policies::version, policies::mine, policies::acknowledge,
     ),
     modifiers(&SessionSecurity),
     tags(
@@ -517,6 +542,10 @@ fn compression() -> tower_http::compression::CompressionLayer<
         (name = "consent", description = "The cookie catalogue, members' consent records \
                                           and Global Privacy Control"),
         (name = "web", description = "The browser's cookie session and what it may remember"),
+        (name = "incidents", description = "Breach notices: the incidents that affect the \
+                                            member's practice, and their acknowledgement"),
+        (name = "policies", description = "The privacy policy and the terms of use, in \
+                                           versions, and members' acknowledgements"),
     )
 )]
 pub struct ApiDoc;

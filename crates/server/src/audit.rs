@@ -141,6 +141,19 @@ pub enum AuditKind {
     /// unsubscribe link too). Details: `source` (`user`, `web`, `unsubscribe_link`),
     /// `changes` (each `category`, `channel`, `enabled`).
     NotificationPreferencesChanged,
+    /// The operator recorded a personal-data breach that affects the practice, and its
+    /// members were notified (no actor: the service). Details: `incident`, `title`,
+    /// `recorded_by`, `members_notified` (in this practice).
+    IncidentRecorded,
+    /// A member acknowledged a breach notice (the first time only). Details: `incident`.
+    IncidentAcknowledged,
+    /// The operator published a version of the privacy policy or the terms, and every
+    /// member was notified (no practice, no actor). Details: `kind`, `version`,
+    /// `members_notified`.
+    PolicyPublished,
+    /// A member acknowledged the current version of a policy (the first time only).
+    /// Details: `kind`, `version`.
+    PolicyAcknowledged,
 }
 
 impl AuditKind {
@@ -181,6 +194,10 @@ impl AuditKind {
         AuditKind::IntegrationCreated,
         AuditKind::IntegrationRevoked,
         AuditKind::NotificationPreferencesChanged,
+        AuditKind::IncidentRecorded,
+        AuditKind::IncidentAcknowledged,
+        AuditKind::PolicyPublished,
+        AuditKind::PolicyAcknowledged,
     ];
 
     /// The stored name.
@@ -221,6 +238,10 @@ impl AuditKind {
             AuditKind::IntegrationCreated => "integration_created",
             AuditKind::IntegrationRevoked => "integration_revoked",
             AuditKind::NotificationPreferencesChanged => "notification_preferences_changed",
+            AuditKind::IncidentRecorded => "incident_recorded",
+            AuditKind::IncidentAcknowledged => "incident_acknowledged",
+            AuditKind::PolicyPublished => "policy_published",
+            AuditKind::PolicyAcknowledged => "policy_acknowledged",
         }
     }
 

@@ -49,12 +49,15 @@ use strongroom_protocol::{Problem, ProblemCode};
 use uuid::Uuid;
 
 use crate::api::{ApiError, AppState, ProtocolHeader, unix_now};
+use crate::policies::current_privacy_version;
 use crate::sessions::{client_ip, rfc3339};
 use crate::store::Principal;
 use crate::store::consent::{NewConsent, StoredConsent};
 use crate::web_session::{self, SESSION_COOKIE, cookie, expire_cookie, set_cookie};
 
-/// The cookie policy's version; a new version of the catalogue's text is a new version.
+/// The privacy policy's version before policies were versioned in the store: the label of
+/// its first stored version (see [`crate::policies::seed`]). A consent record names the
+/// current privacy policy's version ([`crate::policies::current_privacy_version`]).
 pub const POLICY_VERSION: &str = "2026-11-28";
 
 /// When this service's Global Privacy Control support last changed (`gpc.json`).
@@ -126,8 +129,8 @@ pub fn item(name: &str) -> Option<&'static Item> {
     CATALOGUE.iter().find(|i| i.name == name)
 }
 
-/// The catalogue on the wire.
-pub fn catalogue() -> CookieCatalogue {
+/// The catalogue on the wire, under the privacy policy's version `policy_version`.
+pub fn catalogue(policy_version: &str) -> CookieCatalogue {
     let categories = CookieCategory::ALL
         .into_iter()
         .map(|category| {
@@ -171,7 +174,7 @@ pub fn catalogue() -> CookieCatalogue {
         })
         .collect();
     CookieCatalogue {
-        policy_version: POLICY_VERSION.into(),
+        policy_version: policy_version.into(),
         categories,
         items,
     }
@@ -217,14 +220,14 @@ fn surface(headers: &HeaderMap) -> ConsentSurface {
 }
 
 /// The record that holds when none is stored: everything but strictly necessary off.
-fn default_record() -> ConsentRecord {
+fn default_record(policy_version: &str) -> ConsentRecord {
     ConsentRecord {
         id: None,
         strictly_necessary: true,
         choices: ConsentChoices::default(),
         source: ConsentSource::Default,
         surface: None,
-        policy_version: POLICY_VERSION.into(),
+        policy_version: policy_version.into(),
         recorded_at: None,
     }
 }
@@ -340,13 +343,14 @@ pub(crate) async fn consent_state(
 ) -> Result<(ConsentState, Vec<HeaderValue>), ApiError> {
     let gpc = request_has_gpc(headers);
     let p = caller.principal;
+    let policy_version = current_privacy_version(state.store.as_ref()).await?;
     if gpc {
         let record = StoredConsent {
             id: Uuid::new_v4(),
             choices: ConsentChoices::default(),
             source: ConsentSource::Gpc,
             surface: caller.surface,
-            policy_version: POLICY_VERSION.into(),
+            policy_version: policy_version.clone(),
             recorded_at: unix_now(),
         };
         state
@@ -366,10 +370,13 @@ pub(crate) async fn consent_state(
         .store
         .consent_history(p.practice_id, p.user_id, MAX_CONSENT_HISTORY)
         .await?;
-    let current = history.first().map(wire).unwrap_or_else(default_record);
+    let current = history
+        .first()
+        .map(wire)
+        .unwrap_or_else(|| default_record(&policy_version));
     let effective = effective(&current.choices, gpc);
     let choice_needed =
-        current.source != ConsentSource::User || current.policy_version != POLICY_VERSION;
+        current.source != ConsentSource::User || current.policy_version != policy_version;
     let mut cookies = Vec::new();
     if caller.surface == ConsentSurface::Web
         && effective.items.get(ANALYTICS_COOKIE) == Some(&true)
@@ -394,7 +401,7 @@ pub(crate) async fn consent_state(
             current,
             effective,
             gpc,
-            policy_version: POLICY_VERSION.into(),
+            policy_version,
             choice_needed,
             history: history.iter().map(wire).collect(),
         },
@@ -432,10 +439,15 @@ fn with_cookies(body: impl IntoResponse, cookies: Vec<HeaderValue>) -> Response 
     tag = "consent",
     responses(
         (status = 200, description = "The catalogue", body = CookieCatalogue),
+        (status = 503, description = "The service could not complete the request \
+         (`internal`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub(crate) async fn cookies() -> Json<CookieCatalogue> {
-    Json(catalogue())
+pub(crate) async fn cookies(
+    State(state): State<AppState>,
+) -> Result<Json<CookieCatalogue>, ApiError> {
+    let version = current_privacy_version(state.store.as_ref()).await?;
+    Ok(Json(catalogue(&version)))
 }
 
 /// The caller's consent: the current record (the default when there is none), what it
@@ -528,7 +540,7 @@ pub(crate) async fn put_consent(
                     choices,
                     source: ConsentSource::User,
                     surface: caller.surface,
-                    policy_version: POLICY_VERSION.into(),
+                    policy_version: current_privacy_version(state.store.as_ref()).await?,
                     recorded_at: unix_now(),
                 },
                 ip: ip.clone(),

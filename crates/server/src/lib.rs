@@ -13,6 +13,7 @@ pub mod auth;
 pub mod config;
 pub mod consent;
 pub mod events;
+pub mod incidents;
 pub mod integrations;
 pub mod keyfile;
 pub mod mailer;
@@ -22,6 +23,7 @@ pub mod notifications;
 pub mod operator;
 pub mod outbox;
 pub mod password_policy;
+pub mod policies;
 pub mod privacy;
 pub mod push;
 pub mod records;
@@ -151,7 +153,7 @@ pub async fn open_existing_store(
     data_dir: &std::path::Path,
     store: StoreConfig,
 ) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(match store {
+    let store: Arc<dyn Store> = match store {
         StoreConfig::Sqlite => {
             let db = data_dir.join("server.db");
             if !db.is_file() {
@@ -164,16 +166,19 @@ pub async fn open_existing_store(
                 .await
                 .context("opening the PostgreSQL store")?,
         ),
-    })
+    };
+    policies::seed(store.as_ref()).await?;
+    Ok(store)
 }
 
 /// Opens the store, creating it if it is not there yet: the data directory and `server.db`
-/// (owner-only) for SQLite; PostgreSQL is reached by its URL. Migrations are applied.
+/// (owner-only) for SQLite; PostgreSQL is reached by its URL. Migrations are applied, and
+/// the first version of each policy stored (see [`policies::seed`]).
 pub async fn open_store(
     data_dir: &std::path::Path,
     store: StoreConfig,
 ) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(match store {
+    let store: Arc<dyn Store> = match store {
         StoreConfig::Sqlite => {
             create_private_dir(data_dir)?;
             let db = data_dir.join("server.db");
@@ -185,7 +190,9 @@ pub async fn open_store(
                 .await
                 .context("opening the PostgreSQL store")?,
         ),
-    })
+    };
+    policies::seed(store.as_ref()).await?;
+    Ok(store)
 }
 
 /// Starts a server on the SQLite store and returns once it is listening.

@@ -1,5 +1,6 @@
 //! `strongroom-server`: the hosted service and its operator commands (create a practice,
-//! create a member, seed benchmark data, verify the audit log).
+//! create a member, seed benchmark data, verify the audit log, record a breach and follow
+//! its notices, publish a policy version).
 //!
 //! `serve` takes its settings from a TOML file, the environment and its flags
 //! ([`strongroom_server::config`]); the operator commands from their flags and environment.
@@ -124,6 +125,18 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         cert: PathBuf,
     },
+    /// Breach notices: record an incident (notifying every member of each affected
+    /// practice), or show its delivery and acknowledgements.
+    Incident {
+        #[command(subcommand)]
+        command: IncidentCommand,
+    },
+    /// Policies: publish a new version of the privacy policy or the terms of use
+    /// (notifying every member).
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Verify the audit log's hash chain: prints "intact (N entries)" and exits 0, or
     /// "broken at entry ID: reason" and exits 1 (2 if it could not be checked).
     VerifyAudit {
@@ -137,6 +150,51 @@ enum Command {
         /// The PostgreSQL database the server keeps its data in, if not SQLite.
         #[arg(long, env = "STRONGROOM_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum IncidentCommand {
+    /// Record a personal-data breach from a JSON file (see the server's `incidents`
+    /// module for its fields) and notify, by essential email and in the app, every
+    /// enabled member of each affected practice; prints the incident's id.
+    Record {
+        /// The incident file (JSON, at most 1 MiB).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Show, per recipient, when the notice was made, when the email left, the time from
+    /// recording to delivery and the acknowledgement; and the summary.
+    Status {
+        /// The incident's id.
+        id: Uuid,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Publish a new version and notify every enabled member of every practice by email
+    /// and in the app; prints how many were notified.
+    Publish {
+        /// privacy or terms.
+        #[arg(long, value_parser = parse_policy_kind)]
+        kind: strongroom_protocol::policies::PolicyKind,
+        /// The version's label, unique per kind (letters, digits, '.', '-', '_'), e.g.
+        /// 2026-12.
+        #[arg(long)]
+        version: String,
+        /// What changed, in a few words (it goes into the notice).
+        #[arg(long)]
+        summary: String,
+        /// The full text, Markdown.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -271,6 +329,72 @@ async fn operate(command: Command) -> anyhow::Result<()> {
             println!("matters: {}", seeded.matters);
             println!("related records: {}", seeded.related);
         }
+        Command::Incident {
+            command: IncidentCommand::Record { file, store },
+        } => {
+            let store = strongroom_server::open_existing_store(
+                &store.data_dir,
+                store_config(store.database_url),
+            )
+            .await?;
+            let (id, recorded) =
+                strongroom_server::incidents::record_file(store.as_ref(), &file).await?;
+            println!("{id}");
+            eprintln!(
+                "recorded; {} member(s) notified (the server's outbox sends the email)",
+                recorded.recipients
+            );
+        }
+        Command::Incident {
+            command: IncidentCommand::Status { id, store },
+        } => {
+            let store = strongroom_server::open_existing_store(
+                &store.data_dir,
+                store_config(store.database_url),
+            )
+            .await?;
+            let status = strongroom_server::incidents::status(store.as_ref(), id).await?;
+            print!("{}", strongroom_server::incidents::render_status(&status));
+        }
+        Command::Policy {
+            command:
+                PolicyCommand::Publish {
+                    kind,
+                    version,
+                    summary,
+                    file,
+                    store,
+                },
+        } => {
+            strongroom_server::policies::check_version(&version)?;
+            let text = {
+                use std::io::Read;
+                let limit = strongroom_server::policies::MAX_TEXT_BYTES as u64 + 1;
+                let mut bytes = Vec::new();
+                std::fs::File::open(&file)
+                    .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+                    .with_context(|| format!("reading the policy file {}", file.display()))?;
+                bytes
+            };
+            strongroom_server::policies::check_publication(&version, &summary, &text)?;
+            let store = strongroom_server::open_existing_store(
+                &store.data_dir,
+                store_config(store.database_url),
+            )
+            .await?;
+            let notified = strongroom_server::policies::publish(
+                store.as_ref(),
+                kind,
+                &version,
+                &summary,
+                &text,
+            )
+            .await?;
+            println!(
+                "published version {version} of {}; {notified} member(s) notified",
+                kind.describe()
+            );
+        }
         Command::Serve { .. } | Command::VerifyAudit { .. } | Command::Pin { .. } => {}
     }
     Ok(())
@@ -330,7 +454,9 @@ async fn main() -> anyhow::Result<()> {
         command @ (Command::CreatePractice { .. }
         | Command::CreateMember { .. }
         | Command::AddSupportStaff { .. }
-        | Command::Seed { .. }) => {
+        | Command::Seed { .. }
+        | Command::Incident { .. }
+        | Command::Policy { .. }) => {
             init_default_logging();
             if let Err(e) = operate(command).await {
                 eprintln!("error: {e:#}");
@@ -431,6 +557,11 @@ async fn main() -> anyhow::Result<()> {
 
 fn parse_log_format(s: &str) -> Result<LogFormat, String> {
     LogFormat::parse(s).ok_or_else(|| format!("{s:?} is not a log format: pretty or json"))
+}
+
+fn parse_policy_kind(s: &str) -> Result<strongroom_protocol::policies::PolicyKind, String> {
+    strongroom_protocol::policies::PolicyKind::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a policy: privacy or terms"))
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {

@@ -59,7 +59,7 @@ use uuid::Uuid;
 use crate::api::{ApiError, AppState, audit, unix_now};
 use crate::audit::{Actor, AuditKind, NewAuditEvent};
 use crate::sessions::rfc3339;
-use crate::store::notifications::{Delivery, NewNotification, NoticeRow, StoredChoice};
+use crate::store::notifications::{Broadcast, Delivery, NewNotification, NoticeRow, StoredChoice};
 use crate::store::{Principal, Store, StoreError, UserId};
 
 /// The file in the data directory that holds the unsubscribe key (64 hex digits).
@@ -161,6 +161,52 @@ pub enum NotifyError {
     Store(StoreError),
 }
 
+/// The notification's title, trimmed, if it and the body are within bounds.
+fn checked(message: &Notification) -> Result<&str, NotifyError> {
+    let title = message.title.trim();
+    if title.is_empty()
+        || title.chars().count() > MAX_TITLE_CHARS
+        || title.chars().any(char::is_control)
+    {
+        return Err(NotifyError::Invalid("title"));
+    }
+    if message.body.trim().is_empty() || message.body.chars().count() > MAX_BODY_CHARS {
+        return Err(NotifyError::Invalid("body"));
+    }
+    Ok(title)
+}
+
+/// The email text of an essential message: the body, and why it cannot be turned off.
+fn essential_email(category: Category, body: &str, reason: &str) -> String {
+    format!(
+        "{}\n\n--\nThis is an essential message about {}: it cannot be turned \
+         off. {reason}\n",
+        body.trim_end(),
+        category.describe(),
+    )
+}
+
+/// An essential message to many members at once, for the store to fan out in the
+/// transaction that records its cause (a breach, a policy version): the same words for
+/// everyone, with no unsubscribe link. A non-essential category is refused
+/// (`Invalid("category")`): its email would need each member's own link.
+pub fn essential_broadcast(
+    category: Category,
+    message: &Notification,
+) -> Result<Broadcast, NotifyError> {
+    let title = checked(message)?;
+    let reason = category
+        .essential_reason()
+        .ok_or(NotifyError::Invalid("category"))?;
+    Ok(Broadcast {
+        category,
+        subject: title.to_owned(),
+        email_body: essential_email(category, &message.body, reason),
+        title: title.to_owned(),
+        notice_body: message.body.clone(),
+    })
+}
+
 /// The one way the service notifies a member; see the module's documentation.
 pub struct Notifier {
     store: Arc<dyn Store>,
@@ -216,26 +262,9 @@ impl Notifier {
         category: Category,
         message: &Notification,
     ) -> Result<Delivery, NotifyError> {
-        let title = message.title.trim();
-        if title.is_empty()
-            || title.chars().count() > MAX_TITLE_CHARS
-            || title.chars().any(char::is_control)
-        {
-            return Err(NotifyError::Invalid("title"));
-        }
-        if message.body.trim().is_empty() || message.body.chars().count() > MAX_BODY_CHARS {
-            return Err(NotifyError::Invalid("body"));
-        }
+        let title = checked(message)?;
         let (email_body, headers) = match category.essential_reason() {
-            Some(reason) => (
-                format!(
-                    "{}\n\n--\nThis is an essential message about {}: it cannot be turned \
-                     off. {reason}\n",
-                    message.body.trim_end(),
-                    category.describe(),
-                ),
-                Vec::new(),
-            ),
+            Some(reason) => (essential_email(category, &message.body, reason), Vec::new()),
             None => {
                 let link = self.unsubscribe_url(user, category);
                 (

@@ -146,7 +146,7 @@ pub async fn run_once(
         match sent {
             Ok(()) => {
                 tracing::info!(outbox_id = row.id, "mail sent");
-                store.mail_sent(row.id, secs).await?;
+                store.mail_sent(row.id, now_ms()).await?;
             }
             Err(e) => {
                 let attempts = row.attempts + 1;

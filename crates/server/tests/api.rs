@@ -4,7 +4,8 @@
 //! PostgreSQL), plus the stores' own semantics and PostgreSQL's ordering of concurrent
 //! writers. Also second factors (TOTP and recovery codes), re-authentication and the
 //! practice's MFA setting, the operator commands (the built binary, on both stores), push
-//! and conflicts (`api/push.rs`) and the OpenAPI document against the router's own table of
+//! and conflicts (`api/push.rs`), breach notices (`api/incidents.rs`), policy updates
+//! (`api/policies.rs`) and the OpenAPI document against the router's own table of
 //! routes.
 //!
 //! The PostgreSQL variants use the database at `STRONGROOM_TEST_DATABASE_URL` (default
@@ -50,6 +51,19 @@ use consent::{
 };
 #[path = "api/devices.rs"]
 mod devices;
+#[path = "api/incidents.rs"]
+mod incidents;
+use incidents::{
+    a_breach_notice_reaches_every_affected_member_within_a_minute,
+    breach_notices_are_acknowledged_once_and_only_within_the_practice,
+    malformed_incident_files_are_refused_and_write_nothing,
+};
+#[path = "api/policies.rs"]
+mod policies;
+use policies::{
+    publishing_a_policy_reaches_every_member_once_with_the_diff,
+    the_first_policies_are_public_and_nothing_acknowledged_diffs_against_empty,
+};
 #[path = "api/mail.rs"]
 mod mail;
 use mail::{
@@ -245,6 +259,11 @@ on_both_stores!(
     consent_is_each_members_own,
     usage_aggregates_never_cover_fewer_than_five_practices,
     a_browser_signs_in_with_the_second_factor_when_the_member_has_one,
+    a_breach_notice_reaches_every_affected_member_within_a_minute,
+    breach_notices_are_acknowledged_once_and_only_within_the_practice,
+    malformed_incident_files_are_refused_and_write_nothing,
+    the_first_policies_are_public_and_nothing_acknowledged_diffs_against_empty,
+    publishing_a_policy_reaches_every_member_once_with_the_diff,
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2206,7 +2225,7 @@ mod postgres_only {
             .iter()
             .map(|r| r.get(0))
             .collect();
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+        assert_eq!(versions, (1..=14).collect::<Vec<i32>>());
         // The tables are in this test's schema, not elsewhere.
         let tables: Vec<String> = c
             .query(
@@ -2229,6 +2248,9 @@ mod postgres_only {
                 "audit_practice_links",
                 "consent_records",
                 "devices",
+                "incident_practices",
+                "incident_recipients",
+                "incidents",
                 "integrations",
                 "invitations",
                 "mail_outbox",
@@ -2237,6 +2259,8 @@ mod postgres_only {
                 "mutation_results",
                 "notices",
                 "notification_choices",
+                "policy_acknowledgements",
+                "policy_versions",
                 "practices",
                 "records",
                 "recovery_codes",

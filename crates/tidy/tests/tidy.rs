@@ -241,6 +241,14 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "4b03dd5247031d373090ce515a45562c0f066645a9f0eb51d2d42689f16bd9e6",
     ),
     (
+        "crates/server/migrations/sqlite/0015_incidents_policies.sql",
+        "c7a89122b2836113faa8a6b71bd53c4b0cdc28fde148ffda6eb406853a38e772",
+    ),
+    (
+        "crates/server/migrations/postgres/0014_incidents_policies.sql",
+        "ebe6db274ceaa60bdb9f6df9ff5b3ad09e662d5e556c5f9f2d6b385d5f3f88b0",
+    ),
+    (
         "crates/vault/migrations/0004_list_sorting.sql",
         "8002c7c0825656d70cd8a8dba9c203a6c7c9e02a28890ba64b81f29ba04e3717",
     ),

@@ -6,11 +6,13 @@
 //! under a lock that orders writers, so commit order and `seq` order agree.
 
 pub mod consent;
+pub mod incidents;
 pub mod integrations;
 pub mod members;
 pub mod mfa;
 pub mod notifications;
 pub mod pokes;
+pub mod policies;
 pub mod postgres;
 pub mod push;
 pub mod records;
@@ -24,7 +26,9 @@ use uuid::Uuid;
 
 use crate::audit::AuditLog;
 use crate::store::consent::ConsentStore;
+use crate::store::incidents::IncidentStore;
 use crate::store::mfa::MfaStore;
+use crate::store::policies::PolicyStore;
 use crate::store::sessions::SessionStore;
 use integrations::IntegrationStore;
 use members::MemberStore;
@@ -131,6 +135,8 @@ pub trait Store:
     + SupportStore
     + IntegrationStore
     + NotificationStore
+    + IncidentStore
+    + PolicyStore
     + Send
     + Sync
     + 'static

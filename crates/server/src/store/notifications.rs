@@ -53,6 +53,37 @@ pub struct NewNotification {
     pub now_ms: i64,
 }
 
+/// One essential message to many members at once (a breach notice, a policy change):
+/// its words are the same for every member (an essential email carries no unsubscribe
+/// link), so the store can fan it out inside the transaction that records its cause.
+/// Made by [`crate::notifications::essential_broadcast`].
+#[derive(Debug, Clone)]
+pub struct Broadcast {
+    pub category: Category,
+    pub subject: String,
+    pub email_body: String,
+    pub title: String,
+    pub notice_body: String,
+}
+
+impl Broadcast {
+    /// The notification to `user`, with a notice id of its own, at `now_ms`.
+    pub fn for_member(&self, user: UserId, now_ms: i64) -> NewNotification {
+        NewNotification {
+            user,
+            category: self.category,
+            subject: self.subject.clone(),
+            email_body: self.email_body.clone(),
+            headers: Vec::new(),
+            notice_id: Uuid::new_v4(),
+            title: self.title.clone(),
+            notice_body: self.notice_body.clone(),
+            now: now_ms.div_euclid(1000),
+            now_ms,
+        }
+    }
+}
+
 /// Where a notification went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Delivery {
@@ -133,8 +164,8 @@ pub trait NotificationStore: Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<OutboxRow>>;
 
-    /// The row was sent.
-    async fn mail_sent(&self, id: i64, now: i64) -> StoreResult<()>;
+    /// The row was sent, at `now_ms` (kept to the millisecond, and in seconds).
+    async fn mail_sent(&self, id: i64, now_ms: i64) -> StoreResult<()>;
 
     /// An attempt failed: counted, the error kept, and retried at `retry_at_ms`, or given
     /// up when none.

@@ -22,10 +22,12 @@
 
 mod audit;
 mod consent;
+mod incidents;
 mod integrations;
 mod members;
 mod mfa;
 mod notifications;
+mod policies;
 mod push;
 mod records;
 mod sessions;
@@ -95,6 +97,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (
         13,
         include_str!("../../migrations/postgres/0013_consent.sql"),
+    ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_incidents_policies.sql"),
     ),
 ];
 

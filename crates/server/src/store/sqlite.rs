@@ -11,10 +11,12 @@
 
 mod audit;
 mod consent;
+mod incidents;
 mod integrations;
 mod members;
 mod mfa;
 mod notifications;
+mod policies;
 mod push;
 mod records;
 mod sessions;
@@ -48,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0012_removed_credentials.sql"),
     include_str!("../../migrations/sqlite/0013_notifications.sql"),
     include_str!("../../migrations/sqlite/0014_consent.sql"),
+    include_str!("../../migrations/sqlite/0015_incidents_policies.sql"),
 ];
 
 /// SQLite-backed [`Store`].

@@ -106,7 +106,7 @@ impl SmtpSink {
 }
 
 /// The body of a message, its quoted-printable encoding (RFC 2045) undone if it has one.
-fn decoded_body(data: &str) -> String {
+pub(crate) fn decoded_body(data: &str) -> String {
     let (head, body) = data.split_once("\n\n").unwrap_or(("", data));
     if !head
         .to_ascii_lowercase()

@@ -22,7 +22,7 @@ use super::mail::SmtpSink;
 use super::{Backend, Fixture};
 
 /// An outbox that polls often and retries soon, for tests.
-fn quick_outbox() -> OutboxSettings {
+pub(crate) fn quick_outbox() -> OutboxSettings {
     OutboxSettings {
         poll: Duration::from_millis(100),
         first_retry: Duration::from_millis(200),
@@ -32,7 +32,7 @@ fn quick_outbox() -> OutboxSettings {
     }
 }
 
-fn with_mail(smtp: Option<strongroom_server::config::SmtpSettings>) -> ServiceSettings {
+pub(crate) fn with_mail(smtp: Option<strongroom_server::config::SmtpSettings>) -> ServiceSettings {
     ServiceSettings {
         smtp,
         outbox: quick_outbox(),
@@ -61,7 +61,7 @@ impl Fixture {
         serde_json::from_str(&body).unwrap()
     }
 
-    async fn change_preferences(&self, who: &Who, body: Value) -> (StatusCode, String) {
+    pub(crate) async fn change_preferences(&self, who: &Who, body: Value) -> (StatusCode, String) {
         self.request(
             Some(&who.token),
             Method::PATCH,
@@ -71,7 +71,7 @@ impl Fixture {
         .await
     }
 
-    async fn notices(&self, who: &Who) -> Vec<Notice> {
+    pub(crate) async fn notices(&self, who: &Who) -> Vec<Notice> {
         let (status, body) = self
             .request(Some(&who.token), Method::GET, "/v1/me/notices", None)
             .await;
@@ -95,7 +95,7 @@ impl Fixture {
     }
 
     /// The audit entries of `kind` in the demo practice.
-    async fn audited_kind(&self, kind: &str) -> Vec<Value> {
+    pub(crate) async fn audited_kind(&self, kind: &str) -> Vec<Value> {
         let practice = strongroom_server::store::PracticeId(self.demo_practice().await);
         self.server
             .store
@@ -131,7 +131,7 @@ impl Fixture {
     }
 
     /// (attempts, sent) of every outbox row, oldest first.
-    async fn outbox_rows(&self) -> Vec<(i64, bool)> {
+    pub(crate) async fn outbox_rows(&self) -> Vec<(i64, bool)> {
         match &self.pg {
             None => {
                 let c = rusqlite::Connection::open(self._dir.path().join("server.db")).unwrap();
@@ -160,12 +160,12 @@ impl Fixture {
 }
 
 /// A message as received: its headers unfolded, and its subject.
-struct Mail {
+pub(crate) struct Mail {
     headers: Vec<(String, String)>,
 }
 
 impl Mail {
-    fn parse(data: &str) -> Self {
+    pub(crate) fn parse(data: &str) -> Self {
         let head = data.split_once("\n\n").map_or(data, |(h, _)| h);
         let mut headers: Vec<(String, String)> = Vec::new();
         for line in head.lines() {
@@ -180,20 +180,20 @@ impl Mail {
         Mail { headers }
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn subject(&self) -> &str {
+    pub(crate) fn subject(&self) -> &str {
         self.header("subject").unwrap_or_default()
     }
 }
 
 impl SmtpSink {
-    fn mails(&self) -> Vec<Mail> {
+    pub(crate) fn mails(&self) -> Vec<Mail> {
         self.received
             .lock()
             .unwrap()
@@ -203,7 +203,7 @@ impl SmtpSink {
     }
 
     /// Waits (up to 20 s) until a message with this subject has arrived, and answers it.
-    async fn wait_for(&self, subject: &str) -> Mail {
+    pub(crate) async fn wait_for(&self, subject: &str) -> Mail {
         let start = Instant::now();
         loop {
             if let Some(m) = self.mails().into_iter().find(|m| m.subject() == subject) {
@@ -218,7 +218,7 @@ impl SmtpSink {
         }
     }
 
-    fn count(&self, subject: &str) -> usize {
+    pub(crate) fn count(&self, subject: &str) -> usize {
         self.mails()
             .iter()
             .filter(|m| m.subject() == subject)

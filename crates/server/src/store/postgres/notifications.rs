@@ -56,6 +56,68 @@ fn wants(stored: &[StoredChoice], category: Category, channel: Channel) -> bool 
     effective(category, channel, choice)
 }
 
+/// Queues `n` inside `tx`: reads the member's choices (sharing their row lock, so a change
+/// of choices is ordered with it), writes the outbox row and the notice as they say.
+/// `NotFound` when there is no such member.
+pub(super) async fn enqueue_in<C: GenericClient>(
+    tx: &C,
+    n: &NewNotification,
+) -> StoreResult<Delivery> {
+    let email: String = tx
+        .query_opt(
+            "SELECT email FROM users WHERE id = $1 FOR SHARE",
+            &[&n.user.0],
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .try_get(0)?;
+    let stored = choices(tx, n.user).await?;
+    let mut delivery = Delivery::default();
+    if wants(&stored, n.category, Channel::Email) {
+        let row = tx
+            .query_one(
+                "INSERT INTO mail_outbox
+                   (user_id, recipient, category, subject, body, headers, next_attempt_ms,
+                    created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                &[
+                    &n.user.0,
+                    &email,
+                    &n.category.as_str(),
+                    &n.subject,
+                    &n.email_body,
+                    &headers_text(&n.headers),
+                    &n.now_ms,
+                    &n.now,
+                ],
+            )
+            .await?;
+        delivery.mail = Some(row.try_get(0)?);
+    }
+    let in_app = wants(&stored, n.category, Channel::InApp);
+    let desktop = wants(&stored, n.category, Channel::Desktop);
+    if in_app || desktop {
+        tx.execute(
+            "INSERT INTO notices
+               (id, user_id, category, title, body, in_app, desktop, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &n.notice_id,
+                &n.user.0,
+                &n.category.as_str(),
+                &n.title,
+                &n.notice_body,
+                &in_app,
+                &desktop,
+                &n.now,
+            ],
+        )
+        .await?;
+        delivery.notice = Some(n.notice_id);
+    }
+    Ok(delivery)
+}
+
 #[async_trait]
 impl NotificationStore for PostgresStore {
     async fn notification_choices(&self, user: UserId) -> StoreResult<Vec<StoredChoice>> {
@@ -111,58 +173,7 @@ impl NotificationStore for PostgresStore {
     async fn enqueue_notification(&self, n: NewNotification) -> StoreResult<Delivery> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let email: String = tx
-            .query_opt(
-                "SELECT email FROM users WHERE id = $1 FOR SHARE",
-                &[&n.user.0],
-            )
-            .await?
-            .ok_or(StoreError::NotFound)?
-            .try_get(0)?;
-        let stored = choices(&tx, n.user).await?;
-        let mut delivery = Delivery::default();
-        if wants(&stored, n.category, Channel::Email) {
-            let row = tx
-                .query_one(
-                    "INSERT INTO mail_outbox
-                       (user_id, recipient, category, subject, body, headers, next_attempt_ms,
-                        created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                    &[
-                        &n.user.0,
-                        &email,
-                        &n.category.as_str(),
-                        &n.subject,
-                        &n.email_body,
-                        &headers_text(&n.headers),
-                        &n.now_ms,
-                        &n.now,
-                    ],
-                )
-                .await?;
-            delivery.mail = Some(row.try_get(0)?);
-        }
-        let in_app = wants(&stored, n.category, Channel::InApp);
-        let desktop = wants(&stored, n.category, Channel::Desktop);
-        if in_app || desktop {
-            tx.execute(
-                "INSERT INTO notices
-                   (id, user_id, category, title, body, in_app, desktop, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[
-                    &n.notice_id,
-                    &n.user.0,
-                    &n.category.as_str(),
-                    &n.title,
-                    &n.notice_body,
-                    &in_app,
-                    &desktop,
-                    &n.now,
-                ],
-            )
-            .await?;
-            delivery.notice = Some(n.notice_id);
-        }
+        let delivery = enqueue_in(&tx, &n).await?;
         tx.commit().await?;
         Ok(delivery)
     }
@@ -205,13 +216,14 @@ impl NotificationStore for PostgresStore {
         Ok(out)
     }
 
-    async fn mail_sent(&self, id: i64, now: i64) -> StoreResult<()> {
+    async fn mail_sent(&self, id: i64, now_ms: i64) -> StoreResult<()> {
         let client = self.client().await?;
         client
             .execute(
-                "UPDATE mail_outbox SET sent_at = $2, attempts = attempts + 1, last_error = NULL
+                "UPDATE mail_outbox SET sent_at = $2, sent_at_ms = $3, attempts = attempts + 1,
+                   last_error = NULL
                  WHERE id = $1",
-                &[&id, &now],
+                &[&id, &now_ms.div_euclid(1000), &now_ms],
             )
             .await?;
         Ok(())

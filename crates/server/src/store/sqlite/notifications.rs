@@ -69,6 +69,62 @@ fn notice_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<NoticeRow>> {
     }))
 }
 
+/// Queues `n` inside the open transaction on `tx`: reads the member's choices, writes the
+/// outbox row and the notice as they say. `NotFound` when there is no such member.
+pub(super) fn enqueue_in(tx: &Connection, n: &NewNotification) -> StoreResult<Delivery> {
+    let email: String = tx
+        .query_row(
+            "SELECT email FROM users WHERE id = ?1",
+            [n.user.0.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    let stored = choices(tx, n.user)?;
+    let mut delivery = Delivery::default();
+    if wants(&stored, n.category, Channel::Email) {
+        let id: i64 = tx.query_row(
+            "INSERT INTO mail_outbox
+               (user_id, recipient, category, subject, body, headers, next_attempt_ms,
+                created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            params![
+                n.user.0.to_string(),
+                email,
+                n.category.as_str(),
+                n.subject,
+                n.email_body,
+                headers_text(&n.headers),
+                n.now_ms,
+                n.now
+            ],
+            |r| r.get(0),
+        )?;
+        delivery.mail = Some(id);
+    }
+    let in_app = wants(&stored, n.category, Channel::InApp);
+    let desktop = wants(&stored, n.category, Channel::Desktop);
+    if in_app || desktop {
+        tx.execute(
+            "INSERT INTO notices
+               (id, user_id, category, title, body, in_app, desktop, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                n.notice_id.to_string(),
+                n.user.0.to_string(),
+                n.category.as_str(),
+                n.title,
+                n.notice_body,
+                in_app,
+                desktop,
+                n.now
+            ],
+        )?;
+        delivery.notice = Some(n.notice_id);
+    }
+    Ok(delivery)
+}
+
 #[async_trait]
 impl NotificationStore for SqliteStore {
     async fn notification_choices(&self, user: UserId) -> StoreResult<Vec<StoredChoice>> {
@@ -119,56 +175,7 @@ impl NotificationStore for SqliteStore {
     async fn enqueue_notification(&self, n: NewNotification) -> StoreResult<Delivery> {
         self.with(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let email: String = tx
-                .query_row(
-                    "SELECT email FROM users WHERE id = ?1",
-                    [n.user.0.to_string()],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .ok_or(StoreError::NotFound)?;
-            let stored = choices(&tx, n.user)?;
-            let mut delivery = Delivery::default();
-            if wants(&stored, n.category, Channel::Email) {
-                let id: i64 = tx.query_row(
-                    "INSERT INTO mail_outbox
-                       (user_id, recipient, category, subject, body, headers, next_attempt_ms,
-                        created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
-                    params![
-                        n.user.0.to_string(),
-                        email,
-                        n.category.as_str(),
-                        n.subject,
-                        n.email_body,
-                        headers_text(&n.headers),
-                        n.now_ms,
-                        n.now
-                    ],
-                    |r| r.get(0),
-                )?;
-                delivery.mail = Some(id);
-            }
-            let in_app = wants(&stored, n.category, Channel::InApp);
-            let desktop = wants(&stored, n.category, Channel::Desktop);
-            if in_app || desktop {
-                tx.execute(
-                    "INSERT INTO notices
-                       (id, user_id, category, title, body, in_app, desktop, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        n.notice_id.to_string(),
-                        n.user.0.to_string(),
-                        n.category.as_str(),
-                        n.title,
-                        n.notice_body,
-                        in_app,
-                        desktop,
-                        n.now
-                    ],
-                )?;
-                delivery.notice = Some(n.notice_id);
-            }
+            let delivery = enqueue_in(&tx, &n)?;
             tx.commit()?;
             Ok(delivery)
         })
@@ -211,12 +218,13 @@ impl NotificationStore for SqliteStore {
         .await
     }
 
-    async fn mail_sent(&self, id: i64, now: i64) -> StoreResult<()> {
+    async fn mail_sent(&self, id: i64, now_ms: i64) -> StoreResult<()> {
         self.with(move |c| {
             c.execute(
-                "UPDATE mail_outbox SET sent_at = ?2, attempts = attempts + 1, last_error = NULL
+                "UPDATE mail_outbox SET sent_at = ?2, sent_at_ms = ?3, attempts = attempts + 1,
+                   last_error = NULL
                  WHERE id = ?1",
-                params![id, now],
+                params![id, now_ms.div_euclid(1000), now_ms],
             )?;
             Ok(())
         })
