@@ -46,6 +46,8 @@ export function problemError(status: number, problem: Problem | null): BackendEr
       return as("strictly_necessary_locked");
     case "csrf_refused":
       return as("csrf_refused");
+    case "policy_version_not_current":
+      return as("policy_version_not_current");
   }
   if (status === 401) return as("session_expired");
   if (code !== undefined) {
