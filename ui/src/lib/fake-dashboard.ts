@@ -1483,6 +1483,11 @@ export class FakeDashboard {
     return this.memberPolicy(kind);
   }
 
+  /** The member has acknowledged no version of anything (a new member; the tests set it). */
+  forgetPolicyAcknowledgements(): void {
+    this.policyAcks.clear();
+  }
+
   /** The operator publishes a version (the tests play one); everyone is told. */
   publishPolicy(kind: PolicyKind, version: string, summary: string, text: string): void {
     if (this.policyVersions.some((p) => p.kind === kind && p.version === version)) throw new BackendError("conflict", `${kind} has a version ${version} already`);
