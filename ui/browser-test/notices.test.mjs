@@ -258,8 +258,9 @@ describe("offline", () => {
     assert.match(await text(page, "[data-testid=offline-note]"), /turned off until it is back/);
     const ack = page.getByRole("button", { name: /^Acknowledge/ });
     assert.equal(await ack.isDisabled(), true);
-    assert.match(await text(page, "#incidents-offline-why"), /needs the connection to the service/);
-    assert.equal(await ack.getAttribute("aria-describedby"), "incidents-offline-why");
+    const why = page.getByTestId("incident").first().getByTestId("offline-why");
+    assert.match(await why.innerText(), /needs the connection to the service/);
+    assert.match(await ack.getAttribute("aria-describedby"), new RegExp(`(^| )${await why.getAttribute("id")}$`), "the button says why it is off");
     // The attention region still says what waits (from the vault's copy).
     assert.equal(await page.getByTestId("attention-incidents").count(), 1);
     assert.deepEqual(await axe(page), []);
