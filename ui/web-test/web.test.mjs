@@ -7,14 +7,20 @@
 // Control, and the analytics cookie only once it is accepted without GPC. The cookie banner
 // asks after sign-in while no choice is recorded; "Reject all" records the member's choice
 // and sets nothing; functional cookies allowed on the Cookies page let the display cookie be
-// set; under GPC the Cookies page shows analytics off and says why.
+// set; under GPC the Cookies page shows analytics off and says why. Breach notices and policy
+// updates: an incident recorded and a new privacy policy published with the operator's CLI
+// (`strongroom-server incident record`, `policy publish`) against the running service's data
+// directory show in the region at the top of the page; the incident page shows its
+// statutory fields and acknowledging it is recorded; the policies page shows the change as a
+// diff and acknowledging it is recorded.
 //
 // Needs `npm run build` (ui/dist) and the server binary (STRONGROOM_SERVER_BIN, default
 // $CARGO_TARGET_DIR/debug/strongroom-server, or ../target/debug/strongroom-server).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -349,6 +355,122 @@ describe("the service's own web pages", () => {
     assert.deepEqual(await scriptVisibleStorage(page), NOTHING_STORED);
     assert.deepEqual(await axe(page), []);
     await shot(page, "web-cookies-gpc");
+    assert.deepEqual(errors, [], "no script error and no Content Security Policy violation");
+    await context.close();
+  });
+
+  test("breach notices and policy updates: the operator records an incident and publishes a policy; the page says so, shows them, and records the acknowledgements", async () => {
+    const { context, page, errors } = await openPage();
+    await signIn(page);
+    const session = JSON.parse((await call(page, "GET", "/v1/web/session")).body);
+    const practice = session.practice.id;
+    assert.match(practice, /^[0-9a-f-]{36}$/);
+
+    // First, the member reads both policies, never acknowledged before: each shows its whole text.
+    await page.locator("#nav-policies").click();
+    await page.getByTestId("policies-page").waitFor();
+    assert.match(await page.getByTestId("terms-prevail").innerText(), /the terms of use prevail/);
+    for (const kind of ["privacy", "terms"]) {
+      const p = page.locator(`[data-testid=policy][data-kind=${kind}]`);
+      await p.getByTestId("never-acknowledged").waitFor();
+      await p.getByTestId("policy-text").locator("h5").waitFor();
+      await p.getByRole("button", { name: /^I have read this: version / }).click();
+      await page.waitForFunction((k) => document.querySelector(`[data-kind=${k}]`)?.dataset.upToDate === "true", kind);
+    }
+    await page.getByTestId("attention").waitFor({ state: "detached" });
+    const before = JSON.parse((await call(page, "GET", "/v1/me/policies")).body);
+    const firstVersion = before.find((p) => p.kind === "privacy").current.version;
+    assert.deepEqual(before.map((p) => p.up_to_date), [true, true]);
+
+    // The operator records an incident affecting the practice, and publishes a new privacy policy.
+    const run = promisify(execFile);
+    const incident = join(dataDir, "incident.json");
+    await writeFile(
+      incident,
+      JSON.stringify({
+        title: "Unauthorised access to a support mailbox",
+        description: "An attacker read a support mailbox holding your practice's support conversations.",
+        occurred_at: "2026-11-26T22:10:00Z",
+        detected_at: "2026-11-27T08:30:00Z",
+        data_kinds: ["Names of members", "Email addresses"],
+        practices: [practice],
+        steps_taken: "We locked the mailbox and reset the credentials.",
+        recommendations: "Be wary of emails that claim to come from support.",
+        contact: "privacy@strongroom.example",
+        regulator_notified: true,
+        regulator: "Office of the Australian Information Commissioner",
+        regulator_notified_at: "2026-11-27T12:00:00Z",
+        recorded_by: "Morgan Hale, Strongroom security",
+      }),
+    );
+    const recorded = await run(serverBin, ["incident", "record", "--file", incident, "--data-dir", dataDir]);
+    const id = recorded.stdout.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/)?.[0];
+    assert.ok(id, `the CLI names the incident: ${recorded.stdout}`);
+    const seeded = await readFile(join(ui, "../crates/server/policies/privacy-2026-11-28.md"), "utf8");
+    const changed = seeded.replace(
+      "contact us at the address in the app.",
+      "contact us at the address in the app.\nWe also tell the regulator where the law requires it.",
+    ).replace("We cooperate with privacy regulators' investigations. ", "");
+    assert.notEqual(changed, seeded);
+    const policyFile = join(dataDir, "privacy-2026-12.md");
+    await writeFile(policyFile, changed);
+    await run(serverBin, ["policy", "publish", "--kind", "privacy", "--version", "2026-12", "--summary", "We say when we tell the regulator.", "--file", policyFile, "--data-dir", dataDir]);
+
+    // The page, loaded afresh, says what needs attention.
+    await page.reload();
+    await page.getByTestId("privacy").waitFor({ timeout: 30_000 });
+    const region = page.getByTestId("attention");
+    await region.waitFor();
+    assert.match(await page.getByTestId("attention-incidents").innerText(), /A security incident affecting your practice has been recorded/);
+    assert.match(await page.getByTestId("attention-policies").innerText(), /The privacy policy has changed since you last acknowledged it/);
+    assert.deepEqual(await axe(page), []);
+    await shot(page, "web-attention");
+
+    // The incident: every statutory field; acknowledging it is recorded.
+    await page.locator("#attention-go-incidents").click();
+    const card = page.locator(`[data-testid=incident][data-id="${id}"]`);
+    await card.waitFor();
+    const field = (name) => card.locator(`[data-field=${name}]`).innerText();
+    assert.match(await field("description"), /An attacker read a support mailbox/);
+    assert.match(await field("occurred_at"), /^\d{1,2} Nov( 2026)?, \d\d:\d\d$/);
+    assert.match(await field("detected_at"), /^\d{1,2} Nov( 2026)?, \d\d:\d\d$/);
+    assert.equal(await card.locator("[data-field=data_kinds] li").count(), 2);
+    assert.match(await field("steps_taken"), /locked the mailbox/);
+    assert.match(await field("recommendations"), /Be wary/);
+    assert.match(await field("contact"), /privacy@strongroom\.example/);
+    assert.match(await field("regulator"), /^Office of the Australian Information Commissioner was notified on /);
+    assert.match(await field("recorded_at"), /by Morgan Hale, Strongroom security$/);
+    assert.match(await field("notice_created_at"), /(within a second of its recording|after it was recorded)\)$/);
+    // The demo member is an administrator: the table of who has read it.
+    await card.getByTestId("incident-acks").waitFor();
+    assert.match(await card.locator("caption").innerText(), /0 of 1 members have acknowledged/);
+    assert.deepEqual(await axe(page), []);
+    await shot(page, "web-incidents");
+    await card.getByRole("button", { name: /^Acknowledge/ }).click();
+    await card.getByTestId("acknowledged-on").waitFor();
+    await page.waitForFunction(() => /1 of 1 members/.test(document.querySelector("[data-testid=incident-acks] caption")?.textContent ?? ""));
+    const mine = JSON.parse((await call(page, "GET", "/v1/me/incidents")).body).find((i) => i.id === id);
+    assert.ok(mine.acknowledged_at, "the service recorded the acknowledgement");
+    await page.getByTestId("attention-incidents").waitFor({ state: "detached" });
+
+    // The policy: the change as a diff; acknowledging it is recorded.
+    await page.locator("#attention-go-policies").click();
+    const privacy = page.locator("[data-testid=policy][data-kind=privacy]");
+    const diff = privacy.getByTestId("policy-diff");
+    await diff.waitFor();
+    assert.match(await privacy.locator(".diff-title").innerText(), new RegExp(`^Changes since version ${firstVersion} that you acknowledged: 2 lines added and 1 removed$`));
+    assert.equal(await diff.locator("tr[data-tag=insert] ins", { hasText: "We also tell the regulator where the law requires it." }).count(), 1);
+    assert.equal(await diff.locator("tr[data-tag=delete] del").count(), 1);
+    assert.match((await diff.locator("tr[data-tag=insert] td").allInnerTexts())[1], /^\d+$/, "numbered in the new version");
+    assert.ok((await diff.locator("tr[data-tag=equal]").count()) >= 3, "with context");
+    assert.deepEqual(await axe(page), []);
+    await shot(page, "web-policies");
+    await privacy.getByRole("button", { name: "I have read this: version 2026-12 of the privacy policy" }).click();
+    await page.waitForFunction(() => document.querySelector("[data-kind=privacy]")?.dataset.upToDate === "true");
+    const after = JSON.parse((await call(page, "GET", "/v1/me/policies")).body).find((p) => p.kind === "privacy");
+    assert.equal(after.acknowledged_version, "2026-12");
+    assert.equal(after.up_to_date, true);
+    await region.waitFor({ state: "detached" });
     assert.deepEqual(errors, [], "no script error and no Content Security Policy violation");
     await context.close();
   });

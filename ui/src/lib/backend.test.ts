@@ -111,13 +111,31 @@ describe("TauriBackend's dashboard commands", () => {
     ]);
   });
 
+  it("names the breach-notice and policy commands and their arguments as agreed with the core", async () => {
+    const b = new TauriBackend();
+    await b.incidents();
+    await b.acknowledgeIncident("i1");
+    await b.incidentAcknowledgements("i1");
+    await b.policies();
+    await b.policyDocument("privacy", "2027-01");
+    await b.acknowledgePolicy("terms", "2026-11-28");
+    expect(calls).toEqual([
+      { cmd: "incidents", args: undefined },
+      { cmd: "acknowledge_incident", args: { id: "i1" } },
+      { cmd: "incident_acknowledgements", args: { id: "i1" } },
+      { cmd: "policies", args: undefined },
+      { cmd: "policy_document", args: { kind: "privacy", version: "2027-01" } },
+      { cmd: "acknowledge_policy", args: { kind: "terms", version: "2026-11-28" } },
+    ]);
+  });
+
   it("an error the core answers with a dashboard code keeps its code, and reads as words", async () => {
     const b = new TauriBackend();
     const err = await b.revokeSession("s1").catch((e: unknown) => e);
     expect(calls).toEqual([{ cmd: "revoke_session", args: { id: "s1" } }]);
     expect(err).toBeInstanceOf(BackendError);
     expect((err as InstanceType<typeof BackendError>).code).toBe("offline");
-    for (const code of ["offline", "forbidden", "reauth_required", "wrong_password", "conflict", "essential_category", "strictly_necessary_locked", "csrf_refused"] as const) {
+    for (const code of ["offline", "forbidden", "reauth_required", "wrong_password", "conflict", "essential_category", "strictly_necessary_locked", "csrf_refused", "policy_version_not_current"] as const) {
       const words = humanMessage(code, "");
       expect(words.length).toBeGreaterThan(20);
       expect(words).not.toContain(code);

@@ -25,8 +25,13 @@ import type {
   ConsentChange,
   ConsentState,
   CookieCatalogue,
+  IncidentAcknowledgements,
+  MemberIncident,
+  MemberPolicy,
   Notice,
   NotificationPreferences,
+  PolicyDocument,
+  PolicyKind,
   PreferencesUpdate,
   UsageReport,
 } from "./preference-types";
@@ -110,6 +115,15 @@ export interface DashboardBackend {
   markNoticeRead(id: string): Promise<void>; // POST /v1/me/notices/{id}/read
   // Usage data: administrators only; others fail with error code "forbidden".
   usageReportPreview(): Promise<Cached<UsageReport>>; // GET /v1/practice/usage-report/preview
+  // Breach notices (promise 10).
+  incidents(): Promise<Cached<MemberIncident[]>>; // GET /v1/me/incidents
+  acknowledgeIncident(id: string): Promise<MemberIncident>; // POST /v1/me/incidents/{id}/acknowledge
+  incidentAcknowledgements(id: string): Promise<Cached<IncidentAcknowledgements>>; // administrators; others "forbidden"
+  // Policy updates (promises 11, 12).
+  policies(): Promise<Cached<MemberPolicy[]>>; // GET /v1/me/policies
+  policyDocument(kind: PolicyKind, version: string): Promise<PolicyDocument>; // GET /v1/policies/{kind}/{version}
+  /** Only the current version: an older one fails "policy_version_not_current". */
+  acknowledgePolicy(kind: PolicyKind, version: string): Promise<MemberPolicy>; // POST /v1/me/policies/{kind}/acknowledge
 }
 
 export interface Backend extends DashboardBackend {
@@ -368,6 +382,24 @@ export class TauriBackend implements Backend {
   }
   usageReportPreview() {
     return call<Cached<UsageReport>>("usage_report_preview");
+  }
+  incidents() {
+    return call<Cached<MemberIncident[]>>("incidents");
+  }
+  acknowledgeIncident(id: string) {
+    return call<MemberIncident>("acknowledge_incident", { id });
+  }
+  incidentAcknowledgements(id: string) {
+    return call<Cached<IncidentAcknowledgements>>("incident_acknowledgements", { id });
+  }
+  policies() {
+    return call<Cached<MemberPolicy[]>>("policies");
+  }
+  policyDocument(kind: PolicyKind, version: string) {
+    return call<PolicyDocument>("policy_document", { kind, version });
+  }
+  acknowledgePolicy(kind: PolicyKind, version: string) {
+    return call<MemberPolicy>("acknowledge_policy", { kind, version });
   }
 
   onChange(handler: () => void) {

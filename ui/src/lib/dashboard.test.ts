@@ -1,5 +1,24 @@
 import { describe, expect, it } from "vitest";
+import type { DiffHunk, MemberIncident, MemberPolicy, PolicyKind } from "./preference-types";
 import {
+  afterRecordingWords,
+  attentionCount,
+  attentionOf,
+  diffMark,
+  diffSummaryWords,
+  hunkHeading,
+  hunkRangeWords,
+  incidentAttentionWords,
+  incidentOrder,
+  linesBetween,
+  markdownBlocks,
+  policyAttentionWords,
+  policyKindLabel,
+  policyKindWords,
+  policyOrder,
+  regulatorWords,
+  shortSpanWords,
+  unifiedHeader,
   auditFilterFrom,
   durationLabel,
   EMPTY_FILTER_FORM,
@@ -260,5 +279,99 @@ describe("notification words", () => {
   it("names a report's week by its Monday", () => {
     expect(weekLabel("2026-11-23")).toBe("Week of 23 Nov 2026");
     expect(weekLabel("not a date")).toBe("not a date");
+  });
+});
+
+describe("breach-notice words", () => {
+  const now = new Date(2026, 10, 28, 12, 0);
+  it("says how long after the recording something reached the member, to the second", () => {
+    expect(shortSpanWords(400)).toBe("less than a second");
+    expect(shortSpanWords(4_200)).toBe("4 s");
+    expect(shortSpanWords(125_000)).toBe("2 min 5 s");
+    expect(shortSpanWords(120_000)).toBe("2 min");
+    expect(shortSpanWords(3 * 3600_000 + 12 * 60_000)).toBe("3 h 12 min");
+    expect(afterRecordingWords("2026-11-27T12:30:00.250Z", "2026-11-27T12:30:04.350Z")).toBe("4 s after it was recorded");
+    expect(afterRecordingWords("2026-11-27T12:30:00.250Z", "2026-11-27T12:30:00Z")).toBe("within a second of its recording");
+    expect(afterRecordingWords("2026-11-27T12:30:00Z", "2026-11-27T12:32:05Z")).toBe("2 min 5 s after it was recorded");
+    expect(afterRecordingWords("nonsense", "2026-11-27T12:32:05Z")).toBe("");
+  });
+
+  it("says whether a regulator was told, and when", () => {
+    expect(regulatorWords({ notified: false, regulator: null, notified_at: null })).toBe("No regulator has been notified.");
+    expect(regulatorWords({ notified: true, regulator: "OAIC", notified_at: null })).toBe("OAIC has been notified.");
+    const at = new Date(2026, 10, 27, 9, 5).toISOString();
+    expect(regulatorWords({ notified: true, regulator: "OAIC", notified_at: at }, now)).toBe("OAIC was notified on 27 Nov, 09:05.");
+  });
+
+  it("puts the notices not yet acknowledged first, then the newest", () => {
+    const i = (id: string, recorded_at: string, acknowledged_at: string | null) => ({ id, recorded_at, acknowledged_at }) as MemberIncident;
+    const order = incidentOrder([i("a", "2026-01-01T00:00:00Z", null), i("b", "2026-06-01T00:00:00Z", "x"), i("c", "2026-03-01T00:00:00Z", null)]);
+    expect(order.map((x) => x.id)).toEqual(["c", "a", "b"]);
+  });
+});
+
+describe("policy and diff words", () => {
+  const hunk: DiffHunk = { old_start: 2, old_lines: 7, new_start: 2, new_lines: 8, lines: [] };
+  it("sums up a diff and names each hunk's lines in both versions", () => {
+    expect(diffSummaryWords({ from_version: "1", to_version: "2", hunks: [], inserted: 0, deleted: 0 })).toBe("No changes");
+    expect(diffSummaryWords({ from_version: "1", to_version: "2", hunks: [], inserted: 3, deleted: 1 })).toBe("3 lines added and 1 removed");
+    expect(diffSummaryWords({ from_version: "1", to_version: "2", hunks: [], inserted: 1, deleted: 0 })).toBe("1 line added");
+    expect(diffSummaryWords({ from_version: "1", to_version: "2", hunks: [], inserted: 0, deleted: 2 })).toBe("2 lines removed");
+    expect(hunkRangeWords(5, 1)).toBe("line 5");
+    expect(hunkRangeWords(0, 0)).toBe("no lines (after line 0)");
+    expect(hunkHeading(hunk, "2026-11-28", "2027-01")).toBe("Version 2026-11-28: lines 2–8; version 2027-01: lines 2–9");
+    expect(hunkHeading({ ...hunk, old_start: 0, old_lines: 0 }, null, "2027-01")).toBe("Before (nothing): nothing acknowledged; version 2027-01: lines 2–9");
+    expect(unifiedHeader(hunk)).toBe("@@ -2,7 +2,8 @@");
+    expect(linesBetween(hunk, { ...hunk, new_start: 20 })).toBe(10);
+    expect(linesBetween(hunk, { ...hunk, new_start: 10 })).toBe(0);
+  });
+
+  it("marks lines with a symbol and words, not colour alone", () => {
+    expect(diffMark("insert")).toEqual({ symbol: "+", words: "Added" });
+    expect(diffMark("delete")).toEqual({ symbol: "−", words: "Removed" });
+    expect(diffMark("equal")).toEqual({ symbol: "", words: "Unchanged" });
+  });
+
+  it("reads a policy's Markdown as headings, paragraphs and lists, and nothing else", () => {
+    const blocks = markdownBlocks("# Title\n\nVersion 1. Some\nwords.\n\n## 2. Access\n- one\n- two\n  more\nAfter <b>x</b>.\n");
+    expect(blocks).toEqual([
+      { kind: "heading", level: 1, text: "Title" },
+      { kind: "paragraph", text: "Version 1. Some words." },
+      { kind: "heading", level: 2, text: "2. Access" },
+      { kind: "list", items: ["one", "two more"] },
+      { kind: "paragraph", text: "After <b>x</b>." },
+    ]);
+  });
+
+  it("orders the policies privacy first and names them", () => {
+    const p = (kind: PolicyKind) => ({ kind }) as MemberPolicy;
+    expect(policyOrder([p("terms"), p("privacy")]).map((x) => x.kind)).toEqual(["privacy", "terms"]);
+    expect(policyKindLabel("terms")).toBe("Terms of use");
+    expect(policyKindWords("privacy")).toBe("the privacy policy");
+  });
+});
+
+describe("what needs attention", () => {
+  const inc = (acknowledged_at: string | null) => ({ acknowledged_at }) as MemberIncident;
+  const pol = (kind: PolicyKind, up_to_date: boolean, acknowledged_version: string | null) => ({ kind, up_to_date, acknowledged_version }) as MemberPolicy;
+  it("counts the notices and policies waiting for the member", () => {
+    const a = attentionOf([inc(null), inc("x"), inc(null)], [pol("terms", false, null), pol("privacy", false, "1")]);
+    expect(a).toEqual({ incidents: 2, policies: [{ kind: "privacy", changed: true }, { kind: "terms", changed: false }] });
+    expect(attentionCount(a)).toBe(4);
+    expect(attentionCount(attentionOf(null, null))).toBe(0);
+    expect(attentionOf([inc("x")], [pol("privacy", true, "2")])).toEqual({ incidents: 0, policies: [] });
+  });
+
+  it("says it in a sentence", () => {
+    expect(incidentAttentionWords(0)).toBeNull();
+    expect(incidentAttentionWords(1)).toMatch(/^A security incident affecting your practice has been recorded/);
+    expect(incidentAttentionWords(2)).toMatch(/^2 security incidents/);
+    expect(policyAttentionWords([])).toBeNull();
+    expect(policyAttentionWords([{ kind: "privacy", changed: true }])).toBe("The privacy policy has changed since you last acknowledged it.");
+    expect(policyAttentionWords([{ kind: "terms", changed: true }])).toBe("The terms of use have changed since you last acknowledged it.");
+    expect(policyAttentionWords([{ kind: "privacy", changed: false }, { kind: "terms", changed: false }])).toBe(
+      "You have not yet acknowledged the privacy policy and the terms of use.",
+    );
+    expect(policyAttentionWords([{ kind: "privacy", changed: true }, { kind: "terms", changed: false }])).toMatch(/^The privacy policy and the terms of use need your acknowledgement/);
   });
 });

@@ -26,7 +26,14 @@ import type {
   ConsentState,
   ConsentSurface,
   CookieCategory,
+  DiffHunk,
+  DiffTag,
+  MemberIncident,
+  MemberPolicy,
   Notice,
+  PolicyDiff,
+  PolicyKind,
+  RegulatorReport,
   SetBy,
   StorageKind,
 } from "./preference-types";
@@ -42,7 +49,9 @@ export type PrivacyPage =
   | "export"
   | "cookies"
   | "notifications"
-  | "usage";
+  | "usage"
+  | "incidents"
+  | "policies";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const n0 = (x: number) => x.toLocaleString("en-AU");
@@ -373,4 +382,190 @@ export function weekLabel(weekStart: string): string {
   const m = weekStart.match(/^(\d{4})-(\d{2})-(\d{2})$/);
   if (!m) return weekStart;
   return `Week of ${Number(m[3])} ${MONTHS[Number(m[2]) - 1] ?? m[2]} ${m[1]}`;
+}
+
+// --- Breach notices ---
+
+/** A short span, to the second: "less than a second", "4 s", "2 min 5 s", "3 h 12 min", "2 days 1 h". */
+export function shortSpanWords(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 1000) return "less than a second";
+  const secs = Math.floor(ms / 1000);
+  if (secs < 60) return `${secs} s`;
+  if (secs < 3600) {
+    const m = Math.floor(secs / 60);
+    const s = secs % 60;
+    return s > 0 ? `${m} min ${s} s` : `${m} min`;
+  }
+  return spanWords(ms);
+}
+
+/** How long after the incident was recorded something reached the member: "4 s after it
+ * was recorded"; "when it was recorded" within the second (or before it, by a clock's skew). */
+export function afterRecordingWords(recordedAt: string, at: string): string {
+  const ms = new Date(at).getTime() - new Date(recordedAt).getTime();
+  if (Number.isNaN(ms)) return "";
+  if (ms < 1000) return "within a second of its recording";
+  return `${shortSpanWords(ms)} after it was recorded`;
+}
+
+/** Whether a regulator was told, in a sentence. */
+export function regulatorWords(r: RegulatorReport, now: Date = new Date()): string {
+  if (!r.notified) return "No regulator has been notified.";
+  const who = r.regulator ?? "A regulator";
+  return r.notified_at ? `${who} was notified on ${shortDateTime(r.notified_at, now)}.` : `${who} has been notified.`;
+}
+
+/** The incidents page's order: not yet acknowledged first, then the newest recorded first. */
+export function incidentOrder(list: readonly MemberIncident[]): MemberIncident[] {
+  return [...list].sort((a, b) => {
+    if ((a.acknowledged_at === null) !== (b.acknowledged_at === null)) return a.acknowledged_at === null ? -1 : 1;
+    return a.recorded_at < b.recorded_at ? 1 : a.recorded_at > b.recorded_at ? -1 : 0;
+  });
+}
+
+// --- Policy updates ---
+
+export const POLICY_ORDER: PolicyKind[] = ["privacy", "terms"];
+
+export function policyKindLabel(k: PolicyKind): string {
+  return k === "privacy" ? "Privacy policy" : "Terms of use";
+}
+
+/** In a sentence: "the privacy policy", "the terms of use". */
+export function policyKindWords(k: PolicyKind): string {
+  return k === "privacy" ? "the privacy policy" : "the terms of use";
+}
+
+/** The policies in the page's order: the privacy policy, then the terms. */
+export function policyOrder(list: readonly MemberPolicy[]): MemberPolicy[] {
+  return [...list].sort((a, b) => POLICY_ORDER.indexOf(a.kind) - POLICY_ORDER.indexOf(b.kind));
+}
+
+/** What a diff changes, in words: "3 lines added and 1 removed", "No changes". */
+export function diffSummaryWords(d: PolicyDiff): string {
+  const lines = (n: number) => `${n} line${n === 1 ? "" : "s"}`;
+  if (d.inserted === 0 && d.deleted === 0) return "No changes";
+  if (d.deleted === 0) return `${lines(d.inserted)} added`;
+  if (d.inserted === 0) return `${lines(d.deleted)} removed`;
+  return `${lines(d.inserted)} added and ${d.deleted} removed`;
+}
+
+/** A side of a hunk: "line 5", "lines 2–8", "no lines (before line 1)". */
+export function hunkRangeWords(start: number, count: number): string {
+  if (count === 0) return `no lines (after line ${start})`;
+  if (count === 1) return `line ${start}`;
+  return `lines ${start}–${start + count - 1}`;
+}
+
+/** A hunk's heading: where it is in each version, and its unified-diff header. */
+export function hunkHeading(h: DiffHunk, fromVersion: string | null, toVersion: string): string {
+  const from = fromVersion === null ? "Before (nothing)" : `Version ${fromVersion}`;
+  const oldSide = fromVersion === null ? "nothing acknowledged" : hunkRangeWords(h.old_start, h.old_lines);
+  return `${from}: ${oldSide}; version ${toVersion}: ${hunkRangeWords(h.new_start, h.new_lines)}`;
+}
+
+/** A unified diff's hunk header: "@@ -2,7 +2,7 @@". */
+export function unifiedHeader(h: DiffHunk): string {
+  return `@@ -${h.old_start},${h.old_lines} +${h.new_start},${h.new_lines} @@`;
+}
+
+/** How a diff line is marked, in a symbol and in words (never by colour alone). */
+export function diffMark(tag: DiffTag): { symbol: string; words: string } {
+  return tag === "insert" ? { symbol: "+", words: "Added" } : tag === "delete" ? { symbol: "−", words: "Removed" } : { symbol: "", words: "Unchanged" };
+}
+
+/** Unchanged lines between two hunks that the diff leaves out (0 when they touch). */
+export function linesBetween(prev: DiffHunk, next: DiffHunk): number {
+  return Math.max(0, next.new_start - (prev.new_start + prev.new_lines));
+}
+
+/** Blocks of a policy's Markdown, as the page shows them: headings, paragraphs and lists.
+ * Only these: anything else is shown as the text it is (no HTML is ever interpreted). */
+export type TextBlock = { kind: "heading"; level: 1 | 2 | 3; text: string } | { kind: "paragraph"; text: string } | { kind: "list"; items: string[] };
+
+export function markdownBlocks(text: string): TextBlock[] {
+  const blocks: TextBlock[] = [];
+  let para: string[] = [];
+  let list: string[] | null = null;
+  const flush = () => {
+    if (para.length) blocks.push({ kind: "paragraph", text: para.join(" ") });
+    para = [];
+    if (list) blocks.push({ kind: "list", items: list });
+    list = null;
+  };
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    const heading = line.match(/^(#{1,6})\s+(.*)$/);
+    const item = line.match(/^[-*]\s+(.*)$/);
+    if (!line) flush();
+    else if (heading) {
+      flush();
+      blocks.push({ kind: "heading", level: Math.min(3, heading[1].length) as 1 | 2 | 3, text: heading[2].trim() });
+    } else if (item) {
+      if (para.length) {
+        blocks.push({ kind: "paragraph", text: para.join(" ") });
+        para = [];
+      }
+      (list ??= []).push(item[1]);
+    } else if (list && !para.length && /^\s/.test(raw)) list[list.length - 1] += ` ${line}`;
+    else {
+      if (list) {
+        blocks.push({ kind: "list", items: list });
+        list = null;
+      }
+      para.push(line);
+    }
+  }
+  flush();
+  return blocks;
+}
+
+// --- What needs the member's attention ---
+
+export type Attention = {
+  /** Incidents affecting the practice that the member has not acknowledged. */
+  incidents: number;
+  /** Policies whose current version the member has not acknowledged, and whether they had
+   * acknowledged an earlier one (a change) or none. */
+  policies: { kind: PolicyKind; changed: boolean }[];
+};
+
+export const NOTHING_NEEDED: Attention = { incidents: 0, policies: [] };
+
+export function attentionOf(incidents: readonly MemberIncident[] | null, policies: readonly MemberPolicy[] | null): Attention {
+  return {
+    incidents: (incidents ?? []).filter((i) => i.acknowledged_at === null).length,
+    policies: policyOrder(policies ?? [])
+      .filter((p) => !p.up_to_date)
+      .map((p) => ({ kind: p.kind, changed: p.acknowledged_version !== null })),
+  };
+}
+
+/** How many things need attention (the desktop's badge). */
+export function attentionCount(a: Attention): number {
+  return a.incidents + a.policies.length;
+}
+
+/** The breach-notice line of the attention region, or null. */
+export function incidentAttentionWords(n: number): string | null {
+  if (n === 0) return null;
+  return n === 1
+    ? "A security incident affecting your practice has been recorded, and you have not acknowledged its notice."
+    : `${n} security incidents affecting your practice have been recorded, and you have not acknowledged their notices.`;
+}
+
+/** The policy line of the attention region, or null. */
+export function policyAttentionWords(policies: Attention["policies"]): string | null {
+  if (policies.length === 0) return null;
+  const names = policies.map((p) => policyKindWords(p.kind));
+  const both = names.join(" and ");
+  const changed = policies.filter((p) => p.changed).length;
+  const verb = policies.length === 1 && policies[0].kind === "privacy" ? "has" : "have";
+  if (changed === policies.length) return `${capitalise(both)} ${verb} changed since you last acknowledged ${policies.length === 1 ? "it" : "them"}.`;
+  if (changed === 0) return `You have not yet acknowledged ${both}.`;
+  return `${capitalise(both)} need your acknowledgement: one has changed, and one you have not acknowledged yet.`;
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -3,9 +3,15 @@
 import type { ErrorCode as CoreErrorCode, ErrorDto } from "./types";
 
 /** The core's codes (generated into bindings.ts), and the service's refusals of cookie and
- * notification changes, which the web backend meets directly (and the desktop core passes
- * on once its bindings name them; the union then adds nothing). */
-export type ErrorCode = CoreErrorCode | "essential_category" | "strictly_necessary_locked" | "csrf_refused";
+ * notification changes and of a stale policy acknowledgement, which the web backend meets
+ * directly (and the desktop core passes on once its bindings name them; the union then adds
+ * nothing). */
+export type ErrorCode =
+  | CoreErrorCode
+  | "essential_category"
+  | "strictly_necessary_locked"
+  | "csrf_refused"
+  | "policy_version_not_current";
 
 export class BackendError extends Error {
   constructor(
@@ -55,6 +61,7 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   "essential_category",
   "strictly_necessary_locked",
   "csrf_refused",
+  "policy_version_not_current",
 ]);
 
 export function toBackendError(e: ErrorDto | string | unknown): BackendError {
@@ -155,6 +162,8 @@ export function humanMessage(code: ErrorCode, detail = ""): string {
       return "Strictly necessary cookies can't be turned off: without them you could not sign in or keep your session safe. Nothing was changed.";
     case "csrf_refused":
       return "The service refused this change because it could not confirm that it came from its own page. Reload the page and try again; nothing was changed.";
+    case "policy_version_not_current":
+      return `A newer version was published while you were reading, so your acknowledgement was not recorded.${detail ? ` (${sentence(detail)})` : ""} The page now shows the newest version: read it, then acknowledge that one.`;
   }
 }
 

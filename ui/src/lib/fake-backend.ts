@@ -8,7 +8,7 @@
 import type { Backend } from "./backend";
 import type { AuditFilter, ExportProgress, IntegrationScope, Role } from "./dashboard-types";
 import { FakeDashboard } from "./fake-dashboard";
-import type { ConsentChange, PreferencesUpdate } from "./preference-types";
+import type { ConsentChange, PolicyKind, PreferencesUpdate } from "./preference-types";
 import { BackendError } from "./errors";
 import { isCalendarDate, isEmailAddress } from "./records";
 import type {
@@ -1030,6 +1030,30 @@ export class FakeBackend implements Backend {
   async usageReportPreview() {
     this.open();
     return this.dashboard.usageReportPreview();
+  }
+  async incidents() {
+    this.open();
+    return this.dashboard.incidents();
+  }
+  async acknowledgeIncident(id: string) {
+    this.open();
+    return this.dashboard.acknowledgeIncident(id);
+  }
+  async incidentAcknowledgements(id: string) {
+    this.open();
+    return this.dashboard.incidentAcknowledgements(id);
+  }
+  async policies() {
+    this.open();
+    return this.dashboard.policies();
+  }
+  async policyDocument(kind: PolicyKind, version: string) {
+    this.open();
+    return this.dashboard.policyDocument(kind, version);
+  }
+  async acknowledgePolicy(kind: PolicyKind, version: string) {
+    this.open();
+    return this.dashboard.acknowledgePolicy(kind, version);
   }
 
   // --- Helpers the browser tests use to play the live loop and the clock. ---

@@ -6,6 +6,7 @@ import {
   ANALYTICS_COOKIE,
   DISPLAY_COOKIE,
   FAKE_DASHBOARD,
+  INCIDENT_IDS,
   ME,
   SESSION_COOKIE,
   THIS_PRACTICE,
@@ -14,6 +15,7 @@ import {
   type UsageEvent,
 } from "./fake-dashboard";
 import { consentChange } from "./dashboard";
+import { FIRST_VERSION, NEW_PRIVACY_VERSION, lineDiff } from "./fake-policies";
 import type { ExportProgress } from "./dashboard-types";
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -323,5 +325,109 @@ describe("the fake dashboard's cookies, notifications and usage keep the service
       }
     }
     expect(aggregateUsage([], now, THIS_PRACTICE)).toMatchObject({ buckets: [], this_practice_counted: false });
+  });
+});
+
+describe("the fake dashboard's breach notices and policy updates keep the service's rules", () => {
+  it("a recorded incident affecting the practice, with every statutory field and the member's own delivery", async () => {
+    const b = online();
+    const list = (await b.incidents()).value;
+    expect(list.map((i) => i.id)).toEqual(INCIDENT_IDS);
+    const [open, old] = list;
+    expect(open.acknowledged_at).toBeNull();
+    expect(old.acknowledged_at).not.toBeNull();
+    expect(old.occurred_at).toBeNull();
+    expect(open.regulator).toMatchObject({ notified: true, regulator: "Office of the Australian Information Commissioner" });
+    for (const f of ["title", "description", "detected_at", "steps_taken", "recommendations", "contact", "recorded_by", "recorded_at"] as const) {
+      expect(open[f].length, f).toBeGreaterThan(3);
+    }
+    expect(open.data_kinds.length).toBeGreaterThan(0);
+    // The notice is made with the record; the email leaves seconds later.
+    const delivered = new Date(open.email_delivered_at!).getTime() - new Date(open.recorded_at).getTime();
+    expect(delivered).toBeGreaterThan(1000);
+    expect(delivered).toBeLessThan(10_000);
+    expect(Math.abs(new Date(open.notice_created_at!).getTime() - new Date(open.recorded_at).getTime())).toBeLessThan(1000);
+  });
+
+  it("acknowledging is idempotent, and shows in the administrators' table; others may not read it", async () => {
+    const b = online();
+    const before = (await b.incidentAcknowledgements(INCIDENT_IDS[0])).value;
+    expect(before.members.length).toBe(7);
+    expect(before.members.find((m) => m.member_id === ME)?.acknowledged_at).toBeNull();
+    expect(before.members.filter((m) => !m.notified).map((m) => m.display_name)).toEqual(["Rhys Morgan"]);
+    const first = await b.acknowledgeIncident(INCIDENT_IDS[0]);
+    expect(first.acknowledged_at).not.toBeNull();
+    const again = await b.acknowledgeIncident(INCIDENT_IDS[0]);
+    expect(again.acknowledged_at).toBe(first.acknowledged_at);
+    const after = (await b.incidentAcknowledgements(INCIDENT_IDS[0])).value;
+    expect(after.acknowledged).toBe(before.acknowledged + 1);
+    expect(after.members.find((m) => m.member_id === ME)?.acknowledged_at).toBe(first.acknowledged_at);
+    const audited = (await b.auditLog({ kind: "incident_acknowledged" })).rows;
+    expect(audited.length).toBe(1);
+    expect(await code(b.acknowledgeIncident("00000000-0000-4000-8000-000000000000"))).toBe("not_found");
+
+    const lawyer = new FakeBackend("dashboard-lawyer");
+    lawyer.goOnline();
+    expect(await code(lawyer.incidentAcknowledgements(INCIDENT_IDS[0]))).toBe("forbidden");
+    expect(await code(lawyer.acknowledgeIncident(INCIDENT_IDS[0]))).toBe("ok");
+  });
+
+  it("offline: the vault's copy to read, and no acknowledgement", async () => {
+    const b = new FakeBackend("dashboard-offline");
+    const read = await b.incidents();
+    expect(read.offline).toBe(true);
+    expect(await code(b.acknowledgeIncident(INCIDENT_IDS[0]))).toBe("offline");
+    expect((await b.policies()).offline).toBe(true);
+    expect(await code(b.acknowledgePolicy("privacy", NEW_PRIVACY_VERSION))).toBe("offline");
+  });
+
+  it("policies: the current version of each, the diff from the one acknowledged, a stale acknowledgement refused", async () => {
+    const b = online();
+    let [privacy, terms] = (await b.policies()).value;
+    expect([privacy.kind, terms.kind]).toEqual(["privacy", "terms"]);
+    expect(terms).toMatchObject({ up_to_date: true, acknowledged_version: FIRST_VERSION, diff: { hunks: [], inserted: 0, deleted: 0 } });
+    expect(privacy).toMatchObject({ up_to_date: false, acknowledged_version: FIRST_VERSION, current: { version: NEW_PRIVACY_VERSION } });
+    expect(privacy.diff.from_version).toBe(FIRST_VERSION);
+    expect(privacy.diff.inserted).toBeGreaterThan(0);
+    expect(privacy.diff.deleted).toBeGreaterThan(0);
+    const doc = await b.policyDocument("privacy", NEW_PRIVACY_VERSION);
+    expect(doc).toMatchObject({ kind: "privacy", version: NEW_PRIVACY_VERSION, current: true });
+    expect((await b.policyDocument("privacy", FIRST_VERSION)).current).toBe(false);
+    expect(await code(b.policyDocument("terms", "1999"))).toBe("not_found");
+
+    expect(await code(b.acknowledgePolicy("privacy", FIRST_VERSION))).toBe("policy_version_not_current");
+    privacy = await b.acknowledgePolicy("privacy", NEW_PRIVACY_VERSION);
+    expect(privacy).toMatchObject({ up_to_date: true, acknowledged_version: NEW_PRIVACY_VERSION, diff: { hunks: [] } });
+    const at = privacy.acknowledged_at;
+    expect((await b.acknowledgePolicy("privacy", NEW_PRIVACY_VERSION)).acknowledged_at).toBe(at);
+    expect((await b.auditLog({ kind: "policy_acknowledged" })).rows.length).toBe(1);
+
+    // A new version of the terms: the member is behind again, and told in the inbox.
+    b.dashboard.publishPolicy("terms", "2027-02", "A new section.", "# Terms\n\nNew.\n");
+    [, terms] = (await b.policies()).value;
+    expect(terms).toMatchObject({ up_to_date: false, acknowledged_version: FIRST_VERSION, current: { version: "2027-02", summary: "A new section." } });
+    expect((await b.notices()).value.some((n) => n.category === "policy_changes" && /terms of use has changed \(version 2027-02\)/.test(n.title))).toBe(true);
+  });
+
+  it("the diff is the service's: hunks with three lines of context, numbered as a unified diff (crates/server/src/policies.rs's own case)", () => {
+    const old = Array.from({ length: 20 }, (_, i) => `line ${i + 1}\n`).join("");
+    const next = old.replace("line 5\n", "line five\n").replace("line 18\n", "") + "line 21\n";
+    const d = lineDiff("1", old, "2", next);
+    expect([d.inserted, d.deleted]).toEqual([2, 2]);
+    expect(d.hunks.length).toBe(2);
+    const h = d.hunks[0];
+    expect([h.old_start, h.old_lines, h.new_start, h.new_lines]).toEqual([2, 7, 2, 7]);
+    expect(h.lines.length).toBe(8);
+    expect(h.lines.find((l) => l.tag === "delete")).toEqual({ tag: "delete", old_line: 5, new_line: null, text: "line 5" });
+    expect(h.lines.find((l) => l.tag === "insert")).toEqual({ tag: "insert", old_line: null, new_line: 5, text: "line five" });
+    expect(h.lines.filter((l) => l.tag === "equal").length).toBe(6);
+    // Nothing acknowledged: every line inserted, one hunk from line 0.
+    const none = lineDiff(null, "", "2", next);
+    expect(none.deleted).toBe(0);
+    expect(none.inserted).toBe(next.split("\n").length - 1);
+    expect(none.hunks.length).toBe(1);
+    expect(none.hunks[0].old_start).toBe(0);
+    // The same version: no hunks.
+    expect(lineDiff("2", next, "2", next).hunks).toEqual([]);
   });
 });

@@ -18,6 +18,15 @@
 // on in every channel and turning one off is refused (`essential_category`, all or none);
 // the usage preview is for administrators, emits no week summed over fewer than five
 // practices, and counts this practice only while the member allows analytics.
+//
+// Breach notices and policy updates keep the service's rules too (crates/server/src/
+// incidents.rs and policies.rs): a recorded incident affecting the practice reaches every
+// enabled member (a notice, and an email that leaves a few seconds later); acknowledging is
+// idempotent (the first time counts, and is audited); the acknowledgement table is for
+// administrators (`forbidden` for others); an unknown incident is `not_found`. Each policy
+// kind has versions; the member's view carries the line diff from the version they last
+// acknowledged (lib/fake-policies.ts computes it as the service does), and acknowledging
+// anything but the current version is refused with `policy_version_not_current`.
 import { matchesAuditFilter } from "./dashboard";
 import type {
   AccessReview,
@@ -56,12 +65,20 @@ import {
   type ConsentState,
   type CookieCatalogue,
   type EffectiveConsent,
+  type IncidentAcknowledgement,
+  type IncidentAcknowledgements,
+  type MemberIncident,
+  type MemberPolicy,
   type Notice,
   type NotificationPreferences,
+  type PolicyDocument,
+  type PolicyKind,
+  type PolicySummary,
   type PreferencesUpdate,
   type UsageBucket,
   type UsageReport,
 } from "./preference-types";
+import { FIRST_VERSION, lineDiff, seededPolicies, type PolicyVersion } from "./fake-policies";
 import { isEmailAddress } from "./records";
 
 export const FAKE_DASHBOARD = {
@@ -662,6 +679,61 @@ function otherPracticesUsage(now: number): UsageEvent[] {
   return events;
 }
 
+// --- Breach notices (crates/server/src/incidents.rs) ---
+
+/** RFC 3339 as the service writes a time kept in milliseconds (`ms_time`). */
+const msTime = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+/** RFC 3339 to the second (`rfc3339`). */
+const secTime = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
+
+/** An incident as recorded, and each member's delivery and acknowledgement. */
+type IncidentKept = {
+  incident: Omit<MemberIncident, "notice_created_at" | "email_delivered_at" | "acknowledged_at">;
+  /** Member id → their notice (null: joined later or disabled, not notified), email and acknowledgement. */
+  recipients: Map<string, { notified: boolean; notice_at: string | null; email_at: string | null; ack_at: string | null }>;
+};
+
+export const INCIDENT_IDS = [uuid("e3", 1), uuid("e3", 2)];
+
+export type IncidentInput = Omit<MemberIncident, "id" | "recorded_at" | "notice_created_at" | "email_delivered_at" | "acknowledged_at">;
+
+function seededIncidents(): (IncidentInput & { recordedMs: number; acks: Record<number, number | null> })[] {
+  const now = Date.now();
+  return [
+    {
+      title: "Unauthorised access to a support mailbox",
+      description:
+        "An attacker signed in to one of Strongroom's support mailboxes with a password stolen from a staff member's personal account. The mailbox held support conversations with your practice, some with matter numbers and client names in them.\nThe attacker could read the mailbox for about ten hours. They could not reach the service itself or any practice's data in it.",
+      occurred_at: hoursAgo(40),
+      detected_at: hoursAgo(30),
+      data_kinds: ["Names of members", "Email addresses", "Matter numbers and client names quoted in support requests"],
+      steps_taken:
+        "We locked the mailbox, ended every session to it, and reset the staff member's credentials. Support mailboxes now require a hardware security key. We are reviewing every message the attacker could have read.",
+      recommendations:
+        "Be wary of emails that claim to come from Strongroom support and ask you to sign in or pay: we never ask for your password. Tell your clients whose matters you discussed with support, if your duties to them require it.",
+      contact: "privacy@strongroom.example, +61 2 5550 0100 (weekdays 8:00–18:00 AEST)",
+      regulator: { notified: true, regulator: "Office of the Australian Information Commissioner", notified_at: secTime(now - 25 * HOUR) },
+      recorded_by: "Morgan Hale, Strongroom security",
+      recordedMs: now - 26 * HOUR + 250,
+      acks: { 2: 20, 6: 9 },
+    },
+    {
+      title: "Invoice email sent to the wrong practice",
+      description: "One monthly invoice email for your practice was sent to another practice's billing address by a fault in our billing system.",
+      occurred_at: null,
+      detected_at: daysAgo(46),
+      data_kinds: ["Practice name", "Billing address", "Invoice amount"],
+      steps_taken: "We asked the other practice to delete the email, which they confirmed, and fixed the fault.",
+      recommendations: "Nothing is needed from you. Check that your billing contact details are right.",
+      contact: "billing@strongroom.example",
+      regulator: { notified: false, regulator: null, notified_at: null },
+      recorded_by: "Jules Okafor, Strongroom billing",
+      recordedMs: now - 45 * DAY,
+      acks: { 1: 44 * 24, 2: 44 * 24, 3: 43 * 24, 6: 40 * 24 },
+    },
+  ];
+}
+
 export class FakeDashboard {
   private sessionList = sessions();
   private memberList = members();
@@ -699,9 +771,23 @@ export class FakeDashboard {
   private notificationChoices = new Map<string, StoredChoice>();
   private noticeList = notices();
   private nextRecord = 1;
+  private incidentList: IncidentKept[] = [];
+  private policyVersions: PolicyVersion[] = seededPolicies(daysAgo);
+  /** The member's acknowledgements: kind → the version and when. */
+  private policyAcks = new Map<PolicyKind, { version: string; at: string }>([
+    ["privacy", { version: FIRST_VERSION, at: secTime(Date.now() - 20 * DAY) }],
+    ["terms", { version: FIRST_VERSION, at: secTime(Date.now() - 20 * DAY) }],
+  ]);
 
   constructor(private readonly mode: DashboardMode) {
     this.chainReady = this.buildChain();
+    seededIncidents().forEach((i, n) => {
+      const { recordedMs, acks, ...input } = i;
+      this.keepIncident(INCIDENT_IDS[n], input, recordedMs, (member) => {
+        const hours = acks[member];
+        return hours === undefined || hours === null ? null : secTime(Date.now() - hours * HOUR);
+      });
+    });
   }
 
   private async buildChain(): Promise<void> {
@@ -1266,5 +1352,146 @@ export class FakeDashboard {
       }
     }
     return this.cached("usage", aggregateUsage(events, now, THIS_PRACTICE));
+  }
+
+  // --- Breach notices ---
+
+  /** Records an incident affecting the practice: every enabled member is notified at once
+   * (in the transaction that records it), and their emails leave a few seconds later. */
+  private keepIncident(id: string, input: IncidentInput, recordedMs: number, ackOf: (memberNumber: number) => string | null): IncidentKept {
+    const recipients: IncidentKept["recipients"] = new Map();
+    this.memberList.forEach((m, n) => {
+      const notified = !m.disabled;
+      const ack = ackOf(n + 1);
+      recipients.set(m.id, {
+        notified,
+        notice_at: notified ? secTime(recordedMs) : null,
+        email_at: notified ? msTime(recordedMs + 3_000 + 1_100 * (n % 4) + 17 * n) : null,
+        ack_at: ack,
+      });
+    });
+    const kept: IncidentKept = { incident: { id, ...input, recorded_at: msTime(recordedMs) }, recipients };
+    this.incidentList.push(kept);
+    return kept;
+  }
+
+  private incidentKept(id: string): IncidentKept {
+    const k = this.incidentList.find((x) => x.incident.id === id);
+    if (!k) throw new BackendError("not_found", "no such incident affects your practice");
+    return k;
+  }
+
+  private memberIncident(k: IncidentKept): MemberIncident {
+    const mine = k.recipients.get(ME);
+    return structuredClone({
+      ...k.incident,
+      notice_created_at: mine?.notice_at ?? null,
+      email_delivered_at: mine?.email_at ?? null,
+      acknowledged_at: mine?.ack_at ?? null,
+    });
+  }
+
+  /** The incidents that affect the practice, newest first (`GET /v1/me/incidents`). */
+  async incidents(): Promise<Cached<MemberIncident[]>> {
+    const list = [...this.incidentList].sort((a, b) => (a.incident.recorded_at < b.incident.recorded_at ? 1 : -1));
+    return this.cached("incidents", list.map((k) => this.memberIncident(k)));
+  }
+
+  async acknowledgeIncident(id: string): Promise<MemberIncident> {
+    this.action();
+    const k = this.incidentKept(id);
+    const mine = k.recipients.get(ME) ?? { notified: false, notice_at: null, email_at: null, ack_at: null };
+    if (mine.ack_at === null) {
+      mine.ack_at = msTime(Date.now());
+      k.recipients.set(ME, mine);
+      this.record("incident_acknowledged", "Acknowledged a breach notice", { incident: id });
+    }
+    return this.memberIncident(k);
+  }
+
+  async incidentAcknowledgements(id: string): Promise<Cached<IncidentAcknowledgements>> {
+    this.admin();
+    const k = this.incidentKept(id);
+    const members: IncidentAcknowledgement[] = this.memberList.map((m) => {
+      const r = k.recipients.get(m.id);
+      return {
+        member_id: m.id,
+        display_name: m.display_name,
+        email: m.email,
+        notified: r?.notified ?? false,
+        email_delivered_at: r?.email_at ?? null,
+        acknowledged_at: r?.ack_at ?? null,
+      };
+    });
+    return this.cached(`incident-acks:${id}`, { incident_id: id, members, acknowledged: members.filter((m) => m.acknowledged_at !== null).length });
+  }
+
+  /** The operator records an incident (the tests play one): answers its id. */
+  recordIncident(input: IncidentInput): string {
+    const id = uuid("e3", 10 + this.incidentList.length);
+    this.keepIncident(id, input, Date.now(), () => null);
+    this.addNotice("breach_notices", `Data breach notice: ${input.title}`, input.description);
+    return id;
+  }
+
+  // --- Policy updates ---
+
+  private currentVersion(kind: PolicyKind): PolicyVersion {
+    const v = this.policyVersions.filter((p) => p.kind === kind).at(-1);
+    if (!v) throw new BackendError("not_found", "no such policy");
+    return v;
+  }
+
+  private memberPolicy(kind: PolicyKind): MemberPolicy {
+    const current = this.currentVersion(kind);
+    const ack = this.policyAcks.get(kind) ?? null;
+    const acked = ack ? this.policyVersions.find((p) => p.kind === kind && p.version === ack.version) ?? null : null;
+    const summary: PolicySummary = { kind, version: current.version, published_at: current.published_at, summary: current.summary };
+    return {
+      kind,
+      current: summary,
+      acknowledged_version: ack?.version ?? null,
+      acknowledged_at: ack?.at ?? null,
+      up_to_date: ack?.version === current.version,
+      diff: lineDiff(acked?.version ?? null, acked?.text ?? "", current.version, current.text),
+    };
+  }
+
+  /** `GET /v1/me/policies`: the privacy policy, then the terms. */
+  async policies(): Promise<Cached<MemberPolicy[]>> {
+    return this.cached("policies", (["privacy", "terms"] as PolicyKind[]).map((k) => this.memberPolicy(k)));
+  }
+
+  async policyDocument(kind: PolicyKind, version: string): Promise<PolicyDocument> {
+    this.action();
+    const v = this.policyVersions.find((p) => p.kind === kind && p.version === version);
+    if (!v) throw new BackendError("not_found", "no such policy version");
+    return { kind, version, published_at: v.published_at, summary: v.summary, text: v.text, current: v === this.currentVersion(kind) };
+  }
+
+  async acknowledgePolicy(kind: PolicyKind, version: string): Promise<MemberPolicy> {
+    this.action();
+    const current = this.currentVersion(kind);
+    if (version.trim() !== current.version) {
+      const what = kind === "privacy" ? "the privacy policy" : "the terms of use";
+      throw new BackendError("policy_version_not_current", `that is not the current version of ${what}: the current one is ${current.version}`);
+    }
+    if (this.policyAcks.get(kind)?.version !== current.version) {
+      this.policyAcks.set(kind, { version: current.version, at: secTime(Date.now()) });
+      this.record("policy_acknowledged", `Acknowledged ${kind === "privacy" ? "the privacy policy" : "the terms of use"} ${current.version}`, { kind, version: current.version });
+    }
+    return this.memberPolicy(kind);
+  }
+
+  /** The member has acknowledged no version of anything (a new member; the tests set it). */
+  forgetPolicyAcknowledgements(): void {
+    this.policyAcks.clear();
+  }
+
+  /** The operator publishes a version (the tests play one); everyone is told. */
+  publishPolicy(kind: PolicyKind, version: string, summary: string, text: string): void {
+    if (this.policyVersions.some((p) => p.kind === kind && p.version === version)) throw new BackendError("conflict", `${kind} has a version ${version} already`);
+    this.policyVersions.push({ kind, version, published_at: secTime(Date.now()), summary, text: text.trimEnd() + "\n" });
+    this.addNotice("policy_changes", `Strongroom's ${kind === "privacy" ? "privacy policy" : "terms of use"} has changed (version ${version})`, summary);
   }
 }

@@ -46,6 +46,8 @@ export function problemError(status: number, problem: Problem | null): BackendEr
       return as("strictly_necessary_locked");
     case "csrf_refused":
       return as("csrf_refused");
+    case "policy_version_not_current":
+      return as("policy_version_not_current");
   }
   if (status === 400 && code === "essential_category") return as("essential_category");
   if (status === 400 && code === "strictly_necessary_locked") return as("strictly_necessary_locked");

@@ -55,3 +55,150 @@ export const MIN_GROUP_PRACTICES = 5;
 
 /** `MAX_PREFERENCE_CHANGES`. */
 export const MAX_PREFERENCE_CHANGES = 64;
+
+// Written by hand until the desktop side generates them (ts-rs) into bindings.ts:
+// --- crates/protocol/src/incidents.rs ---
+
+/** `RegulatorReport`: whether, when and to whom the breach was reported to a regulator. */
+export type RegulatorReport = {
+  /** Whether a regulator was told. */
+  notified: boolean;
+  /** Which one; null when no regulator was told. */
+  regulator: string | null;
+  /** When it was told (RFC 3339, UTC), if known. */
+  notified_at: string | null;
+};
+
+/** `MemberIncident`: a breach as a member of an affected practice reads it
+ * (`GET /v1/me/incidents`, `POST /v1/me/incidents/{id}/acknowledge`). */
+export type MemberIncident = {
+  id: string;
+  /** A short name of what happened. */
+  title: string;
+  /** What happened, in plain words: the nature of the breach. */
+  description: string;
+  /** When it happened (RFC 3339, UTC); null: not known (yet). */
+  occurred_at: string | null;
+  /** When the service became aware of it (RFC 3339, UTC). */
+  detected_at: string;
+  /** The kinds of personal information involved. */
+  data_kinds: string[];
+  /** What the service has done to contain it and reduce the harm. */
+  steps_taken: string;
+  /** What the member should do to protect themselves and their clients. */
+  recommendations: string;
+  /** Who to contact for more information. */
+  contact: string;
+  regulator: RegulatorReport;
+  /** Who recorded the notice on the service's side. */
+  recorded_by: string;
+  /** When it was recorded and the notices went out (RFC 3339, UTC). */
+  recorded_at: string;
+  /** When this member's notice was put in their inbox; null: they joined after it. */
+  notice_created_at: string | null;
+  /** When this member's email left the service; null: not (yet) sent. */
+  email_delivered_at: string | null;
+  /** When this member acknowledged it; null: not yet. */
+  acknowledged_at: string | null;
+};
+
+/** `IncidentAcknowledgement`: one member of the practice and an incident's notice to them. */
+export type IncidentAcknowledgement = {
+  member_id: string;
+  display_name: string;
+  email: string;
+  /** Whether the member was notified when the incident was recorded (a later joiner was not). */
+  notified: boolean;
+  /** When their email left the service; null: not (yet) sent. */
+  email_delivered_at: string | null;
+  /** When they acknowledged it; null: not yet. */
+  acknowledged_at: string | null;
+};
+
+/** `IncidentAcknowledgements`: `GET /v1/practice/incidents/{id}/acknowledgements` (admins). */
+export type IncidentAcknowledgements = {
+  incident_id: string;
+  members: IncidentAcknowledgement[];
+  /** Members who have acknowledged it, of `members`. */
+  acknowledged: number;
+};
+
+// --- crates/protocol/src/policies.rs ---
+
+/** `PolicyKind`: which document. Where the two disagree, the terms prevail. */
+export type PolicyKind = "privacy" | "terms";
+
+/** `PolicySummary`: a version of a document, without its text (`GET /v1/policies`). */
+export type PolicySummary = {
+  kind: PolicyKind;
+  /** The version's label, unique per kind (e.g. `2026-12`). */
+  version: string;
+  /** When it was published (RFC 3339, UTC). */
+  published_at: string;
+  /** What changed in it, in a few words. */
+  summary: string;
+};
+
+/** `PolicyDocument`: `GET /v1/policies/{kind}/{version}`, the summary's fields flattened in. */
+export type PolicyDocument = PolicySummary & {
+  /** The full text, Markdown. */
+  text: string;
+  /** Whether this is the current version of its kind. */
+  current: boolean;
+};
+
+/** `DiffTag`. */
+export type DiffTag = "equal" | "insert" | "delete";
+
+/** `DiffLine`: one line of a hunk. */
+export type DiffLine = {
+  tag: DiffTag;
+  /** Its number in the older version (from 1); null for an inserted line. */
+  old_line: number | null;
+  /** Its number in the newer version (from 1); null for a deleted line. */
+  new_line: number | null;
+  /** The line's text, without its line ending. */
+  text: string;
+};
+
+/** `DiffHunk`: changed lines with up to `DIFF_CONTEXT` unchanged lines either side; starts
+ * and counts as a unified diff's `@@ -a,b +c,d @@`. */
+export type DiffHunk = {
+  old_start: number;
+  old_lines: number;
+  new_start: number;
+  new_lines: number;
+  lines: DiffLine[];
+};
+
+/** `DIFF_CONTEXT`: unchanged lines shown either side of a change. */
+export const DIFF_CONTEXT = 3;
+
+/** `PolicyDiff`: what changed from one version to another. */
+export type PolicyDiff = {
+  /** The older version; null: none acknowledged, and the diff is against an empty document. */
+  from_version: string | null;
+  to_version: string;
+  /** Empty when the two are the same version. */
+  hunks: DiffHunk[];
+  /** Lines inserted and deleted in all. */
+  inserted: number;
+  deleted: number;
+};
+
+/** `MemberPolicy`: one kind in `GET /v1/me/policies`. */
+export type MemberPolicy = {
+  kind: PolicyKind;
+  current: PolicySummary;
+  /** The version the member last acknowledged; null: none yet. */
+  acknowledged_version: string | null;
+  /** When they acknowledged it. */
+  acknowledged_at: string | null;
+  /** Whether the member has acknowledged the current version. */
+  up_to_date: boolean;
+  /** From the acknowledged version (or nothing) to the current one. */
+  diff: PolicyDiff;
+};
+
+/** `PolicyAcknowledgement`: `POST /v1/me/policies/{kind}/acknowledge` request body. */
+export type PolicyAcknowledgement = { version: string };

@@ -22,6 +22,14 @@ import {
   type WireMember,
 } from "./web-backend";
 import type { ErrorCode } from "./errors";
+import type {
+  IncidentAcknowledgements,
+  MemberIncident,
+  MemberPolicy,
+  PolicyDocument,
+  PolicyKind,
+  PolicySummary,
+} from "./preference-types";
 
 type Call = { url: string; method: string; headers: Record<string, string>; credentials?: RequestCredentials; body: unknown };
 
@@ -790,5 +798,112 @@ describe("usage data", () => {
   it("is for administrators: others are told forbidden", async () => {
     const { backend } = setup(problem(403, "forbidden"));
     expect(await codeOf(backend.usageReportPreview())).toBe("forbidden");
+  });
+});
+
+const INCIDENT: MemberIncident = {
+  id: "66666666-6666-4666-8666-666666666666",
+  title: "Unauthorised access to a support mailbox",
+  description: "Someone signed in to a support mailbox with a stolen password.",
+  occurred_at: "2026-11-26T22:10:00Z",
+  detected_at: "2026-11-27T08:30:00Z",
+  data_kinds: ["names", "email addresses"],
+  steps_taken: "We locked the mailbox.",
+  recommendations: "Watch for phishing.",
+  contact: "privacy@strongroom.example",
+  regulator: { notified: true, regulator: "OAIC", notified_at: "2026-11-27T12:00:00Z" },
+  recorded_by: "Alex Operator",
+  recorded_at: "2026-11-27T12:30:00.250Z",
+  notice_created_at: "2026-11-27T12:30:00Z",
+  email_delivered_at: "2026-11-27T12:30:04.100Z",
+  acknowledged_at: null,
+};
+const ACKS: IncidentAcknowledgements = {
+  incident_id: INCIDENT.id,
+  members: [
+    { member_id: MEMBER.id, display_name: "Priya Raman", email: MEMBER.email, notified: true, email_delivered_at: "2026-11-27T12:30:04Z", acknowledged_at: null },
+  ],
+  acknowledged: 0,
+};
+const SUMMARY: PolicySummary = { kind: "privacy", version: "2027-01", published_at: "2026-11-28T09:00:00Z", summary: "Clearer words on support access." };
+const MEMBER_POLICY: MemberPolicy = {
+  kind: "privacy",
+  current: SUMMARY,
+  acknowledged_version: "2026-11-28",
+  acknowledged_at: "2026-11-20T10:00:00Z",
+  up_to_date: false,
+  diff: {
+    from_version: "2026-11-28",
+    to_version: "2027-01",
+    hunks: [
+      {
+        old_start: 1,
+        old_lines: 2,
+        new_start: 1,
+        new_lines: 2,
+        lines: [
+          { tag: "equal", old_line: 1, new_line: 1, text: "# Policy" },
+          { tag: "delete", old_line: 2, new_line: null, text: "Old words." },
+          { tag: "insert", old_line: null, new_line: 2, text: "New words." },
+        ],
+      },
+    ],
+    inserted: 1,
+    deleted: 1,
+  },
+};
+
+describe("breach notices", () => {
+  it("reads the member's incidents and an incident's acknowledgements, fresh", async () => {
+    const { backend, calls } = setup(json([INCIDENT]), json(ACKS));
+    expect(await backend.incidents()).toMatchObject({ value: [INCIDENT], offline: false });
+    expectSent(calls[0], "GET", "/v1/me/incidents");
+    expect(await backend.incidentAcknowledgements(INCIDENT.id)).toMatchObject({ value: ACKS, offline: false });
+    expectSent(calls[1], "GET", `/v1/practice/incidents/${INCIDENT.id}/acknowledgements`);
+  });
+
+  it("acknowledges with a POST carrying the CSRF header, and answers the incident as it now is", async () => {
+    const acked = { ...INCIDENT, acknowledged_at: "2026-11-28T09:00:00Z" };
+    const { backend, calls } = setup(json(acked));
+    expect(await backend.acknowledgeIncident(INCIDENT.id)).toEqual(acked);
+    expectSent(calls[0], "POST", `/v1/me/incidents/${INCIDENT.id}/acknowledge`);
+  });
+
+  it("the table is for administrators; an incident of no concern is not found; a path that is not an id is not sent", async () => {
+    const { backend, calls } = setup(problem(403, "forbidden"), problem(404, "not_found"));
+    expect(await codeOf(backend.incidentAcknowledgements(INCIDENT.id))).toBe("forbidden");
+    expect(await codeOf(backend.acknowledgeIncident(INCIDENT.id))).toBe("not_found");
+    expect(await codeOf(backend.acknowledgeIncident("../../sessions"))).toBe("invalid_input");
+    expect(await codeOf(backend.incidentAcknowledgements("x/y"))).toBe("invalid_input");
+    expect(calls).toHaveLength(2);
+  });
+});
+
+describe("policy updates", () => {
+  it("reads the member's view of each policy and a version's whole text", async () => {
+    const doc: PolicyDocument = { ...SUMMARY, text: "# Policy\nNew words.\n", current: true };
+    const { backend, calls } = setup(json([MEMBER_POLICY]), json(doc));
+    expect(await backend.policies()).toMatchObject({ value: [MEMBER_POLICY], offline: false });
+    expectSent(calls[0], "GET", "/v1/me/policies");
+    expect(await backend.policyDocument("privacy", "2027-01")).toEqual(doc);
+    expectSent(calls[1], "GET", "/v1/policies/privacy/2027-01");
+  });
+
+  it("acknowledges a version with a POST of its label and the CSRF header", async () => {
+    const now = { ...MEMBER_POLICY, acknowledged_version: "2027-01", up_to_date: true };
+    const { backend, calls } = setup(json(now));
+    expect(await backend.acknowledgePolicy("privacy", "2027-01")).toEqual(now);
+    expectSent(calls[0], "POST", "/v1/me/policies/privacy/acknowledge", { version: "2027-01" });
+  });
+
+  it("a stale version keeps the service's own code; a kind or label the service cannot have is not sent", async () => {
+    const { backend, calls } = setup(problem(409, "policy_version_not_current", "the current one is 2027-02"));
+    await expect(backend.acknowledgePolicy("privacy", "2027-01")).rejects.toMatchObject({
+      code: "policy_version_not_current",
+      detail: "the current one is 2027-02",
+    });
+    expect(await codeOf(backend.acknowledgePolicy("cookies" as PolicyKind, "1"))).toBe("invalid_input");
+    expect(await codeOf(backend.policyDocument("terms", "../../me"))).toBe("invalid_input");
+    expect(calls).toHaveLength(1);
   });
 });

@@ -49,11 +49,31 @@ import {
   type ConsentChange,
   type ConsentState,
   type CookieCatalogue,
+  type IncidentAcknowledgements,
+  type MemberIncident,
+  type MemberPolicy,
   type Notice,
   type NotificationPreferences,
+  type PolicyDocument,
+  type PolicyKind,
   type PreferencesUpdate,
   type UsageReport,
 } from "./preference-types";
+
+const UUID = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+/** A policy version's label as the service allows it (`policies::check_version`). */
+const POLICY_VERSION = /^[A-Za-z0-9._-]{1,40}$/;
+
+function incidentId(id: string): string {
+  if (!UUID.test(id)) throw new BackendError("invalid_input", "that is not an incident id");
+  return id;
+}
+
+function policyPath(kind: PolicyKind, version?: string): string {
+  if (kind !== "privacy" && kind !== "terms") throw new BackendError("invalid_input", "there are two policies: privacy and terms");
+  if (version !== undefined && !POLICY_VERSION.test(version)) throw new BackendError("invalid_input", "that is not a policy version");
+  return version === undefined ? kind : `${kind}/${version}`;
+}
 
 // --- The service's wire shapes (crates/protocol) ---
 
@@ -1015,6 +1035,41 @@ export class WebBackend implements DashboardBackend {
   /** Exactly what the aggregated usage report would send (administrators only). */
   async usageReportPreview(): Promise<Cached<UsageReport>> {
     return fresh(await this.http.json<UsageReport>("GET", "/v1/practice/usage-report/preview"));
+  }
+
+  // --- Breach notices ---
+
+  /** The incidents that affect the member's practice, newest first, every statutory field
+   * with the member's own notice, email and acknowledgement. */
+  async incidents(): Promise<Cached<MemberIncident[]>> {
+    return fresh(await this.http.json<MemberIncident[]>("GET", "/v1/me/incidents"));
+  }
+
+  /** Records that the member read the notice (again changes nothing); answers it as it now is. */
+  async acknowledgeIncident(id: string): Promise<MemberIncident> {
+    return this.http.json<MemberIncident>("POST", `/v1/me/incidents/${incidentId(id)}/acknowledge`);
+  }
+
+  /** Every member of the practice and the notice to them (administrators only). */
+  async incidentAcknowledgements(id: string): Promise<Cached<IncidentAcknowledgements>> {
+    return fresh(await this.http.json<IncidentAcknowledgements>("GET", `/v1/practice/incidents/${incidentId(id)}/acknowledgements`));
+  }
+
+  // --- Policy updates ---
+
+  /** Per kind: the current version, the one the member last acknowledged, and the service's
+   * line diff between them. */
+  async policies(): Promise<Cached<MemberPolicy[]>> {
+    return fresh(await this.http.json<MemberPolicy[]>("GET", "/v1/me/policies"));
+  }
+
+  async policyDocument(kind: PolicyKind, version: string): Promise<PolicyDocument> {
+    return this.http.json<PolicyDocument>("GET", `/v1/policies/${policyPath(kind, version)}`);
+  }
+
+  /** Only the current version is accepted (else `policy_version_not_current`, nothing recorded). */
+  async acknowledgePolicy(kind: PolicyKind, version: string): Promise<MemberPolicy> {
+    return this.http.json<MemberPolicy>("POST", `/v1/me/policies/${policyPath(kind)}/acknowledge`, { version });
   }
 
   /** A browser holds no copy of the practice's data: there is nothing to export. */
