@@ -11,6 +11,10 @@
 //! The live loop ([`strongroom_client::run_live`]) runs in the background from start-up
 //! and tells the window `strongroom://changed` after each sync or connection change; the
 //! event carries nothing, the window asks the core what changed.
+//! Desktop notifications: every [`NOTICE_POLL`] the shell asks the core which notices to
+//! raise ([`Core::notices_to_raise`]: unread, the member's `desktop` choice on, once per
+//! device) and raises each through the notification plugin, from Rust only (the window
+//! has no permission to raise one).
 
 mod commands;
 
@@ -25,6 +29,46 @@ const WINDOW_STATE: tauri_plugin_window_state::StateFlags =
     tauri_plugin_window_state::StateFlags::SIZE
         .union(tauri_plugin_window_state::StateFlags::POSITION)
         .union(tauri_plugin_window_state::StateFlags::MAXIMIZED);
+
+/// How often the shell asks the core for notices to raise as desktop notifications.
+const NOTICE_POLL: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The longest body a desktop notification shows; the inbox has the whole text.
+const NOTICE_BODY_CHARS: usize = 240;
+
+/// Raises the notices the core says are new, and tells the window (its counts change).
+async fn raise_new_notices(handle: &tauri::AppHandle) {
+    use tauri_plugin_notification::NotificationExt;
+    let state = handle.state::<CoreState>();
+    let notices = match state.0.lock().await.notices_to_raise().await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::debug!(code = ?e.code(), "no notices to raise this time");
+            return;
+        }
+    };
+    if notices.is_empty() {
+        return;
+    }
+    for n in &notices {
+        let mut body: String = n.body.chars().take(NOTICE_BODY_CHARS).collect();
+        if body.len() < n.body.len() {
+            body.push('…');
+        }
+        if let Err(e) = handle
+            .notification()
+            .builder()
+            .title(&n.title)
+            .body(body)
+            .show()
+        {
+            tracing::warn!(error = %e, "raising a desktop notification failed");
+        }
+    }
+    if let Err(e) = handle.emit("strongroom://changed", ()) {
+        tracing::warn!(error = %e, "telling the window of new notices failed");
+    }
+}
 
 /// How long leaving the app waits for the core to be free to close the vault.
 const EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
@@ -88,6 +132,8 @@ pub fn run() -> anyhow::Result<()> {
                 let _ = window.set_focus();
             }
         }))
+        // Desktop notifications, raised from Rust only: no capability lets the window use it.
+        .plugin(tauri_plugin_notification::init())
         // The window's size and place, in the app's config folder: nothing identifying.
         .plugin(
             tauri_plugin_window_state::Builder::default()
@@ -134,6 +180,13 @@ pub fn run() -> anyhow::Result<()> {
                     _ = hup.recv() => {}
                 }
                 handle.exit(0);
+            });
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    tokio::time::sleep(NOTICE_POLL).await;
+                    raise_new_notices(&handle).await;
+                }
             });
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

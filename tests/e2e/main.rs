@@ -7,9 +7,11 @@
 //! second client gets both notes, and the second client's edit shows in the window by
 //! itself. Then read every file the app wrote: no matter or client name, no note, no vault
 //! key and no session token in any of them. The privacy dashboard's own journey is in
-//! `privacy.rs`; the installed package's in `package.rs`.
+//! `privacy.rs`; a breach notice's, to a desktop notification, in `notices.rs`; the installed
+//! package's in `package.rs`.
 
 mod driver;
+mod notices;
 mod package;
 mod privacy;
 

@@ -21,6 +21,7 @@
 //! - Every error reaching the UI carries an [`ErrorCode`]; the UI maps codes to words.
 
 mod dashboard;
+mod desktop_notices;
 mod error;
 mod live;
 mod preferences;

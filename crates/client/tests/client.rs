@@ -7,6 +7,8 @@ mod convergence;
 mod crash;
 #[path = "client/dashboard.rs"]
 mod dashboard;
+#[path = "client/desktop_notices.rs"]
+mod desktop_notices;
 #[path = "client/faults.rs"]
 mod faults;
 #[path = "client/preferences.rs"]
