@@ -1627,6 +1627,7 @@ impl From<SyncError> for ClientError {
             SyncError::Rejected(m) => ClientError::InvalidInput(m),
             SyncError::EssentialCategory(m) => ClientError::EssentialCategory(m),
             SyncError::StrictlyNecessaryLocked(m) => ClientError::StrictlyNecessaryLocked(m),
+            SyncError::PolicyVersionNotCurrent(m) => ClientError::PolicyVersionNotCurrent(m),
             SyncError::Server { status, detail } if status >= 500 => {
                 ClientError::Unreachable(format!("the server answered {status}: {detail}"))
             }

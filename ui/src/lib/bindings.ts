@@ -40,7 +40,7 @@ export type Connection = "unknown" | "online" | "offline";
 
 export type KeyMode = "keyring" | "passphrase";
 
-export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "mfa_enrollment_required" | "not_found" | "timer_running" | "no_timer" | "offline" | "forbidden" | "reauth_required" | "wrong_password" | "conflict" | "essential_category" | "strictly_necessary_locked" | "internal";
+export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "mfa_enrollment_required" | "not_found" | "timer_running" | "no_timer" | "offline" | "forbidden" | "reauth_required" | "wrong_password" | "conflict" | "essential_category" | "strictly_necessary_locked" | "policy_version_not_current" | "internal";
 
 export type ErrorDto = { code: ErrorCode, message: string, };
 
