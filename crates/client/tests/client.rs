@@ -9,6 +9,8 @@ mod crash;
 mod dashboard;
 #[path = "client/faults.rs"]
 mod faults;
+#[path = "client/notices.rs"]
+mod notices;
 #[path = "client/preferences.rs"]
 mod preferences;
 #[path = "client/revocation.rs"]

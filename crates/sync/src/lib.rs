@@ -21,7 +21,9 @@ use serde::de::DeserializeOwned;
 use strongroom_protocol::consent::{ConsentChange, ConsentState, CookieCatalogue, UsageReport};
 use strongroom_protocol::incidents::{IncidentAcknowledgements, MemberIncident};
 use strongroom_protocol::notifications::{Notice, NotificationPreferences, PreferencesUpdate};
-use strongroom_protocol::policies::{MemberPolicy, PolicyAcknowledgement, PolicyDocument, PolicyKind};
+use strongroom_protocol::policies::{
+    MemberPolicy, PolicyAcknowledgement, PolicyDocument, PolicyKind,
+};
 use strongroom_protocol::{
     AppliedAt, Change, ChangesPage, ConflictResolution, Health, PROTOCOL_HEADER, PROTOCOL_VERSION,
     Problem, ProblemCode, PushRequest, PushResponse, RecordKind, SignInRequest, SignInResponse,
@@ -423,8 +425,11 @@ impl ServerClient {
         token: &str,
         id: uuid::Uuid,
     ) -> Result<IncidentAcknowledgements, SyncError> {
-        self.get_json(token, &format!("v1/practice/incidents/{id}/acknowledgements"))
-            .await
+        self.get_json(
+            token,
+            &format!("v1/practice/incidents/{id}/acknowledgements"),
+        )
+        .await
     }
 
     /// `GET /v1/me/policies`: per kind, the current version, the one the member last
@@ -969,12 +974,15 @@ mod tests {
 
     #[test]
     fn a_policy_version_is_one_path_segment_and_never_a_way_to_another_route() {
-        let client = ServerClient::new("https://example.test/base", &TlsOptions::default())
-            .unwrap();
+        let client =
+            ServerClient::new("https://example.test/base", &TlsOptions::default()).unwrap();
         let url = client
             .url_of(&["v1", "policies", "privacy", "2026-12"])
             .unwrap();
-        assert_eq!(url.as_str(), "https://example.test/base/v1/policies/privacy/2026-12");
+        assert_eq!(
+            url.as_str(),
+            "https://example.test/base/v1/policies/privacy/2026-12"
+        );
         let url = client
             .url_of(&["v1", "policies", "privacy", "a/../../me?x#y"])
             .unwrap();
