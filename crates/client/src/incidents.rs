@@ -9,8 +9,8 @@
 //! reads go to the service and keep their answer in the vault's meta (`cache:*`), so the
 //! page opens offline with the last answer and says how old it is ([`Cached`]); the action
 //! needs the service and fails [`ClientError::Offline`] without it, changing nothing. Its
-//! answer replaces that incident in the kept list, so offline the page shows what was last
-//! decided.
+//! answer replaces that incident in the kept list (and fills in the member's own row of a
+//! kept acknowledgement table), so offline the page shows what was last decided.
 //!
 //! Invariants:
 //! - The service decides what a member may see: an incident of another practice, or none,
@@ -52,6 +52,7 @@ impl Core {
             .act_with(|server, token| async move { server.acknowledge_incident(&token, id).await })
             .await?;
         self.keep_incident(&incident);
+        self.keep_own_acknowledgement(&incident);
         Ok(incident)
     }
 
@@ -90,6 +91,46 @@ impl Core {
         }
         if let Err(e) = self.cache_put(cache::INCIDENTS, &kept, &fetched_at) {
             tracing::debug!(error = %e, "the kept incidents were not updated");
+        }
+    }
+
+    /// An administrator who kept the incident's acknowledgement table sees their own
+    /// acknowledgement in it offline too: their row (found by the address the service
+    /// signed them in with) takes the answer's time, and the count follows. Best effort,
+    /// as [`Core::keep_incident`]; the table keeps its own time.
+    fn keep_own_acknowledgement(&self, incident: &MemberIncident) {
+        let Some(at) = incident.acknowledged_at.clone() else {
+            return;
+        };
+        let key = cache::acknowledgements(incident.id);
+        let Ok(Some((mut kept, fetched_at))) = self.cache_get::<IncidentAcknowledgements>(&key)
+        else {
+            return;
+        };
+        let Some(me) = self
+            .vault
+            .as_ref()
+            .and_then(|v| v.meta(crate::meta::USER_EMAIL).ok().flatten())
+        else {
+            return;
+        };
+        let Some(row) = kept
+            .members
+            .iter_mut()
+            .find(|m| m.email.eq_ignore_ascii_case(&me) && m.acknowledged_at.is_none())
+        else {
+            return;
+        };
+        row.acknowledged_at = Some(at);
+        kept.acknowledged = kept
+            .members
+            .iter()
+            .filter(|m| m.acknowledged_at.is_some())
+            .count()
+            .try_into()
+            .unwrap_or(u32::MAX);
+        if let Err(e) = self.cache_put(&key, &kept, &fetched_at) {
+            tracing::debug!(error = %e, "the kept acknowledgements were not updated");
         }
     }
 }

@@ -429,12 +429,20 @@ async fn incident_and_policy_reads_answer_the_kept_copy_offline_and_actions_need
     assert_eq!(kept_one, &acked, "acknowledged, as last decided");
     let kept_other = kept.value.iter().find(|i| i.id == later).unwrap();
     assert_eq!(kept_other.acknowledged_at, None);
+    // The table read before shows the member's own acknowledgement too, and only that.
+    assert_eq!(table.value.acknowledged, 0);
     let kept = core.incident_acknowledgements(id).await.unwrap();
     assert!(kept.offline);
-    assert_eq!(
-        (kept.value, kept.fetched_at),
-        (table.value, table.fetched_at)
-    );
+    assert_eq!(kept.fetched_at, table.fetched_at);
+    assert_eq!(kept.value.acknowledged, 1);
+    for (now, before) in kept.value.members.iter().zip(&table.value.members) {
+        if now.email == seed::DEMO_EMAIL {
+            assert_eq!(now.acknowledged_at, acked.acknowledged_at);
+        } else {
+            assert_eq!(now, before);
+        }
+    }
+    assert_eq!(kept.value.members.len(), table.value.members.len());
     // Never read, so nothing kept: offline says so.
     let e = core.incident_acknowledgements(later).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::Offline, "{e}");
