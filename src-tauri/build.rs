@@ -59,6 +59,12 @@ fn main() {
             "list_notices",
             "mark_notice_read",
             "usage_report_preview",
+            "incidents",
+            "acknowledge_incident",
+            "incident_acknowledgements",
+            "policies",
+            "policy_document",
+            "acknowledge_policy",
         ]),
     ))
     .expect("tauri build step");

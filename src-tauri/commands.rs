@@ -4,9 +4,10 @@ use serde_json::{Map, Value};
 use strongroom_client::{
     AccessReview, AppStatus, AuditFilter, AuditLogView, Cached, ConflictChoice, ConflictView,
     ConsentChange, ConsentState, Contact, CookieCatalogue, DeviceSession, ErrorDto, ExportResult,
-    IntegrationCreatedView, IntegrationScope, IntegrationView, InvitationSent, InvitationView,
-    MatterDetail, MatterFilterOptions, MatterListQuery, MatterPage, MemberChange, MemberView,
-    Notice, NotificationPreferences, PreferencesUpdate, RecordKind, RejectedEditView, ReviewRecord,
+    IncidentAcknowledgements, IntegrationCreatedView, IntegrationScope, IntegrationView,
+    InvitationSent, InvitationView, MatterDetail, MatterFilterOptions, MatterListQuery, MatterPage,
+    MemberChange, MemberIncident, MemberPolicy, MemberView, Notice, NotificationPreferences,
+    PolicyDocument, PolicyKind, PreferencesUpdate, RecordKind, RejectedEditView, ReviewRecord,
     Role, SearchHitDto, SearchRequest, SupportAccessView, SupportGrantView, SyncReport, TimerState,
     UsageReport,
 };
@@ -681,6 +682,88 @@ pub async fn usage_report_preview(state: State<'_, CoreState>) -> CmdResult<Cach
         .lock()
         .await
         .usage_report_preview()
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn incidents(state: State<'_, CoreState>) -> CmdResult<Cached<Vec<MemberIncident>>> {
+    state
+        .0
+        .lock()
+        .await
+        .incidents()
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn acknowledge_incident(
+    state: State<'_, CoreState>,
+    id: String,
+) -> CmdResult<MemberIncident> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .lock()
+        .await
+        .acknowledge_incident(id)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn incident_acknowledgements(
+    state: State<'_, CoreState>,
+    id: String,
+) -> CmdResult<Cached<IncidentAcknowledgements>> {
+    let id = parse_id(&id)?;
+    state
+        .0
+        .lock()
+        .await
+        .incident_acknowledgements(id)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn policies(state: State<'_, CoreState>) -> CmdResult<Cached<Vec<MemberPolicy>>> {
+    state
+        .0
+        .lock()
+        .await
+        .policies()
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn policy_document(
+    state: State<'_, CoreState>,
+    kind: PolicyKind,
+    version: String,
+) -> CmdResult<PolicyDocument> {
+    state
+        .0
+        .lock()
+        .await
+        .policy_document(kind, &version)
+        .await
+        .map_err(|e| e.to_dto())
+}
+
+#[tauri::command]
+pub async fn acknowledge_policy(
+    state: State<'_, CoreState>,
+    kind: PolicyKind,
+    version: String,
+) -> CmdResult<MemberPolicy> {
+    state
+        .0
+        .lock()
+        .await
+        .acknowledge_policy(kind, &version)
         .await
         .map_err(|e| e.to_dto())
 }

@@ -268,6 +268,12 @@ pub fn run() -> anyhow::Result<()> {
             commands::list_notices,
             commands::mark_notice_read,
             commands::usage_report_preview,
+            commands::incidents,
+            commands::acknowledge_incident,
+            commands::incident_acknowledgements,
+            commands::policies,
+            commands::policy_document,
+            commands::acknowledge_policy,
         ])
         .build(tauri::generate_context!())
         .context("building the app")?;

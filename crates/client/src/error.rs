@@ -60,6 +60,9 @@ pub enum ErrorCode {
     EssentialCategory,
     /// Strictly necessary cookies cannot be refused; nothing was recorded.
     StrictlyNecessaryLocked,
+    /// Only the current version of a policy can be acknowledged, and this one is not (a
+    /// newer one was published meanwhile); nothing was recorded.
+    PolicyVersionNotCurrent,
     Internal,
 }
 
@@ -159,6 +162,9 @@ pub enum ClientError {
     EssentialCategory(String),
     #[error("{0}")]
     StrictlyNecessaryLocked(String),
+    /// The service's words name the current version.
+    #[error("{0}")]
+    PolicyVersionNotCurrent(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -202,6 +208,7 @@ impl ClientError {
             ClientError::Conflict(_) => ErrorCode::Conflict,
             ClientError::EssentialCategory(_) => ErrorCode::EssentialCategory,
             ClientError::StrictlyNecessaryLocked(_) => ErrorCode::StrictlyNecessaryLocked,
+            ClientError::PolicyVersionNotCurrent(_) => ErrorCode::PolicyVersionNotCurrent,
             ClientError::Internal(_) => ErrorCode::Internal,
         }
     }

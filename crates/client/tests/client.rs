@@ -11,6 +11,8 @@ mod dashboard;
 mod desktop_notices;
 #[path = "client/faults.rs"]
 mod faults;
+#[path = "client/notices.rs"]
+mod notices;
 #[path = "client/preferences.rs"]
 mod preferences;
 #[path = "client/revocation.rs"]

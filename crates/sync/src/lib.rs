@@ -19,7 +19,11 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use strongroom_protocol::consent::{ConsentChange, ConsentState, CookieCatalogue, UsageReport};
+use strongroom_protocol::incidents::{IncidentAcknowledgements, MemberIncident};
 use strongroom_protocol::notifications::{Notice, NotificationPreferences, PreferencesUpdate};
+use strongroom_protocol::policies::{
+    MemberPolicy, PolicyAcknowledgement, PolicyDocument, PolicyKind,
+};
 use strongroom_protocol::{
     AppliedAt, Change, ChangesPage, ConflictResolution, Health, PROTOCOL_HEADER, PROTOCOL_VERSION,
     Problem, ProblemCode, PushRequest, PushResponse, RecordKind, SignInRequest, SignInResponse,
@@ -88,6 +92,10 @@ pub enum SyncError {
     /// nothing was recorded.
     #[error("{0}")]
     StrictlyNecessaryLocked(String),
+    /// 409 `policy_version_not_current`: only the current version of a policy can be
+    /// acknowledged; nothing was recorded. The words name the current version.
+    #[error("{0}")]
+    PolicyVersionNotCurrent(String),
     #[error("the server answered {status}: {detail}")]
     Server { status: u16, detail: String },
 }
@@ -173,6 +181,27 @@ impl ServerClient {
         self.base
             .join(path)
             .map_err(|e| SyncError::InvalidAddress(e.to_string()))
+    }
+
+    /// The server's address with `segments` appended, each percent-encoded as one segment
+    /// (a `/`, `?` or `#` in one stays inside it). An empty, `.` or `..` segment would
+    /// change which route is asked, so it is [`SyncError::Rejected`] before anything is
+    /// sent.
+    fn url_of(&self, segments: &[&str]) -> Result<Url, SyncError> {
+        if let Some(bad) = segments
+            .iter()
+            .find(|s| s.is_empty() || **s == "." || **s == "..")
+        {
+            return Err(SyncError::Rejected(format!(
+                "{bad:?} cannot be part of the request's address"
+            )));
+        }
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| SyncError::InvalidAddress(self.base.to_string()))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
     }
 
     /// `GET /v1/health`, checking that the server speaks this protocol version.
@@ -369,6 +398,74 @@ impl ServerClient {
             .await
     }
 
+    /// `GET /v1/me/incidents`: the breach notices that affect the member's own practice,
+    /// every statutory field, with the member's own notice, email delivery and
+    /// acknowledgement (promise 10).
+    pub async fn incidents(&self, token: &str) -> Result<Vec<MemberIncident>, SyncError> {
+        self.get_json(token, "v1/me/incidents").await
+    }
+
+    /// `POST /v1/me/incidents/{id}/acknowledge`: the member has read the notice (the first
+    /// time counts; again changes nothing). Answers the incident as the member now sees it.
+    /// Another practice's incident, or none, is [`SyncError::NotFound`].
+    pub async fn acknowledge_incident(
+        &self,
+        token: &str,
+        id: uuid::Uuid,
+    ) -> Result<MemberIncident, SyncError> {
+        let url = self.url(&format!("v1/me/incidents/{id}/acknowledge"))?;
+        self.send(self.http.post(url).bearer_auth(token)).await
+    }
+
+    /// `GET /v1/practice/incidents/{id}/acknowledgements`: every member of the practice
+    /// and whether each was notified and has acknowledged (administrators only: others
+    /// are [`SyncError::Forbidden`]).
+    pub async fn incident_acknowledgements(
+        &self,
+        token: &str,
+        id: uuid::Uuid,
+    ) -> Result<IncidentAcknowledgements, SyncError> {
+        self.get_json(
+            token,
+            &format!("v1/practice/incidents/{id}/acknowledgements"),
+        )
+        .await
+    }
+
+    /// `GET /v1/me/policies`: per kind, the current version, the one the member last
+    /// acknowledged, and the service's line diff between them (promises 11 and 12).
+    pub async fn policies(&self, token: &str) -> Result<Vec<MemberPolicy>, SyncError> {
+        self.get_json(token, "v1/me/policies").await
+    }
+
+    /// `GET /v1/policies/{kind}/{version}`: a version with its whole text. Public: no
+    /// session needed. The version is sent as one path segment, percent-encoded; a label
+    /// that cannot be one (empty, `.` or `..`) is [`SyncError::Rejected`] unsent.
+    pub async fn policy_document(
+        &self,
+        kind: PolicyKind,
+        version: &str,
+    ) -> Result<PolicyDocument, SyncError> {
+        let url = self.url_of(&["v1", "policies", kind.as_str(), version])?;
+        self.send(self.http.get(url)).await
+    }
+
+    /// `POST /v1/me/policies/{kind}/acknowledge` with `{ "version": ... }`: the member has
+    /// read that version; answers their view of the kind. A version that is not the
+    /// current one is [`SyncError::PolicyVersionNotCurrent`], and nothing is recorded.
+    pub async fn acknowledge_policy(
+        &self,
+        token: &str,
+        kind: PolicyKind,
+        version: &str,
+    ) -> Result<MemberPolicy, SyncError> {
+        let path = format!("v1/me/policies/{}/acknowledge", kind.as_str());
+        let body = PolicyAcknowledgement {
+            version: version.to_owned(),
+        };
+        self.send_json(token, Method::POST, &path, &body).await
+    }
+
     /// `GET path` (relative to the server's address, query included) with the session's
     /// token, decoding the JSON answer.
     pub async fn get_json<T: DeserializeOwned>(
@@ -549,6 +646,9 @@ fn problem(status: StatusCode, body: &[u8]) -> SyncError {
         }
         (StatusCode::BAD_REQUEST, Some(ProblemCode::StrictlyNecessaryLocked)) => {
             SyncError::StrictlyNecessaryLocked(detail(problem))
+        }
+        (StatusCode::CONFLICT, Some(ProblemCode::PolicyVersionNotCurrent)) => {
+            SyncError::PolicyVersionNotCurrent(detail(problem))
         }
         (StatusCode::FORBIDDEN, Some(_)) => SyncError::Forbidden(detail(problem)),
         (StatusCode::NOT_FOUND, Some(_)) => SyncError::NotFound(detail(problem)),
@@ -768,6 +868,132 @@ mod tests {
         )
         .unwrap();
         assert_eq!(notices.len(), 1);
+    }
+
+    #[test]
+    fn a_stale_policy_acknowledgement_keeps_its_code() {
+        let e = problem(
+            StatusCode::CONFLICT,
+            &problem_body(
+                409,
+                "policy_version_not_current",
+                "that is not the current version of the privacy policy: the current one is 2026-12",
+            ),
+        );
+        assert!(
+            matches!(&e, SyncError::PolicyVersionNotCurrent(d) if d.contains("2026-12")),
+            "{e:?}"
+        );
+        assert!(!e.is_transient());
+        // Any other 409 is still a conflict, and the code on another status no verdict.
+        let e = problem(
+            StatusCode::CONFLICT,
+            &problem_body(409, "conflict", "decided already"),
+        );
+        assert!(matches!(e, SyncError::Conflict(_)), "{e:?}");
+        let e = problem(
+            StatusCode::BAD_GATEWAY,
+            &problem_body(502, "policy_version_not_current", "x"),
+        );
+        assert!(e.is_transient(), "{e:?}");
+    }
+
+    #[test]
+    fn bad_answers_of_the_incident_and_policy_routes_are_malformed_never_a_panic() {
+        fn hostile<T: DeserializeOwned + std::fmt::Debug>(what: &str) {
+            for body in [
+                &b""[..],
+                b"null",
+                b"{}",
+                b"[1, 2]",
+                b"7",
+                b"\"text\"",
+                b"[{\"id\": \"not a uuid\"}]",
+                b"{\"incident_id\": \"00000000-0000-0000-0000-000000000000\", \"members\": 3}",
+                b"[{\"kind\": \"cookies\"}]",
+                b"{\"kind\": \"privacy\", \"version\": 1}",
+                b"\xff\xfe garbage",
+                b"[{\"id\": \"00000000-0000-0000-0000-000000000000\", \"title\": \"x\"",
+            ] {
+                let r = decode::<T>(body);
+                assert!(
+                    matches!(r, Err(SyncError::Malformed(_))),
+                    "{what}: {:?} gave {r:?}",
+                    String::from_utf8_lossy(body)
+                );
+            }
+        }
+        hostile::<Vec<MemberIncident>>("incidents");
+        hostile::<MemberIncident>("an acknowledged incident");
+        hostile::<IncidentAcknowledgements>("acknowledgements");
+        hostile::<Vec<MemberPolicy>>("policies");
+        hostile::<MemberPolicy>("an acknowledged policy");
+        hostile::<PolicyDocument>("a policy document");
+        // A diff line with an unknown tag, or a negative line number, is no diff.
+        let policy = |line: &str| {
+            format!(
+                r#"[{{"kind":"privacy","current":{{"kind":"privacy","version":"2026-12",
+                "published_at":"2026-12-01T00:00:00Z","summary":"s"}},"acknowledged_version":null,
+                "acknowledged_at":null,"up_to_date":false,"diff":{{"from_version":null,
+                "to_version":"2026-12","hunks":[{{"old_start":0,"old_lines":0,"new_start":1,
+                "new_lines":1,"lines":[{line}]}}],"inserted":1,"deleted":0}}}}]"#
+            )
+        };
+        for bad in [
+            r#"{"tag":"moved","old_line":null,"new_line":1,"text":"x"}"#,
+            r#"{"tag":"insert","old_line":null,"new_line":-1,"text":"x"}"#,
+            r#"{"tag":"insert","old_line":null,"new_line":1}"#,
+        ] {
+            let r = decode::<Vec<MemberPolicy>>(policy(bad).as_bytes());
+            assert!(matches!(r, Err(SyncError::Malformed(_))), "{bad}: {r:?}");
+        }
+        // Well-formed answers decode, the document's flattened summary included.
+        let ok = decode::<Vec<MemberPolicy>>(
+            policy(r#"{"tag":"insert","old_line":null,"new_line":1,"text":"x"}"#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(ok[0].diff.hunks[0].lines[0].new_line, Some(1));
+        let doc: PolicyDocument = decode(
+            br##"{"kind":"terms","version":"2026-12","published_at":"2026-12-01T00:00:00Z",
+                 "summary":"s","text":"# Terms","current":true}"##,
+        )
+        .unwrap();
+        assert_eq!(doc.summary.kind, PolicyKind::Terms);
+        let incidents: Vec<MemberIncident> = decode(
+            br#"[{"id":"00000000-0000-4000-8000-000000000001","title":"t","description":"d",
+                 "occurred_at":null,"detected_at":"2026-11-21T08:30:00Z","data_kinds":["names"],
+                 "steps_taken":"s","recommendations":"r","contact":"c",
+                 "regulator":{"notified":false,"regulator":null,"notified_at":null},
+                 "recorded_by":"ops","recorded_at":"2026-11-21T09:00:00Z",
+                 "notice_created_at":"2026-11-21T09:00:00Z","email_delivered_at":null,
+                 "acknowledged_at":null}]"#,
+        )
+        .unwrap();
+        assert_eq!(incidents.len(), 1);
+    }
+
+    #[test]
+    fn a_policy_version_is_one_path_segment_and_never_a_way_to_another_route() {
+        let client =
+            ServerClient::new("https://example.test/base", &TlsOptions::default()).unwrap();
+        let url = client
+            .url_of(&["v1", "policies", "privacy", "2026-12"])
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://example.test/base/v1/policies/privacy/2026-12"
+        );
+        let url = client
+            .url_of(&["v1", "policies", "privacy", "a/../../me?x#y"])
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://example.test/base/v1/policies/privacy/a%2F..%2F..%2Fme%3Fx%23y"
+        );
+        for bad in ["", ".", ".."] {
+            let r = client.url_of(&["v1", "policies", "privacy", bad]);
+            assert!(matches!(r, Err(SyncError::Rejected(_))), "{bad:?}: {r:?}");
+        }
     }
 
     #[test]

@@ -40,7 +40,7 @@ export type Connection = "unknown" | "online" | "offline";
 
 export type KeyMode = "keyring" | "passphrase";
 
-export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "mfa_enrollment_required" | "not_found" | "timer_running" | "no_timer" | "offline" | "forbidden" | "reauth_required" | "wrong_password" | "conflict" | "essential_category" | "strictly_necessary_locked" | "internal";
+export type ErrorCode = "keyring_unavailable" | "vault_key_missing" | "vault_unreadable" | "vault_failed" | "not_signed_in" | "already_signed_in" | "invalid_address" | "server_unreachable" | "certificate_refused" | "bad_ca_file" | "invalid_credentials" | "session_expired" | "device_removed" | "incompatible_server" | "malformed_response" | "server_error" | "passphrase_required" | "passphrase_too_short" | "wrong_passphrase" | "vault_locked" | "index_not_ready" | "invalid_input" | "sync_in_progress" | "mfa_required" | "wrong_code" | "mfa_enrollment_required" | "not_found" | "timer_running" | "no_timer" | "offline" | "forbidden" | "reauth_required" | "wrong_password" | "conflict" | "essential_category" | "strictly_necessary_locked" | "policy_version_not_current" | "internal";
 
 export type ErrorDto = { code: ErrorCode, message: string, };
 
@@ -589,4 +589,195 @@ suppressed_weeks: Array<string>,
  * consent allows analytics (a Global Privacy Control record does not).
  */
 this_practice_counted: boolean, };
+
+export type RegulatorReport = { 
+/**
+ * Whether a regulator was told.
+ */
+notified: boolean, 
+/**
+ * Which one (e.g. "Office of the Australian Information Commissioner"); none when
+ * no regulator was told.
+ */
+regulator: string | null, 
+/**
+ * When it was told (RFC 3339, UTC), if known.
+ */
+notified_at: string | null, };
+
+export type MemberIncident = { id: string, 
+/**
+ * A short name of what happened.
+ */
+title: string, 
+/**
+ * What happened, in plain words: the nature of the breach.
+ */
+description: string, 
+/**
+ * When it happened (RFC 3339, UTC); none: not known (yet).
+ */
+occurred_at: string | null, 
+/**
+ * When the service became aware of it (RFC 3339, UTC).
+ */
+detected_at: string, 
+/**
+ * The kinds of personal information involved (e.g. "contact details").
+ */
+data_kinds: Array<string>, 
+/**
+ * What the service has done to contain it and reduce the harm.
+ */
+steps_taken: string, 
+/**
+ * What the member should do to protect themselves and their clients.
+ */
+recommendations: string, 
+/**
+ * Who to contact for more information.
+ */
+contact: string, regulator: RegulatorReport, 
+/**
+ * Who recorded the notice on the service's side.
+ */
+recorded_by: string, 
+/**
+ * When it was recorded and the notices went out (RFC 3339, UTC).
+ */
+recorded_at: string, 
+/**
+ * When this member's notice was put in their inbox; none: they joined after it.
+ */
+notice_created_at: string | null, 
+/**
+ * When this member's email left the service (their mail server took it); none: not
+ * (yet) sent.
+ */
+email_delivered_at: string | null, 
+/**
+ * When this member acknowledged it; none: not yet.
+ */
+acknowledged_at: string | null, };
+
+export type IncidentAcknowledgement = { member_id: string, display_name: string, email: string, 
+/**
+ * Whether the member was notified when the incident was recorded (a member who
+ * joined later was not).
+ */
+notified: boolean, 
+/**
+ * When their email left the service; none: not (yet) sent.
+ */
+email_delivered_at: string | null, 
+/**
+ * When they acknowledged it; none: not yet.
+ */
+acknowledged_at: string | null, };
+
+export type IncidentAcknowledgements = { incident_id: string, members: Array<IncidentAcknowledgement>, 
+/**
+ * Members who have acknowledged it, of `members`.
+ */
+acknowledged: number, };
+
+export type PolicyKind = "privacy" | "terms";
+
+export type PolicySummary = { kind: PolicyKind, 
+/**
+ * The version's label, unique per kind (e.g. `2026-12`).
+ */
+version: string, 
+/**
+ * When it was published (RFC 3339, UTC).
+ */
+published_at: string, 
+/**
+ * What changed in it, in a few words.
+ */
+summary: string, };
+
+export type PolicyDocument = { 
+/**
+ * The full text, Markdown.
+ */
+text: string, 
+/**
+ * Whether this is the current version of its kind.
+ */
+current: boolean, kind: PolicyKind, 
+/**
+ * The version's label, unique per kind (e.g. `2026-12`).
+ */
+version: string, 
+/**
+ * When it was published (RFC 3339, UTC).
+ */
+published_at: string, 
+/**
+ * What changed in it, in a few words.
+ */
+summary: string, };
+
+export type DiffTag = "equal" | "insert" | "delete";
+
+export type DiffLine = { tag: DiffTag, 
+/**
+ * Its number in the older version (from 1); none for an inserted line.
+ */
+old_line: number | null, 
+/**
+ * Its number in the newer version (from 1); none for a deleted line.
+ */
+new_line: number | null, 
+/**
+ * The line's text, without its line ending.
+ */
+text: string, };
+
+export type DiffHunk = { 
+/**
+ * Where the hunk starts in the older version (from 1) and how many of its lines it
+ * covers; in the newer version likewise (as a unified diff's `@@ -a,b +c,d @@`).
+ */
+old_start: number, old_lines: number, new_start: number, new_lines: number, lines: Array<DiffLine>, };
+
+export type PolicyDiff = { 
+/**
+ * The older version; none: the member acknowledged no version yet, and the diff is
+ * against an empty document (every line inserted).
+ */
+from_version: string | null, to_version: string, 
+/**
+ * Empty when the two are the same version.
+ */
+hunks: Array<DiffHunk>, 
+/**
+ * Lines inserted and deleted in all.
+ */
+inserted: number, deleted: number, };
+
+export type MemberPolicy = { kind: PolicyKind, current: PolicySummary, 
+/**
+ * The version the member last acknowledged; none: none yet.
+ */
+acknowledged_version: string | null, 
+/**
+ * When they acknowledged it.
+ */
+acknowledged_at: string | null, 
+/**
+ * Whether the member has acknowledged the current version.
+ */
+up_to_date: boolean, 
+/**
+ * From the acknowledged version (or nothing) to the current one.
+ */
+diff: PolicyDiff, };
+
+export type PolicyAcknowledgement = { 
+/**
+ * The version read: it must be the current one.
+ */
+version: string, };
 

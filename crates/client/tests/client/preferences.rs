@@ -112,7 +112,7 @@ fn custom(categories: CategoryChoices, items: &[(&str, Option<bool>)]) -> Consen
 }
 
 /// A core under `dir` signed in as `email`.
-async fn device_of(env: &Env, dir: &Path, email: &str, password: &str) -> Core {
+pub(super) async fn device_of(env: &Env, dir: &Path, email: &str, password: &str) -> Core {
     let mut cfg = Config::new(dir.join("data"));
     cfg.keyring_service = env.service.clone();
     cfg.practice_ca_pem = Some(env.ca_pem.clone());
