@@ -160,7 +160,8 @@ async fn a_breach_notice_reaches_the_desktop_within_a_minute_and_is_acknowledged
     })
     .await?;
     for field in [
-        "names, email addresses",
+        "email addresses",
+        "matter numbers quoted in support requests",
         "second factor for every support mailbox",
         "ask for passwords or payments",
         "privacy@strongroom.example",
