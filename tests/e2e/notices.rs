@@ -4,13 +4,19 @@
 //! notification service (`org.freedesktop.Notifications.Notify` on the D-Bus session,
 //! seen by `dbus-monitor` and answered by Debian's notification-daemon), the Security
 //! incidents page shows the notice with its statutory fields, and acknowledging it in the
-//! window records the acknowledgement on the service.
+//! window records the acknowledgement on the service. Then the other privacy promises of
+//! the same release, in the same window: "Reject all" on the Cookies page is the member's
+//! one consent record (a second device of the same member reads it, made on the desktop),
+//! and a newly published privacy policy shows as a diff against the version the member
+//! acknowledged, and is acknowledged from the Policies page.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use strongroom_protocol::consent::{ConsentSource, ConsentSurface};
+use strongroom_protocol::policies::PolicyKind;
 use strongroom_server::{ServeOptions, seed};
 
 use super::driver::{self, Driver, click, eventually, text_of, texts_of};
@@ -24,6 +30,9 @@ const NOTIFICATION_DAEMON: &str = "/usr/lib/notification-daemon/notification-dae
 const DELIVERY_LIMIT: Duration = Duration::from_secs(60);
 
 const TITLE: &str = "Support mailbox accessed";
+
+/// The second device's keyring service (the other e2e tests use their own).
+const PHONE_KEYRING_SERVICE: &str = "law.strongroom.e2e.second-device";
 
 /// A child process killed when the test ends, however it ends.
 struct Killed(Child);
@@ -187,6 +196,89 @@ async fn a_breach_notice_reaches_the_desktop_within_a_minute_and_is_acknowledged
         "the acknowledgement is on the service"
     );
 
+    // The same member's second device, to read what the service now holds.
+    let other_dir = tempfile::tempdir()?;
+    let mut cfg = strongroom_client::Config::new(other_dir.path().join("data"));
+    cfg.keyring_service = PHONE_KEYRING_SERVICE.into();
+    cfg.practice_ca_pem = Some(std::fs::read_to_string(&server.ca_pem_path)?);
+    cfg.without_os_roots = true;
+    let mut other = strongroom_client::Core::new(cfg);
+    other.start()?;
+    other
+        .sign_in(&url, seed::DEMO_EMAIL, seed::DEMO_PASSWORD, None)
+        .await?;
+
+    // Cookies: "Reject all" in the app is the member's one consent record, made on the
+    // desktop, and strictly necessary stays on.
+    click(&c, "#nav-cookies").await?;
+    eventually("the consent record", WAIT, || async {
+        text_of(&c, "[data-testid=consent-record]").await
+    })
+    .await?;
+    click(&c, "#reject-all").await?;
+    eventually("the choice saved", WAIT, || async {
+        text_of(&c, "[data-testid=cookies-saved]").await
+    })
+    .await?;
+    save_screenshot(&c, "privacy-cookies-app.png").await?;
+    let consent = other.consent().await?.value;
+    assert_eq!(consent.current.source, ConsentSource::User);
+    assert_eq!(consent.current.surface, Some(ConsentSurface::Desktop));
+    assert!(consent.current.strictly_necessary);
+    assert!(!consent.current.choices.functional && !consent.current.choices.analytics);
+
+    // Policies: the member acknowledged the privacy policy (on the other device); a new
+    // version is published; the app shows what changed, and acknowledges it.
+    let first = other
+        .policies()
+        .await?
+        .value
+        .into_iter()
+        .find(|p| p.kind == PolicyKind::Privacy)
+        .context("the privacy policy")?;
+    other
+        .acknowledge_policy(PolicyKind::Privacy, &first.current.version)
+        .await?;
+    let text = include_str!("../../crates/server/policies/privacy-2026-11-28.md").replace(
+        "\n## ",
+        "\nWe now keep sign-in records for 13 months, not 24.\n\n## ",
+    );
+    strongroom_server::policies::publish(
+        server.store.as_ref(),
+        PolicyKind::Privacy,
+        "2026-12-01",
+        "Sign-in records are kept for 13 months.",
+        text.as_bytes(),
+    )
+    .await?;
+    click(&c, "#nav-policies").await?;
+    let inserted = eventually("the change as a diff", WAIT, || async {
+        let lines = texts_of(&c, "[data-testid=diff-line][data-tag=insert]").await?;
+        (!lines.is_empty()).then_some(lines)
+    })
+    .await?;
+    assert!(
+        inserted.iter().any(|l| l.contains("13 months, not 24")),
+        "{inserted:?}"
+    );
+    save_screenshot(&c, "privacy-policies-app.png").await?;
+    click(&c, "[data-kind=privacy] [data-acknowledge-policy]").await?;
+    eventually("the new version acknowledged", WAIT, || async {
+        let ok = text_of(&c, "[data-kind=privacy] [data-testid=policy-acknowledged-on]").await?;
+        (!ok.is_empty()).then_some(())
+    })
+    .await?;
+    let now = other
+        .policies()
+        .await?
+        .value
+        .into_iter()
+        .find(|p| p.kind == PolicyKind::Privacy)
+        .context("the privacy policy")?;
+    assert_eq!(now.acknowledged_version.as_deref(), Some("2026-12-01"));
+    assert!(now.up_to_date);
+
+    other.sign_out().await.ok();
     c.close().await.ok();
     drop(driver);
     std::fs::remove_file(&log).ok();
