@@ -239,9 +239,10 @@ async fn a_breach_notice_reaches_the_desktop_within_a_minute_and_is_acknowledged
     other
         .acknowledge_policy(PolicyKind::Privacy, &first.current.version)
         .await?;
-    let text = include_str!("../../crates/server/policies/privacy-2026-11-28.md").replace(
+    let text = include_str!("../../crates/server/policies/privacy-2026-11-28.md").replacen(
         "\n## ",
         "\nWe now keep sign-in records for 13 months, not 24.\n\n## ",
+        1,
     );
     strongroom_server::policies::publish(
         server.store.as_ref(),
