@@ -82,8 +82,7 @@ fn seen(monitor_out: &Path) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_breach_notice_reaches_the_desktop_within_a_minute_and_is_acknowledged() -> Result<()>
-{
+async fn a_breach_notice_reaches_the_desktop_within_a_minute_and_is_acknowledged() -> Result<()> {
     let (driver_bin, native) = driver::check_prerequisites()?;
     if !Path::new(NOTIFICATION_DAEMON).exists() {
         bail!(
@@ -265,7 +264,11 @@ async fn a_breach_notice_reaches_the_desktop_within_a_minute_and_is_acknowledged
     save_screenshot(&c, "privacy-policies-app.png").await?;
     click(&c, "[data-kind=privacy] [data-acknowledge-policy]").await?;
     eventually("the new version acknowledged", WAIT, || async {
-        let ok = text_of(&c, "[data-kind=privacy] [data-testid=policy-acknowledged-on]").await?;
+        let ok = text_of(
+            &c,
+            "[data-kind=privacy] [data-testid=policy-acknowledged-on]",
+        )
+        .await?;
         (!ok.is_empty()).then_some(())
     })
     .await?;

@@ -40,7 +40,12 @@ async fn each_new_unread_desktop_notice_is_raised_once_on_each_device() {
     let mut laptop = env.signed_in().await;
 
     // A notice made just before this device first asked is raised: it is fresh.
-    notify(&env, Category::SecurityAlerts, "A new sign-in to your account").await;
+    notify(
+        &env,
+        Category::SecurityAlerts,
+        "A new sign-in to your account",
+    )
+    .await;
     let first = laptop.notices_to_raise().await.unwrap();
     assert_eq!(titles(&first), ["A new sign-in to your account"]);
     assert!(
@@ -51,7 +56,12 @@ async fn each_new_unread_desktop_notice_is_raised_once_on_each_device() {
     // Essential categories always reach the desktop; a tip does not unless the member
     // turned its desktop channel on (off by default). Oldest first.
     notify(&env, Category::Tips, "Search finds file notes too").await;
-    notify(&env, Category::BreachNotices, "A security incident affects your practice").await;
+    notify(
+        &env,
+        Category::BreachNotices,
+        "A security incident affects your practice",
+    )
+    .await;
     notify(&env, Category::PolicyChanges, "Our privacy policy changed").await;
     let next = laptop.notices_to_raise().await.unwrap();
     assert_eq!(
@@ -81,7 +91,12 @@ async fn each_new_unread_desktop_notice_is_raised_once_on_each_device() {
     let mut other = strongroom_client::Core::new(cfg);
     other.start().unwrap();
     other
-        .sign_in(&env.server.url(), seed::DEMO_EMAIL, seed::DEMO_PASSWORD, None)
+        .sign_in(
+            &env.server.url(),
+            seed::DEMO_EMAIL,
+            seed::DEMO_PASSWORD,
+            None,
+        )
         .await
         .unwrap();
     let on_other = other.notices_to_raise().await.unwrap();
