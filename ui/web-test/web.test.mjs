@@ -12,13 +12,15 @@
 // (`strongroom-server incident record`, `policy publish`) against the running service's data
 // directory show in the region at the top of the page; the incident page shows its
 // statutory fields and acknowledging it is recorded; the policies page shows the change as a
-// diff and acknowledging it is recorded.
+// diff and acknowledging it is recorded. A member with an authenticator (set up through the
+// API) signs in with its code or a recovery code, and a wrong code is refused.
 //
 // Needs `npm run build` (ui/dist) and the server binary (STRONGROOM_SERVER_BIN, default
 // $CARGO_TARGET_DIR/debug/strongroom-server, or ../target/debug/strongroom-server).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { tmpdir } from "node:os";
@@ -167,6 +169,20 @@ async function call(page, method, path, body) {
     },
     { method, path, body },
   );
+}
+
+/** RFC 6238 (SHA-1, 30 s, six digits) for a base32 secret, at `unixSeconds`: what an
+ * authenticator app shows. */
+function totp(secret, unixSeconds) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of secret.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const at = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, "0");
 }
 
 /** Writes a PNG of the page when STRONGROOM_UI_SCREENSHOT_DIR is set (scripts/screenshots). */
@@ -473,5 +489,60 @@ describe("the service's own web pages", () => {
     await region.waitFor({ state: "detached" });
     assert.deepEqual(errors, [], "no script error and no Content Security Policy violation");
     await context.close();
+  });
+
+  test("a member with an authenticator signs in with its code, or with a recovery code, and a wrong code is refused", async () => {
+    // A member of the demo practice, made with the operator's CLI, who sets up an authenticator.
+    const first = await openPage();
+    await signIn(first.page);
+    const practice = JSON.parse((await call(first.page, "GET", "/v1/web/session")).body).practice.id;
+    await first.context.close();
+    const email = "morgan.mfa@harbourvine.example";
+    const password = "Copper-Lantern-9021-reef";
+    execFileSync(serverBin, ["create-member", "--practice", practice, "--email", email, "--name", "Morgan Reyes", "--role", "lawyer", "--data-dir", dataDir], {
+      input: `${password}\n`,
+    });
+    const setup = await openPage();
+    await setup.page.getByLabel("Email").fill(email);
+    await setup.page.getByLabel("Password", { exact: true }).fill(password);
+    await setup.page.getByRole("button", { name: "Sign in" }).click();
+    await setup.page.getByTestId("privacy").waitFor({ timeout: 30_000 });
+    const enrol = await call(setup.page, "POST", "/v1/auth/mfa/totp/setup", {});
+    assert.equal(enrol.status, 200, enrol.body);
+    const secret = JSON.parse(enrol.body).secret;
+    const confirmed = await call(setup.page, "POST", "/v1/auth/mfa/totp/confirm", { code: totp(secret, Date.now() / 1000) });
+    assert.equal(confirmed.status, 200, confirmed.body);
+    const recovery = JSON.parse(confirmed.body).codes;
+    assert.ok(recovery.length > 0, confirmed.body);
+    await setup.context.close();
+
+    // The authenticator's code: asked for after the password; a wrong one is refused; the
+    // next step's code (not the one used to confirm) signs in.
+    const { context, page, errors } = await openPage();
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByTestId("mfa-note").waitFor();
+    const now = Date.now() / 1000;
+    const wrong = ["000000", "111111"].find((c) => c !== totp(secret, now) && c !== totp(secret, now + 30) && c !== totp(secret, now - 30));
+    await page.getByLabel("Authentication code").fill(wrong);
+    await page.getByRole("button", { name: "Verify and sign in" }).click();
+    await page.getByTestId("signin-error").waitFor();
+    await page.getByLabel("Authentication code").fill(totp(secret, Date.now() / 1000 + 30));
+    await page.getByRole("button", { name: "Verify and sign in" }).click();
+    await page.getByTestId("privacy").waitFor({ timeout: 30_000 });
+    assert.equal(JSON.parse((await call(page, "GET", "/v1/web/session")).body).user.email, email);
+    assert.deepEqual(errors, [], "no script error and no Content Security Policy violation");
+    await context.close();
+
+    // A recovery code instead.
+    const again = await openPage();
+    await again.page.getByLabel("Email").fill(email);
+    await again.page.getByLabel("Password", { exact: true }).fill(password);
+    await again.page.getByRole("button", { name: "Sign in" }).click();
+    await again.page.getByLabel("Authentication code").fill(recovery[0]);
+    await again.page.getByRole("button", { name: "Verify and sign in" }).click();
+    await again.page.getByTestId("privacy").waitFor({ timeout: 30_000 });
+    await again.context.close();
   });
 });

@@ -149,12 +149,18 @@ describe("the cookie session", () => {
   it("signs in with the one-time code and answers who signed in", async () => {
     const { backend, calls } = setup(json({ user: { id: MEMBER.id, email: MEMBER.email, display_name: "Priya Raman", role: "admin" }, practice: { id: "p", name: "Harbour Legal" } }));
     const s = await backend.signIn(" priya@harbour.example ", "pw", " 123456 ");
-    expectSent(calls[0], "POST", "/v1/web/session", { email: "priya@harbour.example", password: "pw", one_time_code: "123456" });
+    expectSent(calls[0], "POST", "/v1/web/session", { email: "priya@harbour.example", password: "pw", totp_code: "123456" });
     expect(s.user?.display_name).toBe("Priya Raman");
     expect(s.practice?.name).toBe("Harbour Legal");
   });
 
-  it("sends no one_time_code without one, and says when the second step is needed", async () => {
+  it("sends a recovery code as one, as the service's WebSignInRequest names it", async () => {
+    const { backend, calls } = setup(json({ user: null, practice: null }));
+    await backend.signIn("a@b", "pw", " abcd-efgh-ijkl ");
+    expectSent(calls[0], "POST", "/v1/web/session", { email: "a@b", password: "pw", recovery_code: "abcd-efgh-ijkl" });
+  });
+
+  it("sends no code without one, and says when the second step is needed", async () => {
     const { backend, calls, ended } = setup(problem(401, "mfa_required"));
     expect(await codeOf(backend.signIn("a@b", "pw"))).toBe("mfa_required");
     expect(calls[0].body).toEqual({ email: "a@b", password: "pw" });

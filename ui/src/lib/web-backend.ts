@@ -683,11 +683,10 @@ export class WebBackend implements DashboardBackend {
    * authenticator's six digits or a recovery code, asked for after `mfa_required`. */
   async signIn(email: string, password: string, oneTimeCode?: string): Promise<WebSession> {
     this.forget();
-    const code = oneTimeCode?.trim();
     const answer = await this.http.json<unknown>("POST", "/v1/web/session", {
       email: email.trim(),
       password,
-      ...(code ? { one_time_code: code } : {}),
+      ...secondFactor(oneTimeCode),
     });
     return sessionOf(answer);
   }
@@ -797,16 +796,12 @@ export class WebBackend implements DashboardBackend {
   // --- Re-authentication ---
 
   async reauthenticate(password: string, oneTimeCode?: string): Promise<void> {
-    const code = oneTimeCode?.trim() || undefined;
-    const totp = code && /^\d{6}$/.test(code) ? code : undefined;
-    const body: { password: string; totp_code?: string; recovery_code?: string } = { password };
-    if (totp) body.totp_code = totp;
-    else if (code) body.recovery_code = code;
+    const body = { password, ...secondFactor(oneTimeCode) };
     try {
       await this.http.empty("POST", "/v1/auth/reauth", body);
     } catch (e) {
       if (e instanceof BackendError && e.code === "invalid_credentials") {
-        throw new BackendError(code ? "wrong_code" : "wrong_password", e.detail);
+        throw new BackendError(oneTimeCode?.trim() ? "wrong_code" : "wrong_password", e.detail);
       }
       throw e;
     }
@@ -1079,6 +1074,14 @@ export class WebBackend implements DashboardBackend {
       "A browser holds no copy of your practice's data, so there is no device copy to export. Export the whole practice instead, or use the desktop app.",
     );
   }
+}
+
+/** A one-time code as the service's requests name it: six digits are the authenticator's
+ * (`totp_code`), anything else a recovery code (`recovery_code`); nothing when empty. */
+export function secondFactor(oneTimeCode?: string): { totp_code?: string; recovery_code?: string } {
+  const code = oneTimeCode?.trim();
+  if (!code) return {};
+  return /^\d{6}$/.test(code) ? { totp_code: code } : { recovery_code: code };
 }
 
 /** Who signed in, from the service's answer (`{ user, practice }`), as far as it says. */
