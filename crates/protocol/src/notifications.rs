@@ -280,6 +280,9 @@ pub enum UpdateSource {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PreferencesUpdate {
     pub changes: Vec<PreferenceChange>,
+    /// Kept for older clients, and ignored: the service records the surface of the
+    /// session that sent the change (a bearer token is the desktop app, `user`; the web
+    /// session cookie a browser, `web`), so no surface can claim to be the other.
     #[serde(default)]
     pub source: UpdateSource,
 }

@@ -48,10 +48,10 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
+use strongroom_protocol::consent::ConsentSurface;
 use strongroom_protocol::notifications::{
     Category, CategoryPreferences, Channel, ChannelChoice, ChoiceSource, MAX_PREFERENCE_CHANGES,
     Notice, NotificationPreferences, PreferenceChange, PreferencesUpdate, Unsubscribed,
-    UpdateSource,
 };
 use strongroom_protocol::{Problem, ProblemCode};
 use uuid::Uuid;
@@ -406,10 +406,11 @@ fn essential_refused(category: Category) -> ApiError {
     )
 )]
 pub async fn patch_preferences(
-    principal: Principal,
+    caller: crate::consent::Caller,
     State(state): State<AppState>,
     body: Result<Json<PreferencesUpdate>, JsonRejection>,
 ) -> Result<Json<NotificationPreferences>, ApiError> {
+    let principal = caller.principal;
     let Json(update) = body.map_err(|e| {
         ApiError::bad_request(format!("the body is not understood: {}", e.body_text()))
     })?;
@@ -431,9 +432,11 @@ pub async fn patch_preferences(
         .filter(|c| !c.category.is_essential())
         .collect();
     if !changes.is_empty() {
-        let source = match update.source {
-            UpdateSource::User => ChoiceSource::User,
-            UpdateSource::Web => ChoiceSource::Web,
+        // The session says where the change was made, not the body: a bearer token is
+        // the desktop app, the web session cookie a browser (`update.source` is ignored).
+        let source = match caller.surface {
+            ConsentSurface::Desktop => ChoiceSource::User,
+            ConsentSurface::Web => ChoiceSource::Web,
         };
         state
             .store

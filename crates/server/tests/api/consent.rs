@@ -920,6 +920,52 @@ pub async fn a_choice_made_on_one_surface_shows_on_the_other(backend: Backend) {
     f.server.stop().await;
 }
 
+/// A notification preferences change is recorded with the surface of the session that made
+/// it, whatever its body says: the browser's cookie session is `web`, the desktop's bearer
+/// token `user`.
+pub async fn notification_changes_are_recorded_as_made_where_the_session_is(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let desktop = f.token(seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let mut b = Browser::new();
+    b.sign_in(&f, seed::DEMO_EMAIL, seed::DEMO_PASSWORD).await;
+    let answer = b
+        .send(
+            &f,
+            Method::PATCH,
+            "/v1/me/notifications/preferences",
+            Some(json!({"source": "user", "changes": [
+                {"category": "tips", "channel": "email", "enabled": true}
+            ]})),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let tips = |body: &Value, channel: &str| {
+        body["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["category"] == "tips")
+            .unwrap()[channel]["source"]
+            .clone()
+    };
+    assert_eq!(tips(&answer.body, "email"), "web");
+    let (status, body) = f
+        .request(
+            Some(&desktop),
+            Method::PATCH,
+            "/v1/me/notifications/preferences",
+            Some(json!({"source": "web", "changes": [
+                {"category": "tips", "channel": "desktop", "enabled": true}
+            ]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(tips(&body, "desktop"), "user");
+    assert_eq!(tips(&body, "email"), "web");
+    f.server.stop().await;
+}
+
 /// Consent is each member's own: another member of the practice, and a member of another
 /// practice, neither see nor change it.
 pub async fn consent_is_each_members_own(backend: Backend) {

@@ -247,7 +247,8 @@ pub async fn notification_preferences_default_change_and_refuse_essential_off(ba
         }
     }
 
-    // Opt in to product news by email, from the web; tips off in the app.
+    // Opt in to product news by email, tips off in the app: through the desktop's bearer
+    // token, so recorded as the member's own (`user`), whatever the body claims.
     let (status, body) = f
         .change_preferences(
             &admin,
@@ -262,15 +263,15 @@ pub async fn notification_preferences_default_change_and_refuse_essential_off(ba
     assert_eq!(answered, f.preferences(&admin).await);
     let news = answered.category(Category::ProductNews).unwrap();
     assert!(news.email.enabled);
-    assert_eq!(news.email.source, ChoiceSource::Web);
+    assert_eq!(news.email.source, ChoiceSource::User);
     assert!(news.email.changed_at.is_some());
     assert_eq!(news.desktop.source, ChoiceSource::Default);
     let tips = answered.category(Category::Tips).unwrap();
     assert!(!tips.in_app.enabled);
-    assert_eq!(tips.in_app.source, ChoiceSource::Web);
+    assert_eq!(tips.in_app.source, ChoiceSource::User);
     let audited = f.audited_kind("notification_preferences_changed").await;
     assert_eq!(audited.len(), 1, "{audited:?}");
-    assert_eq!(audited[0]["source"], "web");
+    assert_eq!(audited[0]["source"], "user");
     assert_eq!(audited[0]["changes"].as_array().unwrap().len(), 2);
 
     // Essential off: refused, and the valid change beside it is not made either.
