@@ -100,11 +100,13 @@ pub fn check_version(version: &str) -> anyhow::Result<()> {
         && version.chars().count() <= MAX_VERSION_CHARS
         && version
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        // A label made only of dots could never be fetched as one path segment.
+        && !version.chars().all(|c| c == '.');
     if !ok {
         anyhow::bail!(
-            "--version must be 1 to {MAX_VERSION_CHARS} letters, digits, '.', '-' or '_' \
-             (such as 2026-12)"
+            "--version must be 1 to {MAX_VERSION_CHARS} letters, digits, '.', '-' or '_', \
+             not dots alone (such as 2026-12)"
         );
     }
     Ok(())
@@ -440,6 +442,25 @@ pub async fn acknowledge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_labels_are_one_path_segment() {
+        for good in ["2026-12", "v2", "2026.12.01", "terms_3"] {
+            assert!(check_version(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "...",
+            "2026/12",
+            "a b",
+            "ü",
+            &"9".repeat(MAX_VERSION_CHARS + 1),
+        ] {
+            assert!(check_version(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn the_diff_has_hunks_with_context_and_numbers() {
