@@ -1190,6 +1190,15 @@ fn audit_row(e: &AuditEntryWire, names: &BTreeMap<String, String>) -> AuditRow {
     }
 }
 
+/// A policy document's kind in words.
+fn policy_words(kind: &str) -> &'static str {
+    if kind == "terms" {
+        "terms of use"
+    } else {
+        "privacy policy"
+    }
+}
+
 /// An entry in words.
 pub fn summary(kind: &str, d: &serde_json::Value, names: &BTreeMap<String, String>) -> String {
     let s = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
@@ -1272,6 +1281,67 @@ pub fn summary(kind: &str, d: &serde_json::Value, names: &BTreeMap<String, Strin
         ),
         "integration_created" => format!("Connected the app {}", s("app_name")),
         "integration_revoked" => format!("Disconnected the app {}", s("app_name")),
+        "consent_changed" => {
+            let on = |k: &str| d.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
+            let allowed = match (on("functional"), on("analytics")) {
+                (true, true) => "functional and analytics allowed",
+                (true, false) => "functional allowed, analytics off",
+                (false, true) => "analytics allowed, functional off",
+                (false, false) => "only strictly necessary",
+            };
+            let by = match s("source").as_str() {
+                "gpc" => " by Global Privacy Control",
+                _ => "",
+            };
+            let surface = if s("surface") == "web" {
+                "in a browser"
+            } else {
+                "in the desktop app"
+            };
+            format!("Changed cookie choices {surface}{by}: {allowed}")
+        }
+        "notification_preferences_changed" => format!(
+            "Changed notification preferences ({} change(s))",
+            d.get("changes")
+                .and_then(|v| v.as_array())
+                .map_or(0, Vec::len)
+        ),
+        "incident_recorded" => format!("A security incident was recorded: {}", s("title")),
+        "incident_acknowledged" => "Acknowledged a security incident notice".into(),
+        "policy_published" => format!(
+            "A new version of the {} was published ({})",
+            policy_words(&s("kind")),
+            s("version")
+        ),
+        "policy_acknowledged" => format!(
+            "Acknowledged the {}, version {}",
+            policy_words(&s("kind")),
+            s("version")
+        ),
         other => other.replace('_', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cases the browser's `auditSummary` is held to as well (ui/src/lib/web-backend.test.ts).
+    #[test]
+    fn audit_entries_read_as_the_shared_cases_say() {
+        let cases: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/data/audit-words.json")).unwrap();
+        let names: BTreeMap<String, String> =
+            serde_json::from_value(cases["names"].clone()).unwrap();
+        let cases = cases["cases"].as_array().unwrap();
+        assert!(cases.len() >= 10);
+        for case in cases {
+            let kind = case["kind"].as_str().unwrap();
+            assert_eq!(
+                summary(kind, &case["details"], &names),
+                case["words"].as_str().unwrap(),
+                "{kind}"
+            );
+        }
     }
 }

@@ -6,9 +6,11 @@
 import { describe, expect, it, vi } from "vitest";
 import { BackendError } from "./errors";
 import { CSRF_HEADER, PROTOCOL_HEADER, problemError } from "./http";
+import sharedAuditWords from "../../../crates/client/tests/data/audit-words.json";
 import {
   GENESIS_HASH,
   WebBackend,
+  auditSummary,
   checkArchive,
   checkChain,
   entryHash,
@@ -911,5 +913,15 @@ describe("policy updates", () => {
     expect(await codeOf(backend.acknowledgePolicy("cookies" as PolicyKind, "1"))).toBe("invalid_input");
     expect(await codeOf(backend.policyDocument("terms", "../../me"))).toBe("invalid_input");
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe("audit entries in words", () => {
+  it("read as the cases shared with the desktop core say, word for word", () => {
+    const names = new Map(Object.entries(sharedAuditWords.names));
+    expect(sharedAuditWords.cases.length).toBeGreaterThanOrEqual(10);
+    for (const c of sharedAuditWords.cases) {
+      expect(auditSummary(c.kind, c.details as Record<string, unknown>, names), c.kind).toBe(c.words);
+    }
   });
 });

@@ -410,6 +410,11 @@ function actorName(actor: string, names: ReadonlyMap<string, string>): string {
 
 type Details = Record<string, unknown>;
 
+/** A policy document's kind in words. */
+function policyWords(kind: string): string {
+  return kind === "terms" ? "terms of use" : "privacy policy";
+}
+
 /** An entry in words: the desktop core's `summary`, word for word. */
 export function auditSummary(kind: string, d: Details, names: ReadonlyMap<string, string>): string {
   const s = (k: string) => (typeof d[k] === "string" ? (d[k] as string) : "");
@@ -480,6 +485,30 @@ export function auditSummary(kind: string, d: Details, names: ReadonlyMap<string
       return `Connected the app ${s("app_name")}`;
     case "integration_revoked":
       return `Disconnected the app ${s("app_name")}`;
+    case "consent_changed": {
+      const on = (k: string) => d[k] === true;
+      const allowed =
+        on("functional") && on("analytics")
+          ? "functional and analytics allowed"
+          : on("functional")
+            ? "functional allowed, analytics off"
+            : on("analytics")
+              ? "analytics allowed, functional off"
+              : "only strictly necessary";
+      const by = s("source") === "gpc" ? " by Global Privacy Control" : "";
+      const surface = s("surface") === "web" ? "in a browser" : "in the desktop app";
+      return `Changed cookie choices ${surface}${by}: ${allowed}`;
+    }
+    case "notification_preferences_changed":
+      return `Changed notification preferences (${len("changes")} change(s))`;
+    case "incident_recorded":
+      return `A security incident was recorded: ${s("title")}`;
+    case "incident_acknowledged":
+      return "Acknowledged a security incident notice";
+    case "policy_published":
+      return `A new version of the ${policyWords(s("kind"))} was published (${s("version")})`;
+    case "policy_acknowledged":
+      return `Acknowledged the ${policyWords(s("kind"))}, version ${s("version")}`;
     default:
       return kind.replaceAll("_", " ");
   }
