@@ -833,28 +833,38 @@ mod tests {
         assert!(e.is_transient(), "{e:?}");
     }
 
+    /// Every hostile answer below decodes as `T` to [`SyncError::Malformed`], never a panic
+    /// and never a value.
+    fn hostile<T: DeserializeOwned + std::fmt::Debug>(what: &str) {
+        for body in [
+            &b""[..],
+            b"null",
+            b"{}",
+            b"[1, 2]",
+            b"7",
+            b"\"text\"",
+            b"\xff\xfe garbage",
+            b"{\"categories\": 7}",
+            b"{\"current\": {\"id\": \"not a uuid\"}}",
+            b"[{\"id\": \"00000000-0000-0000-0000-000000000000\", \"category\": \"spam\"}]",
+            b"{\"policy_version\": \"x\", \"categories\": [], \"items\": [",
+            b"[{\"id\": \"not a uuid\"}]",
+            b"{\"incident_id\": \"00000000-0000-0000-0000-000000000000\", \"members\": 3}",
+            b"[{\"kind\": \"cookies\"}]",
+            b"{\"kind\": \"privacy\", \"version\": 1}",
+            b"[{\"id\": \"00000000-0000-0000-0000-000000000000\", \"title\": \"x\"",
+        ] {
+            let r = decode::<T>(body);
+            assert!(
+                matches!(r, Err(SyncError::Malformed(_))),
+                "{what}: {:?} gave {r:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
     #[test]
     fn bad_answers_of_the_preference_routes_are_malformed_never_a_panic() {
-        fn hostile<T: DeserializeOwned + std::fmt::Debug>(what: &str) {
-            for body in [
-                &b""[..],
-                b"null",
-                b"{}",
-                b"[1, 2]",
-                b"{\"categories\": 7}",
-                b"{\"current\": {\"id\": \"not a uuid\"}}",
-                b"[{\"id\": \"00000000-0000-0000-0000-000000000000\", \"category\": \"spam\"}]",
-                b"\xff\xfe garbage",
-                b"{\"policy_version\": \"x\", \"categories\": [], \"items\": [",
-            ] {
-                let r = decode::<T>(body);
-                assert!(
-                    matches!(r, Err(SyncError::Malformed(_))),
-                    "{what}: {:?} gave {r:?}",
-                    String::from_utf8_lossy(body)
-                );
-            }
-        }
         hostile::<CookieCatalogue>("catalogue");
         hostile::<ConsentState>("consent");
         hostile::<NotificationPreferences>("preferences");
@@ -900,29 +910,6 @@ mod tests {
 
     #[test]
     fn bad_answers_of_the_incident_and_policy_routes_are_malformed_never_a_panic() {
-        fn hostile<T: DeserializeOwned + std::fmt::Debug>(what: &str) {
-            for body in [
-                &b""[..],
-                b"null",
-                b"{}",
-                b"[1, 2]",
-                b"7",
-                b"\"text\"",
-                b"[{\"id\": \"not a uuid\"}]",
-                b"{\"incident_id\": \"00000000-0000-0000-0000-000000000000\", \"members\": 3}",
-                b"[{\"kind\": \"cookies\"}]",
-                b"{\"kind\": \"privacy\", \"version\": 1}",
-                b"\xff\xfe garbage",
-                b"[{\"id\": \"00000000-0000-0000-0000-000000000000\", \"title\": \"x\"",
-            ] {
-                let r = decode::<T>(body);
-                assert!(
-                    matches!(r, Err(SyncError::Malformed(_))),
-                    "{what}: {:?} gave {r:?}",
-                    String::from_utf8_lossy(body)
-                );
-            }
-        }
         hostile::<Vec<MemberIncident>>("incidents");
         hostile::<MemberIncident>("an acknowledged incident");
         hostile::<IncidentAcknowledgements>("acknowledgements");

@@ -7,6 +7,7 @@ use strongroom_server::notifications::Notification;
 use strongroom_server::seed;
 
 use super::Env;
+use super::preferences::device_of;
 
 async fn notify(env: &Env, category: Category, title: &str) {
     let member = env
@@ -86,19 +87,13 @@ async fn each_new_unread_desktop_notice_is_raised_once_on_each_device() {
 
     // Another device keeps its own record: it raises the fresh unread ones once too.
     let other_dir = tempfile::tempdir().unwrap();
-    let mut cfg = env.config();
-    cfg.data_dir = other_dir.path().to_owned();
-    let mut other = strongroom_client::Core::new(cfg);
-    other.start().unwrap();
-    other
-        .sign_in(
-            &env.server.url(),
-            seed::DEMO_EMAIL,
-            seed::DEMO_PASSWORD,
-            None,
-        )
-        .await
-        .unwrap();
+    let mut other = device_of(
+        &env,
+        other_dir.path(),
+        seed::DEMO_EMAIL,
+        seed::DEMO_PASSWORD,
+    )
+    .await;
     let on_other = other.notices_to_raise().await.unwrap();
     assert_eq!(
         titles(&on_other),
