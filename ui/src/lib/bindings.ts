@@ -530,7 +530,13 @@ export type PreferenceChange = { category: Category, channel: Channel, enabled: 
 
 export type UpdateSource = "user" | "web";
 
-export type PreferencesUpdate = { changes: Array<PreferenceChange>, source: UpdateSource, };
+export type PreferencesUpdate = { changes: Array<PreferenceChange>, 
+/**
+ * Kept for older clients, and ignored: the service records the surface of the
+ * session that sent the change (a bearer token is the desktop app, `user`; the web
+ * session cookie a browser, `web`), so no surface can claim to be the other.
+ */
+source: UpdateSource, };
 
 export type Notice = { id: string, category: Category, title: string, body: string, 
 /**
