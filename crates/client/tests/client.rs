@@ -38,6 +38,35 @@ struct Env {
 }
 
 impl Env {
+    /// Tells the demo member something through the service's own notifier (an in-app
+    /// notice, and a desktop one where their choice says so).
+    async fn notify_demo(
+        &self,
+        category: strongroom_protocol::notifications::Category,
+        title: &str,
+        body: &str,
+    ) {
+        let member = self
+            .server
+            .store
+            .user_by_email(seed::DEMO_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        self.server
+            .notifier
+            .notify(
+                member.id,
+                category,
+                &strongroom_server::notifications::Notification {
+                    title: title.into(),
+                    body: body.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+
     async fn new() -> Self {
         let server_dir = tempfile::tempdir().unwrap();
         let server = strongroom_server::start(ServeOptions {

@@ -3,32 +3,18 @@
 //! nothing from the vault's copy offline (`Core::notices_to_raise`).
 
 use strongroom_protocol::notifications::{Category, Notice};
-use strongroom_server::notifications::Notification;
 use strongroom_server::seed;
 
 use super::Env;
 use super::preferences::device_of;
 
 async fn notify(env: &Env, category: Category, title: &str) {
-    let member = env
-        .server
-        .store
-        .user_by_email(seed::DEMO_EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
-    env.server
-        .notifier
-        .notify(
-            member.id,
-            category,
-            &Notification {
-                title: title.into(),
-                body: format!("{title}: the service's own words."),
-            },
-        )
-        .await
-        .unwrap();
+    env.notify_demo(
+        category,
+        title,
+        &format!("{title}: the service's own words."),
+    )
+    .await;
 }
 
 fn titles(notices: &[Notice]) -> Vec<&str> {

@@ -20,7 +20,6 @@ use strongroom_protocol::notifications::{
     Category, Channel, ChoiceSource, NotificationPreferences, PreferenceChange, PreferencesUpdate,
     UpdateSource,
 };
-use strongroom_server::notifications::Notification;
 use strongroom_server::seed;
 
 use super::Env;
@@ -314,29 +313,16 @@ async fn notification_preferences_change_from_the_desktop_and_essential_ones_sta
 async fn a_notice_from_the_service_is_listed_marked_read_and_shown_read() {
     let env = Env::new().await;
     let mut core = env.signed_in().await;
-    let admin = env
-        .server
-        .store
-        .user_by_email(seed::DEMO_EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
     for (category, title) in [
         (Category::SecurityAlerts, "A new sign-in to your account"),
         (Category::Tips, "Search finds file notes too"),
     ] {
-        env.server
-            .notifier
-            .notify(
-                admin.id,
-                category,
-                &Notification {
-                    title: title.into(),
-                    body: format!("{title}: the service's own words."),
-                },
-            )
-            .await
-            .unwrap();
+        env.notify_demo(
+            category,
+            title,
+            &format!("{title}: the service's own words."),
+        )
+        .await;
     }
     let inbox = core.notices().await.unwrap();
     assert!(!inbox.offline);
@@ -431,25 +417,12 @@ async fn the_usage_preview_is_for_administrators_only() {
 async fn preference_reads_answer_the_kept_copy_offline_and_actions_need_the_service() {
     let env = Env::new().await;
     let mut core = env.signed_in().await;
-    let admin = env
-        .server
-        .store
-        .user_by_email(seed::DEMO_EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
-    env.server
-        .notifier
-        .notify(
-            admin.id,
-            Category::ServiceNotices,
-            &Notification {
-                title: "Maintenance on Sunday".into(),
-                body: "The service is down for an hour from 02:00 UTC.".into(),
-            },
-        )
-        .await
-        .unwrap();
+    env.notify_demo(
+        Category::ServiceNotices,
+        "Maintenance on Sunday",
+        "The service is down for an hour from 02:00 UTC.",
+    )
+    .await;
     let catalogue = core.cookie_catalogue().await.unwrap();
     let prefs = core.notification_preferences().await.unwrap();
     let usage = core.usage_report_preview().await.unwrap();
