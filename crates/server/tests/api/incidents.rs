@@ -94,23 +94,9 @@ impl Fixture {
         let gone = self
             .member(&admin, "gone@harbourvine.example", Role::Lawyer)
             .await;
-        let demo = PracticeId(self.demo_practice().await);
-        self.server
-            .store
-            .update_member(demo, UserId(gone.id), None, Some(true))
-            .await
-            .unwrap();
+        self.disable_in_demo(&gone).await;
         // Everything off that can be; the essential categories refuse.
-        let mut changes = Vec::new();
-        for c in Category::ALL.into_iter().filter(|c| !c.is_essential()) {
-            for ch in ["email", "in_app", "desktop"] {
-                changes.push(json!({"category": c, "channel": ch, "enabled": false}));
-            }
-        }
-        let (status, body) = self
-            .change_preferences(&quiet, json!({ "changes": changes }))
-            .await;
-        assert_eq!(status, 200, "{body}");
+        self.opt_out_of_everything(&quiet).await;
         let (status, body) = self
             .change_preferences(
                 &quiet,

@@ -71,6 +71,35 @@ impl Fixture {
         .await
     }
 
+    /// Turns off every channel of every category that can be (the non-essential ones).
+    pub(crate) async fn opt_out_of_everything(&self, who: &Who) {
+        let mut changes = Vec::new();
+        for c in Category::ALL.into_iter().filter(|c| !c.is_essential()) {
+            for ch in ["email", "in_app", "desktop"] {
+                changes.push(json!({"category": c, "channel": ch, "enabled": false}));
+            }
+        }
+        let (status, body) = self
+            .change_preferences(who, json!({ "changes": changes }))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Disables a member of the demo practice.
+    pub(crate) async fn disable_in_demo(&self, who: &Who) {
+        let demo = strongroom_server::store::PracticeId(self.demo_practice().await);
+        self.server
+            .store
+            .update_member(
+                demo,
+                strongroom_server::store::UserId(who.id),
+                None,
+                Some(true),
+            )
+            .await
+            .unwrap();
+    }
+
     pub(crate) async fn notices(&self, who: &Who) -> Vec<Notice> {
         let (status, body) = self
             .request(Some(&who.token), Method::GET, "/v1/me/notices", None)

@@ -15,7 +15,6 @@ use strongroom_protocol::policies::{
     DiffTag, MemberPolicy, PolicyDocument, PolicyKind, PolicySummary,
 };
 use strongroom_server::seed;
-use strongroom_server::store::{PracticeId, UserId};
 
 use super::access::{PASSWORD, Who};
 use super::mail::{SmtpSink, decoded_body};
@@ -172,22 +171,8 @@ pub async fn publishing_a_policy_reaches_every_member_once_with_the_diff(backend
     let gone = f
         .member(&admin, "gone@harbourvine.example", Role::Lawyer)
         .await;
-    let demo = PracticeId(f.demo_practice().await);
-    f.server
-        .store
-        .update_member(demo, UserId(gone.id), None, Some(true))
-        .await
-        .unwrap();
-    let mut changes = Vec::new();
-    for c in Category::ALL.into_iter().filter(|c| !c.is_essential()) {
-        for ch in ["email", "in_app", "desktop"] {
-            changes.push(json!({"category": c, "channel": ch, "enabled": false}));
-        }
-    }
-    let (status, _) = f
-        .change_preferences(&lawyer, json!({ "changes": changes }))
-        .await;
-    assert_eq!(status, 200);
+    f.disable_in_demo(&gone).await;
+    f.opt_out_of_everything(&lawyer).await;
     let other = f
         .server
         .store
