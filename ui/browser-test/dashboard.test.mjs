@@ -5,29 +5,9 @@
 // checked with axe and, with STRONGROOM_UI_SCREENSHOT_DIR set, photographed.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { axe, open, screenshot, setup, text } from "./helpers.mjs";
+import { axe, goTo, open, openPrivacy, screenshot, setup, text } from "./helpers.mjs";
 
 setup();
-
-/** Opens the app in `scenario` and goes to Privacy & access, then to `page` (a nav id). */
-async function openPrivacy(scenario, page = "devices", options = {}) {
-  const opened = await open(scenario, options);
-  const p = opened.page;
-  await p.locator("tr.matter-row").first().waitFor();
-  await p.locator("#account-menu").click();
-  await p.locator("#menu-privacy").click();
-  await p.getByTestId("privacy").waitFor();
-  await goTo(p, page);
-  return opened;
-}
-
-async function goTo(page, id) {
-  await page.locator(`#nav-${id}`).click();
-  assert.equal(await page.locator(`#nav-${id}`).getAttribute("aria-current"), "page");
-  await page.getByTestId(`${id}-page`).waitFor();
-  await page.getByTestId("freshness").or(page.getByTestId("export-page")).first().waitFor();
-  await page.waitForFunction(() => document.activeElement?.id === "privacy-page-title"); // focus moves to the page's heading
-}
 
 describe("devices", () => {
   test("every session with its holdings; sign out one, then all others; this device's row signs out", async () => {

@@ -98,3 +98,36 @@ export async function openMatter(page, title) {
   await page.locator("tr.matter-row", { hasText: title }).first().click();
   await page.locator("[data-testid=matter-page] #matter-title").waitFor();
 }
+
+/** Opens the app in `scenario`, runs `before(page)` when given (to set the fake's state),
+ * then goes to Privacy & access and to `privacyPage` (a nav id). */
+export async function openPrivacy(scenario, privacyPage = "devices", before = null) {
+  const opened = await open(scenario);
+  const p = opened.page;
+  await p.locator("tr.matter-row").first().waitFor();
+  if (before) await before(p);
+  await p.locator("#account-menu").click();
+  await p.locator("#menu-privacy").click();
+  await p.getByTestId("privacy").waitFor();
+  await goTo(p, privacyPage);
+  return opened;
+}
+
+/** Goes to a page of Privacy & access: it is the current one, loaded, and focus is on its
+ * heading. */
+export async function goTo(page, id) {
+  await page.locator(`#nav-${id}`).click();
+  assert.equal(await page.locator(`#nav-${id}`).getAttribute("aria-current"), "page");
+  await page.getByTestId(`${id}-page`).waitFor();
+  await page.getByTestId("freshness").or(page.getByTestId("export-page")).first().waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === "privacy-page-title");
+}
+
+/** axe finds nothing in the light scheme nor in the dark one. */
+export async function axeInBothSchemes(page) {
+  for (const scheme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    assert.deepEqual(await axe(page), [], scheme);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+}

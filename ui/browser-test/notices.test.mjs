@@ -8,38 +8,9 @@
 // checked with axe and, with STRONGROOM_UI_SCREENSHOT_DIR set, photographed.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { axe, open, screenshot, setup, text } from "./helpers.mjs";
+import { axe, axeInBothSchemes, goTo, open, openPrivacy, screenshot, setup, text } from "./helpers.mjs";
 
 setup();
-
-/** Opens the app, runs `before(page)` (to set the fake's state), then Privacy & access. */
-async function openPrivacy(scenario, page = "devices", before = null) {
-  const opened = await open(scenario);
-  const p = opened.page;
-  await p.locator("tr.matter-row").first().waitFor();
-  if (before) await before(p);
-  await p.locator("#account-menu").click();
-  await p.locator("#menu-privacy").click();
-  await p.getByTestId("privacy").waitFor();
-  if (page !== "devices") await goTo(p, page);
-  return opened;
-}
-
-async function goTo(page, id) {
-  await page.locator(`#nav-${id}`).click();
-  assert.equal(await page.locator(`#nav-${id}`).getAttribute("aria-current"), "page");
-  await page.getByTestId(`${id}-page`).waitFor();
-  await page.getByTestId("freshness").first().waitFor();
-  await page.waitForFunction(() => document.activeElement?.id === "privacy-page-title");
-}
-
-async function bothSchemes(page) {
-  for (const scheme of ["light", "dark"]) {
-    await page.emulateMedia({ colorScheme: scheme });
-    assert.deepEqual(await axe(page), [], scheme);
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-}
 
 const field = (incident, name) => incident.locator(`[data-field=${name}]`).innerText();
 
@@ -97,7 +68,7 @@ describe("security incidents", () => {
     assert.match(await table.locator("caption").innerText(), /2 of 7 members have acknowledged/);
     assert.equal(await table.getByTestId("ack-row").count(), 7);
     assert.match(await table.locator("tr", { hasText: "Rhys Morgan" }).innerText(), /No \(joined later, or disabled\)/);
-    await bothSchemes(page);
+    await axeInBothSchemes(page);
     await screenshot(page, "privacy-incidents");
 
     // By keyboard.
@@ -180,7 +151,7 @@ describe("policies", () => {
     assert.ok((await diff.locator("tr[data-tag=equal]").count()) > 0, "context lines");
     assert.equal(await diff.locator("tr[data-tag=insert] ins", { hasText: "lasts at most 72 hours" }).count(), 1);
     assert.equal(await diff.locator("tr[data-tag=delete] del", { hasText: "first; access is limited to what you approve." }).count(), 1);
-    await bothSchemes(page);
+    await axeInBothSchemes(page);
     await screenshot(page, "privacy-policies");
 
     // The whole current text.

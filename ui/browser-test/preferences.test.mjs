@@ -7,36 +7,9 @@
 // with axe and, with STRONGROOM_UI_SCREENSHOT_DIR set, photographed.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { axe, open, screenshot, setup, text } from "./helpers.mjs";
+import { axe, axeInBothSchemes, goTo, open, openPrivacy, screenshot, setup, text } from "./helpers.mjs";
 
 setup();
-
-async function openPrivacy(scenario, page = "devices", options = {}) {
-  const opened = await open(scenario, options);
-  const p = opened.page;
-  await p.locator("tr.matter-row").first().waitFor();
-  await p.locator("#account-menu").click();
-  await p.locator("#menu-privacy").click();
-  await p.getByTestId("privacy").waitFor();
-  await goTo(p, page);
-  return opened;
-}
-
-async function goTo(page, id) {
-  await page.locator(`#nav-${id}`).click();
-  assert.equal(await page.locator(`#nav-${id}`).getAttribute("aria-current"), "page");
-  await page.getByTestId(`${id}-page`).waitFor();
-  await page.getByTestId("freshness").first().waitFor();
-  await page.waitForFunction(() => document.activeElement?.id === "privacy-page-title");
-}
-
-async function bothSchemes(page) {
-  for (const scheme of ["light", "dark"]) {
-    await page.emulateMedia({ colorScheme: scheme });
-    assert.deepEqual(await axe(page), [], scheme);
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-}
 
 /** The computed look of a button: what makes one more prominent than another. */
 async function look(page, selector) {
@@ -96,7 +69,7 @@ describe("cookies", () => {
     assert.ok(Math.abs(accept.width - reject.width) <= 2, `same width (${accept.width}, ${reject.width})`);
     assert.equal(await page.locator("#accept-all + #reject-all").count(), 1, "side by side");
 
-    await bothSchemes(page);
+    await axeInBothSchemes(page);
     await screenshot(page, "privacy-cookies");
 
     await page.locator("#reject-all").click();
@@ -176,7 +149,7 @@ describe("cookies", () => {
     assert.equal(await text(page, "[data-testid=consent-source]"), "Global Privacy Control");
     assert.equal(await text(page, "[data-testid=consent-effective]"), "In effect in this browser: Functional off · Analytics off (Global Privacy Control)");
     assert.match(await text(page, "[data-testid=analytics-effective]"), /^In this browser now: off, because it sends Global Privacy Control/);
-    await bothSchemes(page);
+    await axeInBothSchemes(page);
     await screenshot(page, "privacy-cookies-gpc");
     // An opt-in is kept, and still off in effect while the signal is sent.
     await page.getByRole("switch", { name: "Analytics cookies" }).click();
@@ -206,7 +179,7 @@ describe("notifications", () => {
     assert.equal(await page.getByRole("switch", { name: "Tips: Email" }).isChecked(), false);
     assert.equal(await page.getByRole("switch", { name: "Tips: In app" }).isChecked(), true);
     assert.equal(await page.getByRole("switch", { name: "Tips: Desktop notification" }).isChecked(), false);
-    await bothSchemes(page);
+    await axeInBothSchemes(page);
     await screenshot(page, "privacy-notifications");
 
     // Saved as changed.
@@ -291,7 +264,7 @@ describe("usage data", () => {
     assert.match(await text(page, "[data-testid=never-included]"), /Names, email addresses, IP addresses/);
     const analytics = page.getByRole("switch", { name: "Your analytics choice" });
     assert.equal(await analytics.isChecked(), false);
-    await bothSchemes(page);
+    await axeInBothSchemes(page);
     await screenshot(page, "privacy-usage");
 
     await analytics.click();
