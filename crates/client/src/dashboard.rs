@@ -386,6 +386,25 @@ impl Core {
         Ok(())
     }
 
+    /// Changes the kept copy under `key` in place after an action the service has decided,
+    /// keeping its time (the rest of it is as old as it was): `change` answers whether it
+    /// changed anything. Best effort: nothing kept yet, or a vault that cannot take it,
+    /// only leaves an older copy for offline.
+    pub(crate) fn amend_kept<T: Serialize + DeserializeOwned>(
+        &self,
+        key: &str,
+        change: impl FnOnce(&mut T) -> bool,
+    ) {
+        let Ok(Some((mut kept, fetched_at))) = self.cache_get::<T>(key) else {
+            return;
+        };
+        if change(&mut kept)
+            && let Err(e) = self.cache_put(key, &kept, &fetched_at)
+        {
+            tracing::debug!(error = %e, key, "a kept copy was not updated");
+        }
+    }
+
     pub(crate) fn cache_get<T: DeserializeOwned>(
         &self,
         key: &str,

@@ -73,25 +73,20 @@ impl Core {
     /// other incidents are as old as they were. Best effort: the service has decided
     /// already, so a vault that cannot take it only leaves an older copy for offline.
     fn keep_incident(&self, incident: &MemberIncident) {
-        let Ok(Some((mut kept, fetched_at))) =
-            self.cache_get::<Vec<MemberIncident>>(cache::INCIDENTS)
-        else {
-            return;
-        };
-        match kept.iter_mut().find(|i| i.id == incident.id) {
-            Some(old) => *old = incident.clone(),
-            None => {
-                // Newest first, as the service lists them.
-                let at = kept
-                    .iter()
-                    .position(|i| i.recorded_at < incident.recorded_at)
-                    .unwrap_or(kept.len());
-                kept.insert(at, incident.clone());
+        self.amend_kept(cache::INCIDENTS, |kept: &mut Vec<MemberIncident>| {
+            match kept.iter_mut().find(|i| i.id == incident.id) {
+                Some(old) => *old = incident.clone(),
+                None => {
+                    // Newest first, as the service lists them.
+                    let at = kept
+                        .iter()
+                        .position(|i| i.recorded_at < incident.recorded_at)
+                        .unwrap_or(kept.len());
+                    kept.insert(at, incident.clone());
+                }
             }
-        }
-        if let Err(e) = self.cache_put(cache::INCIDENTS, &kept, &fetched_at) {
-            tracing::debug!(error = %e, "the kept incidents were not updated");
-        }
+            true
+        });
     }
 
     /// An administrator who kept the incident's acknowledgement table sees their own
@@ -102,11 +97,6 @@ impl Core {
         let Some(at) = incident.acknowledged_at.clone() else {
             return;
         };
-        let key = cache::acknowledgements(incident.id);
-        let Ok(Some((mut kept, fetched_at))) = self.cache_get::<IncidentAcknowledgements>(&key)
-        else {
-            return;
-        };
         let Some(me) = self
             .vault
             .as_ref()
@@ -114,23 +104,24 @@ impl Core {
         else {
             return;
         };
-        let Some(row) = kept
-            .members
-            .iter_mut()
-            .find(|m| m.email.eq_ignore_ascii_case(&me) && m.acknowledged_at.is_none())
-        else {
-            return;
-        };
-        row.acknowledged_at = Some(at);
-        kept.acknowledged = kept
-            .members
-            .iter()
-            .filter(|m| m.acknowledged_at.is_some())
-            .count()
-            .try_into()
-            .unwrap_or(u32::MAX);
-        if let Err(e) = self.cache_put(&key, &kept, &fetched_at) {
-            tracing::debug!(error = %e, "the kept acknowledgements were not updated");
-        }
+        let key = cache::acknowledgements(incident.id);
+        self.amend_kept(&key, |kept: &mut IncidentAcknowledgements| {
+            let Some(row) = kept
+                .members
+                .iter_mut()
+                .find(|m| m.email.eq_ignore_ascii_case(&me) && m.acknowledged_at.is_none())
+            else {
+                return false;
+            };
+            row.acknowledged_at = Some(at);
+            kept.acknowledged = kept
+                .members
+                .iter()
+                .filter(|m| m.acknowledged_at.is_some())
+                .count()
+                .try_into()
+                .unwrap_or(u32::MAX);
+            true
+        });
     }
 }

@@ -108,20 +108,16 @@ impl Core {
     /// service has decided already, so a vault that cannot take it only leaves an older
     /// copy for offline.
     fn keep_policy(&self, policy: &MemberPolicy) {
-        let Ok(Some((mut kept, fetched_at))) = self.cache_get::<Vec<MemberPolicy>>(cache::POLICIES)
-        else {
-            return;
-        };
-        match kept.iter_mut().find(|p| p.kind == policy.kind) {
-            Some(old) => *old = policy.clone(),
-            None => {
-                kept.push(policy.clone());
-                kept.sort_by_key(|p| p.kind);
+        self.amend_kept(cache::POLICIES, |kept: &mut Vec<MemberPolicy>| {
+            match kept.iter_mut().find(|p| p.kind == policy.kind) {
+                Some(old) => *old = policy.clone(),
+                None => {
+                    kept.push(policy.clone());
+                    kept.sort_by_key(|p| p.kind);
+                }
             }
-        }
-        if let Err(e) = self.cache_put(cache::POLICIES, &kept, &fetched_at) {
-            tracing::debug!(error = %e, "the kept policies were not updated");
-        }
+            true
+        });
     }
 }
 

@@ -115,14 +115,15 @@ impl Core {
     pub async fn mark_notice_read(&mut self, id: uuid::Uuid) -> Result<(), ClientError> {
         self.act_with(|server, token| async move { server.mark_notice_read(&token, id).await })
             .await?;
-        if let Ok(Some((mut kept, fetched_at))) = self.cache_get::<Vec<Notice>>(cache::NOTICES)
-            && let Some(n) = kept.iter_mut().find(|n| n.id == id && n.read_at.is_none())
-        {
-            n.read_at = Some(now_rfc3339());
-            if let Err(e) = self.cache_put(cache::NOTICES, &kept, &fetched_at) {
-                tracing::debug!(error = %e, "the kept inbox was not updated");
+        self.amend_kept(cache::NOTICES, |kept: &mut Vec<Notice>| {
+            match kept.iter_mut().find(|n| n.id == id && n.read_at.is_none()) {
+                Some(n) => {
+                    n.read_at = Some(now_rfc3339());
+                    true
+                }
+                None => false,
             }
-        }
+        });
         Ok(())
     }
 
