@@ -297,6 +297,14 @@ impl Vault {
         )?;
         // Every record kind has its own statements: keep them all prepared.
         conn.set_prepared_statement_cache_capacity(128);
+        // The same plan whatever the bound values. Without it, SQLite (3.5x) plans a
+        // `LIMIT ?` with the bound number, and marks the statement to be prepared again
+        // whenever that parameter is bound: every search and every window of the matter
+        // list would parse and plan its statements afresh, even from the cache.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         std::fs::File::create(marker_path(path))?;
         let mut vault = Vault {
             conn,
@@ -805,6 +813,25 @@ fn check_page(page: &ChangesPage, cursor: i64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cached statement with a bound `LIMIT` keeps its plan from one run to the next: it
+    /// is not parsed and planned again each time (as it is without the planner stability
+    /// guarantee, which would cost every search and every window of the list).
+    #[test]
+    fn a_bound_limit_does_not_prepare_a_statement_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = VaultKey::generate().unwrap();
+        let v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+        let sql = "SELECT id FROM matters ORDER BY opened_on DESC LIMIT ?1 OFFSET ?2";
+        for (limit, offset) in [(100, 0), (50, 100), (100, 4900)] {
+            let mut stmt = v.conn.prepare_cached(sql).unwrap();
+            stmt.query_map([limit, offset], |r| r.get::<_, String>(0))
+                .unwrap()
+                .for_each(drop);
+        }
+        let stmt = v.conn.prepare_cached(sql).unwrap();
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
 
     /// A sort larger than the page cache cannot use the file-backed sorter (the VFS opens no
     /// temporary file): the indexes are then built with the sorter in memory, and the
