@@ -448,10 +448,20 @@ impl Vault {
             cursor = page.cursor;
         }
         let mut applied = 0;
+        // The records this device has edits queued for are laid over again at the end (a
+        // first sync has none queued, and keeps no list).
+        let queued = outbox::any_queued(&tx)?;
+        let mut touched = Vec::new();
         for change in pages.iter().flat_map(|p| &p.changes) {
             if records::apply_change(&tx, change.seq, change.version, &change.record, indexing)? {
                 applied += 1;
             }
+            if queued && !matches!(change.record, ChangeRecord::Revoked { .. }) {
+                touched.push(change.record.key());
+            }
+        }
+        if queued {
+            outbox::reapply_queued(&tx, &touched, indexing)?;
         }
         tx.execute(
             "UPDATE sync_state SET cursor = ?1, last_sync_at = ?2 WHERE id = 1",

@@ -74,38 +74,7 @@ impl Vault {
                 if fields.contains_key("id") {
                     return Err(invalid("a record's id cannot be changed"));
                 }
-                let mut obj = match &current {
-                    Some((record, _, _)) => inner_object(record)?,
-                    None => {
-                        let mut m = Map::new();
-                        m.insert("id".into(), Value::String(id.clone()));
-                        m
-                    }
-                };
-                for (k, v) in fields {
-                    if current.is_some() && !obj.contains_key(k) {
-                        return Err(invalid(format!(
-                            "{} has no field {k:?}",
-                            edit.kind.as_str()
-                        )));
-                    }
-                    obj.insert(k.clone(), v.clone());
-                }
-                let mut tagged = Map::new();
-                tagged.insert("kind".into(), Value::String(edit.kind.as_str().into()));
-                tagged.insert(edit.kind.as_str().into(), Value::Object(obj));
-                let record: ChangeRecord = serde_json::from_value(Value::Object(tagged))
-                    .map_err(|e| invalid(format!("not a valid {}: {e}", edit.kind.as_str())))?;
-                // The service's own rules, so a bad edit is refused here, before it syncs.
-                strongroom_protocol::validate::record(&record)
-                    .map_err(|e| invalid(e.to_string()))?;
-                let written = inner_object(&record)?;
-                if let Some(k) = fields.keys().find(|k| !written.contains_key(*k)) {
-                    return Err(invalid(format!(
-                        "{} has no field {k:?}",
-                        edit.kind.as_str()
-                    )));
-                }
+                let record = merged(edit.kind, &id, current.as_ref().map(|(r, _, _)| r), fields)?;
                 let (seq, version) = current.as_ref().map_or((0, 0), |(_, s, v)| (*s, *v));
                 records::write_record(&tx, &record, seq, version, Indexing::Live)?;
                 ("upsert", Value::Object(fields.clone()).to_string())
@@ -192,6 +161,98 @@ impl Vault {
 }
 
 /// The record's own JSON object (without the kind tag).
+/// `current` (the record as the vault holds it, if it does) with `fields` merged over it,
+/// checked as the service would check it: a wrong type, an unknown field or a broken rule is
+/// refused.
+fn merged(
+    kind: RecordKind,
+    id: &str,
+    current: Option<&ChangeRecord>,
+    fields: &Map<String, Value>,
+) -> Result<ChangeRecord> {
+    let mut obj = match current {
+        Some(record) => inner_object(record)?,
+        None => {
+            let mut m = Map::new();
+            m.insert("id".into(), Value::String(id.to_owned()));
+            m
+        }
+    };
+    for (k, v) in fields {
+        if current.is_some() && !obj.contains_key(k) {
+            return Err(invalid(format!("{} has no field {k:?}", kind.as_str())));
+        }
+        obj.insert(k.clone(), v.clone());
+    }
+    let mut tagged = Map::new();
+    tagged.insert("kind".into(), Value::String(kind.as_str().into()));
+    tagged.insert(kind.as_str().into(), Value::Object(obj));
+    let record: ChangeRecord = serde_json::from_value(Value::Object(tagged))
+        .map_err(|e| invalid(format!("not a valid {}: {e}", kind.as_str())))?;
+    // The service's own rules, so a bad edit is refused here, before it syncs.
+    strongroom_protocol::validate::record(&record).map_err(|e| invalid(e.to_string()))?;
+    let written = inner_object(&record)?;
+    if let Some(k) = fields.keys().find(|k| !written.contains_key(*k)) {
+        return Err(invalid(format!("{} has no field {k:?}", kind.as_str())));
+    }
+    Ok(record)
+}
+
+/// Whether any edit waits in the outbox.
+pub(crate) fn any_queued(tx: &rusqlite::Transaction<'_>) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox)")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Lays this device's queued edits of the records a pull just wrote over them again, in the
+/// order they were made, in the pull's transaction. The vault then shows the service's
+/// record with what this device has yet to send on top of it: a pulled change never hides
+/// an edit still queued. (A sync pushes before it pulls, but it does not hold the core
+/// while it waits for the network: an edit can come in between, and the pull may then
+/// bring an older state of that record.)
+///
+/// An edit that no longer fits the record as the service has it is left queued, unshown:
+/// the service answers it when it is pushed (a conflict, or a refusal, both shown). A record
+/// the service deleted stays deleted here until then.
+pub(crate) fn reapply_queued(
+    tx: &rusqlite::Transaction<'_>,
+    touched: &[(RecordKind, Uuid)],
+    indexing: Indexing,
+) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for (kind, id) in touched {
+        if !seen.insert((*kind, *id)) {
+            continue;
+        }
+        let id = id.to_string();
+        let edits: Vec<(String, String)> = tx
+            .prepare_cached(
+                "SELECT op, fields FROM outbox WHERE record_kind = ?1 AND record_id = ?2
+                 ORDER BY mutation_seq",
+            )?
+            .query_map(params![kind.as_str(), id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (op, fields) in edits {
+            let Some((record, seq, version)) = records::read_record(tx, *kind, &id)? else {
+                break;
+            };
+            if op == "delete" {
+                records::delete_record(tx, *kind, &id, indexing)?;
+                break;
+            }
+            let fields: Map<String, Value> = serde_json::from_str(&fields)
+                .map_err(|e| VaultError::Corrupt(format!("a queued edit's fields: {e}")))?;
+            match merged(*kind, &id, Some(&record), &fields) {
+                Ok(record) => records::write_record(tx, &record, seq, version, indexing)?,
+                Err(VaultError::InvalidEdit(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
 fn inner_object(record: &ChangeRecord) -> Result<Map<String, Value>> {
     let Value::Object(mut tagged) =
         serde_json::to_value(record).map_err(|e| VaultError::Corrupt(e.to_string()))?

@@ -1319,3 +1319,89 @@ fn a_revoked_matter_is_purged_and_its_pending_edits_reported() {
     );
     assert_eq!(v.sync_state().unwrap().cursor, n + 1);
 }
+
+/// A pull that brings an older or another device's state of a record this device has edits
+/// queued for (an edit made while the sync waited on the network) shows the service's
+/// record with the queued edits on top, in order, and keeps them queued; a queued delete
+/// keeps the record deleted. Without this, the device showed the older text until its own
+/// change came back from the service.
+#[test]
+fn a_pull_never_hides_an_edit_still_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    let set = RecordSet::sample("Queued", "Client");
+    v.apply_page(&page(0, set.records(), false), "t").unwrap();
+    let cursor = v.sync_state().unwrap().cursor;
+    let upsert = |fields: serde_json::Value| EditOp::Upsert {
+        fields: fields.as_object().unwrap().clone(),
+    };
+    let edit = |v: &mut Vault, kind, id, op| {
+        v.edit(&LocalEdit { kind, id, op }, "t").unwrap();
+    };
+    edit(
+        &mut v,
+        RecordKind::Matter,
+        set.matter.id,
+        upsert(json!({"description": "mine, first"})),
+    );
+    edit(
+        &mut v,
+        RecordKind::Matter,
+        set.matter.id,
+        upsert(json!({"status": "closed", "closed_on": "2026-11-20"})),
+    );
+    edit(
+        &mut v,
+        RecordKind::Matter,
+        set.matter.id,
+        upsert(json!({"description": "mine, last"})),
+    );
+    edit(&mut v, RecordKind::Task, set.task.id, EditOp::Delete);
+
+    // The service's next state of both: another device's title, and an older description.
+    let mut theirs = set.matter.clone();
+    theirs.title = "Retitled at the office".into();
+    theirs.description = "the service's older text".into();
+    let mut task = set.task.clone();
+    task.title = "Renamed at the office".into();
+    let mut next = page(
+        cursor,
+        vec![rec_matter(&theirs), ChangeRecord::Task { task }],
+        false,
+    );
+    for c in &mut next.changes {
+        c.version = 2;
+    }
+    v.apply_page(&next, "t").unwrap();
+
+    let Some((ChangeRecord::Matter { matter }, _, version)) =
+        v.record(RecordKind::Matter, set.matter.id).unwrap()
+    else {
+        panic!("the matter is gone");
+    };
+    assert_eq!(
+        matter.title, "Retitled at the office",
+        "the service's change shows"
+    );
+    assert_eq!(
+        matter.description, "mine, last",
+        "the queued edits show, in order"
+    );
+    assert_eq!(matter.status, MatterStatus::Closed);
+    assert_eq!(matter.closed_on.as_deref(), Some("2026-11-20"));
+    assert_eq!(version, 2, "the next edit builds on the service's version");
+    assert!(
+        v.record(RecordKind::Task, set.task.id).unwrap().is_none(),
+        "a queued delete keeps the record deleted"
+    );
+    assert_eq!(v.outbox().unwrap().len(), 4, "every edit still queued");
+    // Search sees what is shown.
+    let hits = v
+        .search(&SearchQuery {
+            text: "retitled".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+}
