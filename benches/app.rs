@@ -36,6 +36,9 @@ mod driver;
 #[allow(dead_code)]
 mod bench_out;
 
+#[path = "support/desktop_user.rs"]
+mod desktop_user;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -245,8 +248,20 @@ async fn scroll_through(c: &fantoccini::Client) -> Result<()> {
     Ok(())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> Result<()> {
+/// Capabilities are per thread: they are dropped before the runtime starts its threads, so
+/// that every thread, and every process the bench starts, runs without them.
+fn main() -> Result<()> {
+    let as_user = desktop_user::as_desktop_user();
+    eprintln!("{as_user}");
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the runtime")
+        .block_on(bench(as_user))
+}
+
+async fn bench(as_user: String) -> Result<()> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let (driver_bin, native) = driver::check_prerequisites()?;
     let app = PathBuf::from(env!("CARGO_BIN_EXE_strongroom"));
@@ -406,6 +421,7 @@ async fn main() -> Result<()> {
     );
 
     let mut report = Report::new("app");
+    report.note(as_user);
     report.scale("matters", matters);
     report.scale("related", u64::from(matters) * 10);
     report.scale("launches", LAUNCHES as u64);

@@ -21,6 +21,9 @@
 #[allow(dead_code)]
 mod bench_out;
 
+#[path = "../../../benches/support/desktop_user.rs"]
+mod desktop_user;
+
 use std::time::{Duration, Instant};
 
 use bench_out::{Measure, Report};
@@ -37,8 +40,20 @@ fn secs(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+/// Capabilities are per thread: they are dropped before the runtime starts its threads, so
+/// that every thread, and every process the bench starts, runs without them.
+fn main() {
+    let as_user = desktop_user::as_desktop_user();
+    eprintln!("{as_user}");
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the runtime")
+        .block_on(bench(as_user))
+}
+
+async fn bench(as_user: String) {
     let matters: u32 = std::env::var("STRONGROOM_BENCH_MATTERS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -145,6 +160,7 @@ async fn main() {
     );
 
     let mut out = Report::new("first_sync");
+    out.note(as_user);
     out.scale("matters", matters);
     out.scale("related", related);
     out.scale("changes", rows as u64);

@@ -18,6 +18,9 @@
 #[allow(dead_code)]
 mod bench_out;
 
+#[path = "../../../benches/support/desktop_user.rs"]
+mod desktop_user;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,8 +72,20 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+/// Capabilities are per thread: they are dropped before the runtime starts its threads, so
+/// that every thread, and every process the bench starts, runs without them.
+fn main() {
+    let as_user = desktop_user::as_desktop_user();
+    eprintln!("{as_user}");
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the runtime")
+        .block_on(bench(as_user))
+}
+
+async fn bench(as_user: String) {
     let samples: usize = std::env::var("STRONGROOM_BENCH_EDITS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -176,6 +191,7 @@ async fn main() {
     );
     let ms_of = |d: Duration| d.as_secs_f64() * 1000.0;
     let mut report = Report::new("live");
+    report.note(as_user);
     report.scale("edits", latencies.len() as u64);
     report.scale("warm_up_edits", 20u64);
     let name = format!(

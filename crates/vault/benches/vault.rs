@@ -12,6 +12,9 @@
 #[allow(dead_code)]
 mod bench_out;
 
+#[path = "../../../benches/support/desktop_user.rs"]
+mod desktop_user;
+
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -455,6 +458,8 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
+    let as_user = desktop_user::as_desktop_user();
+    eprintln!("{as_user}");
     let matters: usize = std::env::var("STRONGROOM_BENCH_MATTERS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -598,6 +603,7 @@ fn main() {
     println!("| vault file size | {:.0} MB | — | — |", size as f64 / 1e6);
 
     let mut report = Report::new("vault");
+    report.note(as_user);
     report.scale("matters", matters as u64);
     report.scale("rows", rows as u64);
     report.scale("changes_per_page", page as u64);
