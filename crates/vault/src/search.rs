@@ -14,8 +14,17 @@ use uuid::Uuid;
 
 use crate::{Result, Vault, VaultError};
 
-/// How many matches of each index are ranked, at most.
-pub const CANDIDATES: i64 = 300;
+/// How many matches of each index are ranked, at most (see [`CANDIDATES`]).
+macro_rules! candidates {
+    () => {
+        300
+    };
+}
+
+/// How many matches of each index are ranked, at most. Written into the statements' text,
+/// not bound, so that SQLite hands the limit to the full-text index whatever the planner's
+/// stability setting (which leaves a bound `LIMIT` unknown to the plan).
+pub const CANDIDATES: i64 = candidates!();
 
 /// A search: words (each a prefix), and optional exact filters on the matter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,11 +84,12 @@ impl Vault {
 
         // Matters: bounded candidates from the index, then filtered by rowid lookups.
         let mut matter_hits: Vec<(i64, f64)> = conn
-            .prepare_cached(
+            .prepare_cached(concat!(
                 "SELECT rowid, bm25(matter_fts, 8.0, 6.0, 4.0, 2.0, 1.0) FROM matter_fts
-                 WHERE matter_fts MATCH ?1 LIMIT ?2",
-            )?
-            .query_map(params![expr, CANDIDATES], |r| Ok((r.get(0)?, r.get(1)?)))?
+                 WHERE matter_fts MATCH ?1 LIMIT ",
+                candidates!()
+            ))?
+            .query_map([&expr], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         matter_hits.sort_by(|a, b| a.1.total_cmp(&b.1));
 
@@ -122,8 +132,11 @@ impl Vault {
         // File notes: the same, each hit naming its matter; a matter already found by its
         // own fields is not repeated.
         let mut note_hits: Vec<(i64, f64)> = conn
-            .prepare_cached("SELECT rowid, bm25(note_fts, 2.0, 1.0) FROM note_fts WHERE note_fts MATCH ?1 LIMIT ?2")?
-            .query_map(params![expr, CANDIDATES], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .prepare_cached(concat!(
+                "SELECT rowid, bm25(note_fts, 2.0, 1.0) FROM note_fts WHERE note_fts MATCH ?1 LIMIT ",
+                candidates!()
+            ))?
+            .query_map([&expr], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         note_hits.sort_by(|a, b| a.1.total_cmp(&b.1));
         let mut get = conn.prepare_cached(
