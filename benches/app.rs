@@ -39,6 +39,9 @@ mod bench_out;
 #[path = "support/desktop_user.rs"]
 mod desktop_user;
 
+#[path = "support/runtime.rs"]
+mod runtime;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -248,17 +251,8 @@ async fn scroll_through(c: &fantoccini::Client) -> Result<()> {
     Ok(())
 }
 
-/// Capabilities are per thread: they are dropped before the runtime starts its threads, so
-/// that every thread, and every process the bench starts, runs without them.
 fn main() -> Result<()> {
-    let as_user = desktop_user::as_desktop_user();
-    eprintln!("{as_user}");
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("the runtime")
-        .block_on(bench(as_user))
+    runtime::run_as_desktop_user(bench)
 }
 
 async fn bench(as_user: String) -> Result<()> {
