@@ -24,6 +24,9 @@ mod bench_out;
 #[path = "../../../benches/support/desktop_user.rs"]
 mod desktop_user;
 
+#[path = "../../../benches/support/runtime.rs"]
+mod runtime;
+
 use std::time::{Duration, Instant};
 
 use bench_out::{Measure, Report};
@@ -40,17 +43,8 @@ fn secs(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64())
 }
 
-/// Capabilities are per thread: they are dropped before the runtime starts its threads, so
-/// that every thread, and every process the bench starts, runs without them.
 fn main() {
-    let as_user = desktop_user::as_desktop_user();
-    eprintln!("{as_user}");
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("the runtime")
-        .block_on(bench(as_user))
+    runtime::run_as_desktop_user(bench)
 }
 
 async fn bench(as_user: String) {
