@@ -81,7 +81,7 @@ pub fn as_desktop_user() -> String {
         } else {
             "not held"
         },
-        mib(limit.rlim_cur.min(before)),
+        mib(limit.rlim_cur),
         mib(before),
     )
 }

@@ -38,6 +38,16 @@ struct Env {
 }
 
 impl Env {
+    /// The demo member as the service's store holds it.
+    async fn demo_member(&self) -> strongroom_server::store::UserRecord {
+        self.server
+            .store
+            .user_by_email(seed::DEMO_EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     /// Tells the demo member something through the service's own notifier (an in-app
     /// notice, and a desktop one where their choice says so).
     async fn notify_demo(
@@ -46,13 +56,7 @@ impl Env {
         title: &str,
         body: &str,
     ) {
-        let member = self
-            .server
-            .store
-            .user_by_email(seed::DEMO_EMAIL)
-            .await
-            .unwrap()
-            .unwrap();
+        let member = self.demo_member().await;
         self.server
             .notifier
             .notify(

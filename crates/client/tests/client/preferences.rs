@@ -231,13 +231,7 @@ fn email_of(prefs: &NotificationPreferences, category: Category) -> (bool, Choic
 async fn notification_preferences_change_from_the_desktop_and_essential_ones_stay_on() {
     let env = Env::new().await;
     let mut core = env.signed_in().await;
-    let admin = env
-        .server
-        .store
-        .user_by_email(seed::DEMO_EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
+    let admin = env.demo_member().await;
     let prefs = core.notification_preferences().await.unwrap();
     assert!(!prefs.offline);
     assert_eq!(prefs.value.categories.len(), Category::ALL.len());
@@ -374,13 +368,7 @@ async fn the_usage_preview_is_for_administrators_only() {
     assert!(report.buckets.is_empty(), "{report:?}");
     assert!(!report.suppressed_weeks.is_empty());
 
-    let admin = env
-        .server
-        .store
-        .user_by_email(seed::DEMO_EMAIL)
-        .await
-        .unwrap()
-        .unwrap();
+    let admin = env.demo_member().await;
     let password = "Harbour-Ledger-5521-kite";
     let hash = strongroom_server::auth::hash_password(password).unwrap();
     env.server
