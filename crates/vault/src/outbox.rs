@@ -220,12 +220,16 @@ pub(crate) fn reapply_queued(
     touched: &[(RecordKind, Uuid)],
     indexing: Indexing,
 ) -> Result<()> {
-    let mut seen = std::collections::HashSet::new();
+    // The records with edits queued (few), each taken once when a pull touched it.
+    let mut queued: std::collections::HashSet<(String, String)> = tx
+        .prepare_cached("SELECT DISTINCT record_kind, record_id FROM outbox")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
     for (kind, id) in touched {
-        if !seen.insert((*kind, *id)) {
+        let id = id.to_string();
+        if !queued.remove(&(kind.as_str().to_owned(), id.clone())) {
             continue;
         }
-        let id = id.to_string();
         let edits: Vec<(String, String)> = tx
             .prepare_cached(
                 "SELECT op, fields FROM outbox WHERE record_kind = ?1 AND record_id = ?2
