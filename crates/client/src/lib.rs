@@ -814,7 +814,7 @@ impl Core {
     /// Pulls every change after the vault's cursor. The first sync loads in bulk (several
     /// pages a transaction) and builds the search index at the end. The shell runs the same
     /// steps without holding the core during network waits: [`Core::begin_sync`], then
-    /// [`SyncSession::fetch_batch`] and [`Core::apply_batch`] in turn, then
+    /// [`SyncSession::prefetch`] and [`Core::apply_batch`] in turn, then
     /// [`Core::finish_sync`].
     pub async fn sync(&mut self) -> Result<SyncReport, ClientError> {
         self.sync_with_progress(&mut |_| {}).await
@@ -853,8 +853,9 @@ impl Core {
         let pushed = self.push_all(session, &mut report).await;
         self.note_clock_skew(session.clock_skew());
         pushed?;
+        let mut batches = session.prefetch();
         loop {
-            let batch = session.fetch_batch().await;
+            let batch = batches.next().await;
             let progress = self.apply_fetched(&batch, &mut report)?;
             on_progress(&progress);
             if let Some(e) = batch.error {
@@ -1360,6 +1361,44 @@ pub struct SyncSession {
     counted: bool,
 }
 
+/// Batches fetched ahead of the vault, in order ([`SyncSession::prefetch`]).
+pub struct Prefetch {
+    batches: tokio::sync::mpsc::Receiver<FetchedBatch>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Prefetch {
+    /// Whether the next batch has arrived already (fetched while the one before it was
+    /// being stored).
+    pub fn ready(&self) -> bool {
+        !self.batches.is_empty()
+    }
+
+    /// The next batch, once it has arrived. After the batch that ended the pull (an
+    /// error, or nothing more), or if the fetching task ended without one, answers a batch
+    /// with an error and no pages.
+    pub async fn next(&mut self) -> FetchedBatch {
+        match self.batches.recv().await {
+            Some(batch) => batch,
+            None => FetchedBatch {
+                pages: Vec::new(),
+                more: true,
+                error: Some(ClientError::Internal(
+                    "the sync's fetching task ended without a last batch".into(),
+                )),
+                bytes: 0,
+                total: None,
+            },
+        }
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// What one fetch brought: whole pages (maybe none), whether more wait, and the failure
 /// that stopped it, if any. Pages that arrived whole before a failure are kept.
 pub struct FetchedBatch {
@@ -1402,6 +1441,44 @@ impl SyncSession {
         id: uuid::Uuid,
     ) -> Result<Option<strongroom_protocol::Change>, ClientError> {
         Ok(self.server.record(&self.token, kind, id).await?)
+    }
+
+    /// Fetches the remaining batches on a task of its own, one batch ahead of the one being
+    /// stored: while the vault stores a batch, the next one is asked for, sent and decoded
+    /// on the other core (a first sync spends about as long fetching as storing). At most
+    /// two batches are in memory: the one being stored and the one fetched ahead.
+    ///
+    /// The batches come in order and end with the first that failed or had nothing more
+    /// after it, as [`SyncSession::fetch_batch`] answers them. Only storing a batch moves
+    /// the vault's cursor, so a sync that stops (an error, a crash) starts again after the
+    /// last batch stored; a batch fetched ahead and not stored is fetched again. Dropping
+    /// the [`Prefetch`] stops the task, and any request it has under way.
+    pub fn prefetch(&self) -> Prefetch {
+        let mut fetcher = SyncSession {
+            server: self.server.clone(),
+            token: self.token.clone(),
+            cursor: self.cursor,
+            bulk: self.bulk,
+            batch_changes: self.batch_changes,
+            counted: self.counted,
+        };
+        // One slot, taken before each fetch: the next fetch starts only once the batch
+        // before it has been taken to be stored.
+        let (ahead, batches) = tokio::sync::mpsc::channel(1);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok(slot) = ahead.reserve().await else {
+                    return; // the sync stopped
+                };
+                let batch = fetcher.fetch_batch().await;
+                let last = batch.error.is_some() || !batch.more;
+                slot.send(batch);
+                if last {
+                    return;
+                }
+            }
+        });
+        Prefetch { batches, task }
     }
 
     /// Changes asked for per page: the protocol's most, or fewer when a bulk load's batch
@@ -1486,8 +1563,9 @@ async fn shared_steps(
     let pushed = push_shared(core, session, &mut report).await;
     core.lock().await.note_clock_skew(session.clock_skew());
     pushed?;
+    let mut batches = session.prefetch();
     loop {
-        let batch = session.fetch_batch().await;
+        let batch = batches.next().await;
         core.lock().await.apply_fetched(&batch, &mut report)?;
         if let Some(e) = batch.error {
             return Err(e);

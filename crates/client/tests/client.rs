@@ -738,6 +738,65 @@ async fn one_sync_at_a_time_and_the_matters_stay_readable_between_batches() {
     env.server.stop().await;
 }
 
+/// A first sync in several batches: the next batch is fetched while the one before it
+/// waits to be stored, and the batches stored one after the other leave the vault whole,
+/// with nothing left to fetch.
+#[tokio::test]
+async fn a_sync_fetches_the_next_batch_while_one_is_stored() {
+    let env = Env::new().await;
+    let mut cfg = env.config();
+    cfg.bulk_batch_changes = 5;
+    let mut core = Core::new(cfg);
+    core.start().unwrap();
+    core.sign_in_without_sync(
+        &env.server.url(),
+        seed::DEMO_EMAIL,
+        seed::DEMO_PASSWORD,
+        None,
+    )
+    .await
+    .unwrap();
+    let mut session = core.begin_sync().unwrap();
+    let mut batches = session.prefetch();
+    let mut stored = 0;
+    let mut report = Default::default();
+    loop {
+        let batch = batches.next().await;
+        assert!(
+            batch.error.is_none(),
+            "{:?}",
+            batch.error.map(|e| e.to_string())
+        );
+        if batch.more {
+            // Not stored yet, and the next one arrives all the same.
+            let waited = std::time::Instant::now();
+            while !batches.ready() {
+                assert!(
+                    waited.elapsed() < std::time::Duration::from_secs(10),
+                    "the batch after #{stored} was not fetched while #{stored} waited"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+        core.apply_fetched(&batch, &mut report).unwrap();
+        stored += 1;
+        if !batch.more {
+            break;
+        }
+    }
+    drop(batches);
+    let report = core.finish_sync(Ok(report)).unwrap();
+    assert!(stored > 3, "several batches: {stored}");
+    assert_eq!(report.pages, stored, "one page a batch, each stored once");
+    assert_eq!(core.matters().unwrap().len(), seed::demo_matters().len());
+    // Nothing is left to fetch: the stored cursor is the feed's end.
+    let again = core.sync().await.unwrap();
+    assert_eq!(again.applied, 0);
+    core.close().unwrap();
+    env.cleanup_keyring();
+    env.server.stop().await;
+}
+
 #[test]
 fn the_ui_bindings_are_generated_from_these_types() {
     let path =
