@@ -756,7 +756,7 @@ async fn a_sync_fetches_the_next_batch_while_one_is_stored() {
     )
     .await
     .unwrap();
-    let mut session = core.begin_sync().unwrap();
+    let session = core.begin_sync().unwrap();
     let mut batches = session.prefetch();
     let mut stored = 0;
     let mut report = Default::default();
