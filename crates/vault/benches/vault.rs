@@ -529,16 +529,30 @@ fn main() {
     for q in queries.iter().take(20) {
         vault.search(q).unwrap(); // warm the cache, as a running app would be
     }
-    let mut lat: Vec<Duration> = queries
+    let mut timed: Vec<(Duration, usize)> = queries
         .iter()
-        .map(|q| {
+        .enumerate()
+        .map(|(i, q)| {
             let t = Instant::now();
             let hits = vault.search(q).unwrap();
             std::hint::black_box(hits);
-            t.elapsed()
+            (t.elapsed(), i)
         })
         .collect();
-    lat.sort();
+    timed.sort();
+    // The slowest queries, for the analysis of the tail.
+    eprintln!("the slowest searches:");
+    for (took, i) in timed.iter().rev().take(8) {
+        let q = &queries[*i];
+        eprintln!(
+            "  {:>8.2} ms  {:?} status {:?} responsible {:?}",
+            ms(*took),
+            q.text,
+            q.status,
+            q.responsible
+        );
+    }
+    let lat: Vec<Duration> = timed.into_iter().map(|(took, _)| took).collect();
     vault.close().unwrap();
 
     // Open and unlock: key, cipher check, migrations check, first query.
