@@ -552,6 +552,29 @@ fn main() {
             q.responsible
         );
     }
+    // The median of each kind of search: without filters, with one, with two or more.
+    for filters in 0..=2 {
+        let mut of_kind: Vec<Duration> = timed
+            .iter()
+            .filter(|(_, i)| {
+                let q = &queries[*i];
+                let n = usize::from(q.status.is_some())
+                    + usize::from(q.responsible.is_some())
+                    + usize::from(q.matter_type.is_some());
+                n.min(2) == filters
+            })
+            .map(|(took, _)| *took)
+            .collect();
+        of_kind.sort();
+        if let Some(p50) = of_kind.get(of_kind.len() / 2) {
+            eprintln!(
+                "searches with {filters}{} filters: {} of them, p50 {:.2} ms",
+                if filters == 2 { " or more" } else { "" },
+                of_kind.len(),
+                ms(*p50)
+            );
+        }
+    }
     let lat: Vec<Duration> = timed.into_iter().map(|(took, _)| took).collect();
     vault.close().unwrap();
 

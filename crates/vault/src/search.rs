@@ -1,9 +1,15 @@
 //! Full-text search over matters and file notes.
 //!
-//! Invariant: matching runs first, in the FTS5 index, and is bounded: at most
-//! [`CANDIDATES`] matches of each index are ranked (BM25), so a query whose terms match a
-//! million rows costs no more than one that matches a few hundred. Filters are checked on
-//! the candidates by rowid lookups, never by a join that drives the match.
+//! Invariant: matching runs first, in the FTS5 index, and is bounded: a search ranks
+//! (BM25) the first [`CANDIDATES`] matches of each index, and a filtered search looks at
+//! [`SCANNED`] matches at most, so a query whose terms match a million rows costs no more
+//! than one that matches a few thousand. Filters are checked on the matches by rowid
+//! lookups as they come from the index, never by a join that drives the match.
+//!
+//! A filtered search keeps the matches that pass its filters, and goes on past the first
+//! [`CANDIDATES`] while too few have passed to fill its list: with two filters that keep
+//! one matter in forty, the index's first 300 matches hold about seven that pass, and the
+//! matters after them would otherwise never be found.
 //!
 //! User text never reaches FTS5 as syntax: it is split into words, and each word becomes a
 //! quoted prefix term (`"word"*`), all of which must match.
@@ -21,10 +27,93 @@ macro_rules! candidates {
     };
 }
 
-/// How many matches of each index are ranked, at most. Written into the statements' text,
-/// not bound, so that SQLite hands the limit to the full-text index whatever the planner's
-/// stability setting (which leaves a bound `LIMIT` unknown to the plan).
+/// How many matches of each index a filtered search looks at, at most (see [`SCANNED`]).
+macro_rules! scanned {
+    () => {
+        3000
+    };
+}
+
+/// How many matches of each index are ranked, at least when there are that many (a
+/// filtered search goes on past them while its list cannot be filled; see [`SCANNED`]).
+/// Written into the statements' text, not bound, so that SQLite hands the limit to the
+/// full-text index whatever the planner's stability setting (which leaves a bound `LIMIT`
+/// unknown to the plan).
 pub const CANDIDATES: i64 = candidates!();
+
+/// How many matches of each index a filtered search looks at, at most: past the first
+/// [`CANDIDATES`], it goes on only while fewer matches than the list holds passed its
+/// filters.
+pub const SCANNED: i64 = scanned!();
+
+/// A filtered search's matches from one index, in the index's order, at most [`SCANNED`]
+/// of them, each with whether its matter passes the filters, looked up by rowid in `join`
+/// (the table and the join that reach the matter, aliased `m`). The index is the outer
+/// loop: a subquery with a limit, joined by `CROSS JOIN`, which SQLite never reorders, so
+/// the filters never drive the match.
+macro_rules! filtered_matches {
+    ($index:literal, $weights:literal, $join:literal) => {
+        concat!(
+            "SELECT c.rowid, c.score,
+                    CASE WHEN (?2 IS NULL OR m.status = ?2) AND (?3 IS NULL OR m.matter_type = ?3)
+                         AND (?4 IS NULL OR m.responsible = ?4) THEN 1 ELSE 0 END
+             FROM (SELECT rowid, bm25(",
+            $index,
+            ", ",
+            $weights,
+            ") AS score FROM ",
+            $index,
+            " WHERE ",
+            $index,
+            " MATCH ?1 LIMIT ",
+            scanned!(),
+            ") AS c CROSS JOIN ",
+            $join
+        )
+    };
+}
+
+/// A search's ranked candidates from one index, best first: for a search without filters,
+/// the first [`CANDIDATES`] matches (`plain`); with filters, those of the first
+/// [`CANDIDATES`] matches that pass them, and after those, further matches while fewer
+/// than `want` have passed, up to [`SCANNED`] (`filtered`, see [`filtered_matches`]).
+fn ranked(
+    conn: &rusqlite::Connection,
+    plain: &str,
+    filtered: &str,
+    expr: &str,
+    q: &SearchQuery,
+    want: usize,
+) -> rusqlite::Result<Vec<(i64, f64)>> {
+    let mut hits: Vec<(i64, f64)> = Vec::new();
+    if q.status.is_none() && q.matter_type.is_none() && q.responsible.is_none() {
+        let mut stmt = conn.prepare_cached(plain)?;
+        let mut rows = stmt.query([expr])?;
+        while let Some(r) = rows.next()? {
+            hits.push((r.get(0)?, r.get(1)?));
+        }
+    } else {
+        let mut stmt = conn.prepare_cached(filtered)?;
+        let mut rows = stmt.query(params![
+            expr,
+            q.status.map(|s| s.as_str()),
+            q.matter_type,
+            q.responsible
+        ])?;
+        let mut looked: i64 = 0;
+        while let Some(r) = rows.next()? {
+            looked += 1;
+            if r.get::<_, i64>(2)? == 1 {
+                hits.push((r.get(0)?, r.get(1)?));
+            }
+            if looked >= CANDIDATES && hits.len() >= want {
+                break;
+            }
+        }
+    }
+    hits.sort_by(|a, b| a.1.total_cmp(&b.1));
+    Ok(hits)
+}
 
 /// A search: words (each a prefix), and optional exact filters on the matter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,16 +171,24 @@ impl Vault {
         let status = q.status.map(|s| s.as_str());
         let conn = &self.conn;
 
-        // Matters: bounded candidates from the index, then filtered by rowid lookups.
-        let mut matter_hits: Vec<(i64, f64)> = conn
-            .prepare_cached(concat!(
+        // Matters: bounded candidates from the index (filtered by rowid lookups as they
+        // come, when there are filters), then looked up for display, best first.
+        let matter_hits = ranked(
+            conn,
+            concat!(
                 "SELECT rowid, bm25(matter_fts, 8.0, 6.0, 4.0, 2.0, 1.0) FROM matter_fts
                  WHERE matter_fts MATCH ?1 LIMIT ",
                 candidates!()
-            ))?
-            .query_map([&expr], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        matter_hits.sort_by(|a, b| a.1.total_cmp(&b.1));
+            ),
+            filtered_matches!(
+                "matter_fts",
+                "8.0, 6.0, 4.0, 2.0, 1.0",
+                "matters m ON m.rowid = c.rowid"
+            ),
+            &expr,
+            q,
+            limit,
+        )?;
 
         let mut out = Vec::with_capacity(limit);
         let mut seen = std::collections::HashSet::new();
@@ -131,14 +228,21 @@ impl Vault {
 
         // File notes: the same, each hit naming its matter; a matter already found by its
         // own fields is not repeated.
-        let mut note_hits: Vec<(i64, f64)> = conn
-            .prepare_cached(concat!(
+        let note_hits = ranked(
+            conn,
+            concat!(
                 "SELECT rowid, bm25(note_fts, 2.0, 1.0) FROM note_fts WHERE note_fts MATCH ?1 LIMIT ",
                 candidates!()
-            ))?
-            .query_map([&expr], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        note_hits.sort_by(|a, b| a.1.total_cmp(&b.1));
+            ),
+            filtered_matches!(
+                "note_fts",
+                "2.0, 1.0",
+                "file_notes n ON n.rowid = c.rowid CROSS JOIN matters m ON m.id = n.matter_id"
+            ),
+            &expr,
+            q,
+            limit,
+        )?;
         let mut get = conn.prepare_cached(
             "SELECT n.id, m.id, m.number, m.title, m.client_name FROM file_notes n JOIN matters m ON m.id = n.matter_id
              WHERE n.rowid = ?1 AND (?2 IS NULL OR m.status = ?2) AND (?3 IS NULL OR m.matter_type = ?3)

@@ -662,6 +662,71 @@ fn bulk_load_defers_the_index_and_builds_it_at_the_end() {
 
 /// The index a bulk load builds in one pass must answer every search exactly as the index
 /// kept up to date record by record: same matters, same places, same scores.
+/// A filtered search ranks the matches that pass its filters: the closed matters here come
+/// after 400 open ones that match the same words, so they are not among the index's first
+/// few hundred matches, and are found all the same (as matters, and through their notes).
+#[test]
+fn a_filtered_search_finds_matches_beyond_the_first_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    let mut recs = Vec::new();
+    let mut closed = std::collections::BTreeSet::new();
+    let mut noted = std::collections::BTreeSet::new();
+    for i in 0..460 {
+        let mut m = matter(&format!("Harbour lease {i}"), &format!("Client {i}"));
+        if i >= 400 {
+            m.status = MatterStatus::Closed;
+            closed.insert(m.id);
+        }
+        recs.push(rec_matter(&m));
+    }
+    for i in 0..440 {
+        let mut m = matter(&format!("Quiet matter {i}"), "Nobody");
+        if i >= 420 {
+            m.status = MatterStatus::Closed;
+            noted.insert(m.id);
+        }
+        recs.push(rec_matter(&m));
+        recs.push(ChangeRecord::FileNote {
+            file_note: strongroom_protocol::FileNote {
+                id: Uuid::new_v4(),
+                matter_id: m.id,
+                author: "A".into(),
+                written_at: "2026-11-02T10:00:00Z".into(),
+                subject: String::new(),
+                body: format!("Reviewed the wharfage schedule, item {i}"),
+            },
+        });
+    }
+    v.apply_page(&page(0, recs, false), "t").unwrap();
+    let search = |text: &str, status: Option<MatterStatus>| {
+        v.search(&SearchQuery {
+            text: text.into(),
+            status,
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap()
+    };
+
+    let hits = search("harb", Some(MatterStatus::Closed));
+    let found: std::collections::BTreeSet<Uuid> = hits.iter().map(|h| h.matter_id).collect();
+    assert_eq!(found, closed, "every closed harbour matter, and only those");
+    assert!(hits.iter().all(|h| h.source == HitSource::Matter));
+
+    let hits = search("wharf", Some(MatterStatus::Closed));
+    let found: std::collections::BTreeSet<Uuid> = hits.iter().map(|h| h.matter_id).collect();
+    assert_eq!(found, noted, "every closed matter whose note says wharfage");
+    assert!(
+        hits.iter()
+            .all(|h| matches!(h.source, HitSource::FileNote { .. }))
+    );
+
+    // Without the filter the list fills up from the first matches, as before.
+    assert_eq!(search("harb", None).len(), 100);
+}
+
 #[test]
 fn a_bulk_built_index_searches_exactly_like_a_live_one() {
     let dir = tempfile::tempdir().unwrap();
