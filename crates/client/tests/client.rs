@@ -106,16 +106,22 @@ impl Env {
 
     /// A core over this environment, started and signed in to the demo practice.
     async fn signed_in(&self) -> Core {
-        let mut core = Core::new(self.config());
+        self.demo_core(self.config(), true).await
+    }
+
+    /// A core with `cfg`, started and signed in to the demo practice; synced or not.
+    async fn demo_core(&self, cfg: Config, sync: bool) -> Core {
+        let mut core = Core::new(cfg);
         core.start().unwrap();
-        core.sign_in(
-            &self.server.url(),
-            seed::DEMO_EMAIL,
-            seed::DEMO_PASSWORD,
-            None,
-        )
-        .await
-        .unwrap();
+        let url = self.server.url();
+        let (email, password) = (seed::DEMO_EMAIL, seed::DEMO_PASSWORD);
+        if sync {
+            core.sign_in(&url, email, password, None).await.unwrap();
+        } else {
+            core.sign_in_without_sync(&url, email, password, None)
+                .await
+                .unwrap();
+        }
         core
     }
 
@@ -746,16 +752,7 @@ async fn a_sync_fetches_the_next_batch_while_one_is_stored() {
     let env = Env::new().await;
     let mut cfg = env.config();
     cfg.bulk_batch_changes = 5;
-    let mut core = Core::new(cfg);
-    core.start().unwrap();
-    core.sign_in_without_sync(
-        &env.server.url(),
-        seed::DEMO_EMAIL,
-        seed::DEMO_PASSWORD,
-        None,
-    )
-    .await
-    .unwrap();
+    let mut core = env.demo_core(cfg, false).await;
     let session = core.begin_sync().unwrap();
     let mut batches = session.prefetch();
     let mut stored = 0;
