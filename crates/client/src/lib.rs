@@ -1350,6 +1350,7 @@ pub fn typescript_bindings() -> String {
 }
 
 /// A sync under way: what it needs to fetch pages without holding the [`Core`].
+#[derive(Clone)]
 pub struct SyncSession {
     server: ServerClient,
     token: Zeroizing<String>,
@@ -1454,14 +1455,7 @@ impl SyncSession {
     /// last batch stored; a batch fetched ahead and not stored is fetched again. Dropping
     /// the [`Prefetch`] stops the task, and any request it has under way.
     pub fn prefetch(&self) -> Prefetch {
-        let mut fetcher = SyncSession {
-            server: self.server.clone(),
-            token: self.token.clone(),
-            cursor: self.cursor,
-            bulk: self.bulk,
-            batch_changes: self.batch_changes,
-            counted: self.counted,
-        };
+        let mut fetcher = self.clone();
         // One slot, taken before each fetch: the next fetch starts only once the batch
         // before it has been taken to be stored.
         let (ahead, batches) = tokio::sync::mpsc::channel(1);

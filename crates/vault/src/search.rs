@@ -46,41 +46,38 @@ pub const CANDIDATES: i64 = candidates!();
 /// filters.
 pub const SCANNED: i64 = scanned!();
 
-/// A filtered search's matches from one index, in the index's order, at most [`SCANNED`]
-/// of them, each with whether its matter passes the filters, looked up by rowid in `join`
-/// (the table and the join that reach the matter, aliased `m`). The index is the outer
-/// loop: a subquery with a limit, joined by `CROSS JOIN`, which SQLite never reorders, so
-/// the filters never drive the match.
-macro_rules! filtered_matches {
+/// The two statements that find one index's candidates, written once per index:
+/// `(plain, filtered)`. `plain`, for a search without filters: the first [`CANDIDATES`]
+/// matches with their scores. `filtered`: the matches in the index's order, at most
+/// [`SCANNED`] of them, each with its score and whether its matter passes the filters,
+/// looked up by rowid in `join` (the table and the join that reach the matter, aliased
+/// `m`). The index is the outer loop: a subquery with a limit, joined by `CROSS JOIN`,
+/// which SQLite never reorders, so the filters never drive the match.
+macro_rules! candidate_statements {
     ($index:literal, $weights:literal, $join:literal) => {
-        concat!(
-            "SELECT c.rowid, c.score,
-                    CASE WHEN (?2 IS NULL OR m.status = ?2) AND (?3 IS NULL OR m.matter_type = ?3)
-                         AND (?4 IS NULL OR m.responsible = ?4) THEN 1 ELSE 0 END
-             FROM (SELECT rowid, bm25(",
-            $index,
-            ", ",
-            $weights,
-            ") AS score FROM ",
-            $index,
-            " WHERE ",
-            $index,
-            " MATCH ?1 LIMIT ",
-            scanned!(),
-            ") AS c CROSS JOIN ",
-            $join
+        (
+            concat!(
+                "SELECT rowid, bm25(", $index, ", ", $weights, ") FROM ", $index,
+                " WHERE ", $index, " MATCH ?1 LIMIT ", candidates!()
+            ),
+            concat!(
+                "SELECT c.rowid, c.score,
+                        CASE WHEN (?2 IS NULL OR m.status = ?2) AND (?3 IS NULL OR m.matter_type = ?3)
+                             AND (?4 IS NULL OR m.responsible = ?4) THEN 1 ELSE 0 END
+                 FROM (SELECT rowid, bm25(", $index, ", ", $weights, ") AS score FROM ", $index,
+                " WHERE ", $index, " MATCH ?1 LIMIT ", scanned!(), ") AS c CROSS JOIN ", $join
+            ),
         )
     };
 }
 
 /// A search's ranked candidates from one index, best first: for a search without filters,
-/// the first [`CANDIDATES`] matches (`plain`); with filters, those of the first
-/// [`CANDIDATES`] matches that pass them, and after those, further matches while fewer
-/// than `want` have passed, up to [`SCANNED`] (`filtered`, see [`filtered_matches`]).
+/// the first [`CANDIDATES`] matches; with filters, those of the first [`CANDIDATES`]
+/// matches that pass them, and after those, further matches while fewer than `want` have
+/// passed, up to [`SCANNED`]. `statements` are the index's (see [`candidate_statements`]).
 fn ranked(
     conn: &rusqlite::Connection,
-    plain: &str,
-    filtered: &str,
+    (plain, filtered): (&str, &str),
     expr: &str,
     q: &SearchQuery,
     want: usize,
@@ -175,12 +172,7 @@ impl Vault {
         // come, when there are filters), then looked up for display, best first.
         let matter_hits = ranked(
             conn,
-            concat!(
-                "SELECT rowid, bm25(matter_fts, 8.0, 6.0, 4.0, 2.0, 1.0) FROM matter_fts
-                 WHERE matter_fts MATCH ?1 LIMIT ",
-                candidates!()
-            ),
-            filtered_matches!(
+            candidate_statements!(
                 "matter_fts",
                 "8.0, 6.0, 4.0, 2.0, 1.0",
                 "matters m ON m.rowid = c.rowid"
@@ -230,11 +222,7 @@ impl Vault {
         // own fields is not repeated.
         let note_hits = ranked(
             conn,
-            concat!(
-                "SELECT rowid, bm25(note_fts, 2.0, 1.0) FROM note_fts WHERE note_fts MATCH ?1 LIMIT ",
-                candidates!()
-            ),
-            filtered_matches!(
+            candidate_statements!(
                 "note_fts",
                 "2.0, 1.0",
                 "file_notes n ON n.rowid = c.rowid CROSS JOIN matters m ON m.id = n.matter_id"
