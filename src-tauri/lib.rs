@@ -17,6 +17,7 @@
 //! has no permission to raise one).
 
 mod commands;
+pub mod gl;
 
 use std::path::PathBuf;
 

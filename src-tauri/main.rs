@@ -6,6 +6,8 @@ fn main() {
         eprintln!("strongroom: cannot protect the process's memory: {e}");
         std::process::exit(1);
     }
+    // SAFETY: first thing in `main`, before any thread starts.
+    unsafe { strongroom_app::gl::keep_gl_out_of_this_process() };
     if let Err(e) = strongroom_app::run() {
         eprintln!("strongroom: {e:#}");
         std::process::exit(1);
