@@ -118,6 +118,30 @@ describe("search", () => {
     await page.waitForFunction(() => document.querySelectorAll("tr.matter-row").length === 1);
     await done();
   });
+
+  test("the count names the text its results are for, not what is still being searched", async () => {
+    const { page, done } = await open("signed-in");
+    await page.locator("tr.matter-row").first().waitFor();
+    await page.locator("#matter-search").fill("walk");
+    await page.waitForFunction(() => /results? for “walk”$/.test(document.getElementById("list-count")?.textContent ?? ""));
+    const before = await page.$$eval("tr.matter-row .title", (tds) => tds.map((td) => td.textContent));
+    // The next search is held until the test lets it go.
+    await page.evaluate(() => {
+      const backend = window.fakeBackend;
+      const search = backend.search.bind(backend);
+      backend.search = async (request) => {
+        if (request.text === "walker") await new Promise((go) => (window.releaseSearch = go));
+        return search(request);
+      };
+    });
+    await page.locator("#matter-search").fill("walker");
+    await page.waitForFunction(() => typeof window.releaseSearch === "function");
+    assert.match(await page.locator("#list-count").innerText(), /results? for “walk”$/);
+    assert.deepEqual(await page.$$eval("tr.matter-row .title", (tds) => tds.map((td) => td.textContent)), before);
+    await page.evaluate(() => window.releaseSearch());
+    await page.waitForFunction(() => /results? for “walker”$/.test(document.getElementById("list-count")?.textContent ?? ""));
+    await done();
+  });
 });
 
 describe("keyboard", () => {
