@@ -165,7 +165,7 @@ async fn keystrokes(c: &fantoccini::Client) -> Result<(Vec<f64>, Vec<f64>, Vec<f
         const type = (text) => { input.value = text; input.dispatchEvent(new Event("input", { bubbles: true })); };
         const invoke = window.__TAURI_INTERNALS__.invoke;
         (async () => {
-            const ui = [], search = [], list = [];
+            const ui = [], search = [], list = [], keys = [];
             for (const q of queries) {
                 type("");
                 await until(() => !label.textContent.includes("result"));
@@ -176,8 +176,10 @@ async fn keystrokes(c: &fantoccini::Client) -> Result<(Vec<f64>, Vec<f64>, Vec<f
                     const t0 = performance.now();
                     type(prefix);
                     await until(() => label.textContent.includes("for “" + prefix + "”"));
+                    const shown = performance.now() - t0;
                     await frame();
                     ui.push(performance.now() - t0);
+                    keys.push({ prefix, shown, drawn: performance.now() - t0 });
                     await sleep(120);
                 }
             }
@@ -193,7 +195,7 @@ async fn keystrokes(c: &fantoccini::Client) -> Result<(Vec<f64>, Vec<f64>, Vec<f
                 await invoke("list_matters", { query: { offset: i * 4900, limit: 100, sort: "opened", descending: true } });
                 list.push(performance.now() - t0);
             }
-            done({ ui, search, list });
+            done({ ui, search, list, keys });
         })().catch((e) => done({ error: String(e) }));
     "#;
     let queries: Vec<Value> = QUERIES.iter().map(|q| Value::String((*q).into())).collect();
@@ -208,6 +210,26 @@ async fn keystrokes(c: &fantoccini::Client) -> Result<(Vec<f64>, Vec<f64>, Vec<f
     let out = c.execute_async(script, vec![Value::Array(queries)]).await?;
     if let Some(e) = out.get("error") {
         anyhow::bail!("the keystroke script failed: {e}");
+    }
+    // The slowest keys, with the time until the list showed their results and until a
+    // frame was drawn after that: which part of the UI the tail is in.
+    let mut keys: Vec<&Value> = out["keys"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    keys.sort_by(|a, b| {
+        b["drawn"]
+            .as_f64()
+            .unwrap_or(0.0)
+            .total_cmp(&a["drawn"].as_f64().unwrap_or(0.0))
+    });
+    for k in keys.iter().take(8) {
+        eprintln!(
+            "  slow key {:>12}: results shown {:6.1} ms, drawn {:6.1} ms",
+            k["prefix"].as_str().unwrap_or("?"),
+            k["shown"].as_f64().unwrap_or(f64::NAN),
+            k["drawn"].as_f64().unwrap_or(f64::NAN)
+        );
     }
     let nums = |k: &str| -> Vec<f64> {
         out[k]
