@@ -119,6 +119,44 @@ describe("search", () => {
     await done();
   });
 
+  test("a search shows its first hits at once, and the rest when the list is scrolled near their end", async () => {
+    const { page, done } = await open("large");
+    await page.locator("tr.matter-row").first().waitFor({ timeout: 15_000 });
+    const asked = await page.evaluateHandle(() => {
+      const limits = [];
+      const backend = window.fakeBackend;
+      const search = backend.search.bind(backend);
+      backend.search = (request) => {
+        limits.push(request.limit);
+        return search(request);
+      };
+      return limits;
+    });
+    await page.locator("#matter-search").fill("okafor");
+    await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "100+ results for “okafor”");
+    assert.deepEqual(await asked.jsonValue(), [100]);
+    await page.locator(".list-scroller").evaluate((s) => (s.scrollTop = s.scrollHeight));
+    await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "500 results for “okafor”");
+    assert.deepEqual(await asked.jsonValue(), [100, 500]);
+    // The rows past the first window are there, and the place in the list is kept.
+    assert.equal(await page.locator("table.matters").getAttribute("aria-rowcount"), "501");
+    assert.ok((await page.locator(".list-scroller").evaluate((s) => s.scrollTop)) > 2000);
+    await page.locator(".list-scroller").evaluate((s) => (s.scrollTop = s.scrollHeight));
+    await page.waitForFunction(() => document.querySelector('tr.matter-row[data-index="499"]'));
+    assert.deepEqual(await axe(page), []);
+    await done();
+  });
+
+  test("sorting a search's hits sorts all of them, not its first window", async () => {
+    const { page, done } = await open("large");
+    await page.locator("tr.matter-row").first().waitFor({ timeout: 15_000 });
+    await page.locator("#matter-search").fill("tanaka");
+    await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "100+ results for “tanaka”");
+    await page.locator("#sort-number").click();
+    await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "500 results for “tanaka”");
+    await done();
+  });
+
   test("the count names the text its results are for, not what is still being searched", async () => {
     const { page, done } = await open("signed-in");
     await page.locator("tr.matter-row").first().waitFor();
