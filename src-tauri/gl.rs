@@ -22,7 +22,7 @@
 //! opens is never initialised: nothing changes.
 
 /// Whether OpenGL is kept out of this process: see the module's documentation.
-pub fn wanted() -> bool {
+fn wanted() -> bool {
     std::env::var_os("STRONGROOM_UI_GL").is_none_or(|v| v != "1")
 }
 
