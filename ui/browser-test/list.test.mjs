@@ -147,6 +147,39 @@ describe("search", () => {
     await done();
   });
 
+  test("new data from a sync searches again and keeps the hits held and the place in the list", async () => {
+    const { page, done } = await open("large");
+    await page.locator("tr.matter-row").first().waitFor({ timeout: 15_000 });
+    const asked = await page.evaluateHandle(() => {
+      const limits = [];
+      const backend = window.fakeBackend;
+      const search = backend.search.bind(backend);
+      backend.search = (request) => {
+        limits.push(request.limit);
+        return search(request);
+      };
+      return limits;
+    });
+    await page.locator("#matter-search").fill("okafor");
+    await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "100+ results for “okafor”");
+    await page.locator(".list-scroller").evaluate((s) => (s.scrollTop = s.scrollHeight));
+    await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "500 results for “okafor”");
+    await page.locator(".list-scroller").evaluate((s) => (s.scrollTop = 4000));
+    await page.waitForFunction(() => document.querySelector('tr.matter-row[data-index="115"]'));
+    // The live stream drops (as a sync in the background would, a change the list must
+    // show): the search runs again, for as many hits as it held.
+    await page.evaluate(() => window.fakeBackend.goOffline());
+    await page.waitForFunction(() => document.querySelector("[data-testid=connection]")?.textContent?.includes("Offline"));
+    await page.waitForFunction((limits) => limits.length >= 3, asked);
+    const limits = await asked.jsonValue();
+    assert.deepEqual(limits.slice(0, 2), [100, 500]);
+    assert.ok(limits.slice(2).every((l) => l === 500), `asked again for ${limits.slice(2)}`);
+    assert.equal(await page.locator("#list-count").innerText(), "500 results for “okafor”");
+    assert.equal(await page.locator(".list-scroller").evaluate((s) => s.scrollTop), 4000);
+    assert.ok(await page.locator('tr.matter-row[data-index="115"]').isVisible());
+    await done();
+  });
+
   test("sorting a search's hits sorts all of them, not its first window", async () => {
     const { page, done } = await open("large");
     await page.locator("tr.matter-row").first().waitFor({ timeout: 15_000 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ariaSort, buildQuery, buildSearch, DEFAULT_ORDER, NO_FILTERS, nextOrder, PageCache, queryKey, sortHits } from "./matter-list";
+import { ariaSort, buildQuery, buildSearch, DEFAULT_ORDER, NO_FILTERS, nextOrder, PageCache, queryKey, sameSearch, sortHits } from "./matter-list";
 import type { SearchHit } from "./types";
 
 describe("queries", () => {
@@ -20,6 +20,15 @@ describe("queries", () => {
       limit: 20,
       responsible: "Priya Raman",
     });
+  });
+  it("the same search is the same text and filters, whatever its limit", () => {
+    const a = buildSearch("okafor", { status: "open", matter_type: "", responsible: "" }, 100);
+    expect(sameSearch(a, { ...a, limit: 500 })).toBe(true);
+    expect(sameSearch(a, buildSearch(" okafor ", { status: "open", matter_type: "", responsible: "" }, 500))).toBe(true);
+    expect(sameSearch(a, buildSearch("okafo", { status: "open", matter_type: "", responsible: "" }, 100))).toBe(false);
+    expect(sameSearch(a, buildSearch("okafor", NO_FILTERS, 100))).toBe(false);
+    expect(sameSearch(a, buildSearch("okafor", { status: "open", matter_type: "Probate", responsible: "" }, 100))).toBe(false);
+    expect(sameSearch(a, buildSearch("okafor", { status: "open", matter_type: "", responsible: "Priya Raman" }, 100))).toBe(false);
   });
   it("the key changes with the order and each filter", () => {
     const k = queryKey(DEFAULT_ORDER, NO_FILTERS);

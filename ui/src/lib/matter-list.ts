@@ -29,12 +29,22 @@ export function buildQuery(order: ListOrder, filters: ListFilters, offset: numbe
 }
 
 /** The search request for typed text with the list's filters. */
-export function buildSearch(text: string, filters: ListFilters, limit = 500): SearchRequest {
+export function buildSearch(text: string, filters: ListFilters, limit: number): SearchRequest {
   const r: SearchRequest = { text: text.trim(), limit };
   if (filters.status) r.status = filters.status;
   if (filters.matter_type) r.matter_type = filters.matter_type;
   if (filters.responsible) r.responsible = filters.responsible;
   return r;
+}
+
+/** Whether two searches ask for the same matters (text and filters), however many of them. */
+export function sameSearch(a: SearchRequest, b: SearchRequest): boolean {
+  return (
+    a.text === b.text &&
+    (a.status ?? null) === (b.status ?? null) &&
+    (a.matter_type ?? "") === (b.matter_type ?? "") &&
+    (a.responsible ?? "") === (b.responsible ?? "")
+  );
 }
 
 /** A key naming the order and filters: pages cached under another key are stale. */
