@@ -1,4 +1,4 @@
-//! Keeps OpenGL out of the window's process (Linux), on request: about 60 MiB resident.
+//! Keeps OpenGL out of the window's process (Linux): about 60 MiB resident.
 //!
 //! The page is drawn by WebKit's web process, which keeps its own OpenGL (hardware
 //! accelerated where there is a GPU). The app's process (the Rust core, Tauri, WebKitGTK's
@@ -9,8 +9,8 @@
 //! process from loading it alone, plus the driver's own pages. Without them, the web
 //! process hands its frames over in shared memory instead of as GPU buffers.
 //!
-//! So, before anything else starts ([`keep_gl_out_of_this_process`]), with
-//! `STRONGROOM_UI_GL=0`:
+//! So, before anything else starts ([`keep_gl_out_of_this_process`]), unless
+//! `STRONGROOM_UI_GL=1`:
 //! - GTK's probe is turned off (`GDK_GL=disable`, read when GTK starts);
 //! - libglvnd, the EGL dispatcher every distribution uses, loads its list of EGL drivers
 //!   once per process, on the first EGL call. It is made to do that now, with the list
@@ -18,20 +18,21 @@
 //!   variable is then put back as it was, so the web process (started later, with this
 //!   process's environment) finds the drivers and draws with OpenGL as before.
 //!
-//! It is off unless `STRONGROOM_UI_GL=0`. With it on, WebDriver's screenshot of the window
-//! (WebKitWebDriver, as the end-to-end tests take them) never answers, so WebKit's own
-//! snapshot path needs OpenGL in this process; until that is understood and shown harmless
-//! to everything a user does, the app keeps OpenGL by default. Where the EGL library is not
-//! libglvnd, the variable means nothing to it and the display it opens is never
-//! initialised: nothing changes.
+//! `STRONGROOM_UI_GL=1` keeps OpenGL in this process, as WebKitGTK has it by default. One
+//! thing is known to need it: WebKit's own snapshot of the view (what WebDriver's Take
+//! Screenshot returns), which waits for a presentation update that, with frames in shared
+//! memory, sometimes never comes. Nothing the app does takes such a snapshot; the end-to-end
+//! tests take theirs from the X server instead. Where the EGL library is not libglvnd, the
+//! variable means nothing to it and the display it opens is never initialised: nothing
+//! changes.
 
-/// Whether OpenGL is to be kept out of this process (`STRONGROOM_UI_GL=0`): see the
-/// module's documentation.
+/// Whether OpenGL is to be kept out of this process: unless `STRONGROOM_UI_GL=1` (see the
+/// module's documentation).
 fn wanted() -> bool {
-    std::env::var_os("STRONGROOM_UI_GL").is_some_and(|v| v == "0")
+    std::env::var_os("STRONGROOM_UI_GL").is_none_or(|v| v != "1")
 }
 
-/// Keeps OpenGL out of this process when `STRONGROOM_UI_GL=0`.
+/// Keeps OpenGL out of this process unless `STRONGROOM_UI_GL=1`.
 ///
 /// # Safety
 ///

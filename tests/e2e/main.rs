@@ -147,14 +147,60 @@ pub(crate) async fn sign_in_through_the_window(
     wait_for_connection(c, "Online").await
 }
 
+/// Saves what the window shows, as the X server has it (`import` from ImageMagick, cropped
+/// to the window). Not WebDriver's Take Screenshot: WebKit takes that in the window's
+/// process after the next presentation update, which, with the frames in shared memory
+/// (the app keeps OpenGL out of that process, `src-tauri/gl.rs`), sometimes never comes.
 async fn save_screenshot(c: &fantoccini::Client, name: &str) -> Result<()> {
     // WebKit paints after the DOM changes: give it a moment so the picture is current.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let png = c.screenshot().await?;
+    let (x, y, width, height) = c.get_window_rect().await?;
     let dir = screenshot_dir();
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(name), png)?;
+    let path = dir.join(name);
+    let import = driver::find_program("import")
+        .context("ImageMagick's import is not installed (Debian package imagemagick); scripts/test installs it")?;
+    let out = tokio::process::Command::new(import)
+        .args(["-silent", "-window", "root", "-crop"])
+        .arg(format!("{width}x{height}+{x}+{y}"))
+        .arg("+repage")
+        .arg(&path)
+        .output()
+        .await?;
+    anyhow::ensure!(
+        out.status.success(),
+        "import could not take {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&path)?;
+    anyhow::ensure!(
+        png.starts_with(b"\x89PNG"),
+        "{name} is not a PNG ({} bytes)",
+        png.len()
+    );
     Ok(())
+}
+
+/// The shared objects of OpenGL's drivers that process `pid` has mapped: Mesa's drivers and
+/// the `libLLVM` they link (`src-tauri/gl.rs` keeps them out of the app's process).
+fn gl_drivers_mapped(pid: u32) -> Result<Vec<String>> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps"))?;
+    let mut found: Vec<String> = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter(|path| {
+            let file = path.rsplit('/').next().unwrap_or(path);
+            file.starts_with("libLLVM")
+                || file.ends_with("_dri.so")
+                || file.starts_with("libgallium")
+                || file.starts_with("libEGL_mesa")
+                || file.starts_with("libGLX_mesa")
+        })
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    Ok(found)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,6 +244,15 @@ async fn sign_in_sync_and_keep_working_offline() -> Result<()> {
     wait_for_matters(&c, &titles).await?;
     wait_for_connection(&c, "Online").await?;
     save_screenshot(&c, "matters.png").await?;
+
+    // The window's process has shown the page, signed in and synced without loading any
+    // OpenGL driver (60 MiB resident): the web process draws, this one only shows.
+    let pid = driver::pid_of(&app).context("the app's process")?;
+    let drivers = gl_drivers_mapped(pid)?;
+    assert!(
+        drivers.is_empty(),
+        "the app's process loaded OpenGL drivers: {drivers:?}"
+    );
 
     // The window's size is remembered (checked after a restart below).
     c.set_window_size(1024, 700).await?;
