@@ -9,6 +9,26 @@ setup();
 
 const rowNumbers = (page) => page.$$eval("tr.matter-row td.c-number", (tds) => tds.map((td) => td.textContent.trim()));
 
+/** The 100,000-matter practice, searched for "okafor" and its first window of hits shown;
+ *  `asked` is a handle on the limits of every search the list has asked since. */
+async function searchOkaforInTheLargePractice() {
+  const { page, done } = await open("large");
+  await page.locator("tr.matter-row").first().waitFor({ timeout: 15_000 });
+  const asked = await page.evaluateHandle(() => {
+    const limits = [];
+    const backend = window.fakeBackend;
+    const search = backend.search.bind(backend);
+    backend.search = (request) => {
+      limits.push(request.limit);
+      return search(request);
+    };
+    return limits;
+  });
+  await page.locator("#matter-search").fill("okafor");
+  await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "100+ results for “okafor”");
+  return { page, done, asked };
+}
+
 describe("a 100,000-matter practice", () => {
   test("only the rows in view are in the DOM; scrolling far shows later matters; sort and filter work", async () => {
     const { page, done } = await open("large");
@@ -120,20 +140,7 @@ describe("search", () => {
   });
 
   test("a search shows its first hits at once, and the rest when the list is scrolled near their end", async () => {
-    const { page, done } = await open("large");
-    await page.locator("tr.matter-row").first().waitFor({ timeout: 15_000 });
-    const asked = await page.evaluateHandle(() => {
-      const limits = [];
-      const backend = window.fakeBackend;
-      const search = backend.search.bind(backend);
-      backend.search = (request) => {
-        limits.push(request.limit);
-        return search(request);
-      };
-      return limits;
-    });
-    await page.locator("#matter-search").fill("okafor");
-    await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "100+ results for “okafor”");
+    const { page, done, asked } = await searchOkaforInTheLargePractice();
     assert.deepEqual(await asked.jsonValue(), [100]);
     await page.locator(".list-scroller").evaluate((s) => (s.scrollTop = s.scrollHeight));
     await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "500 results for “okafor”");
@@ -148,20 +155,7 @@ describe("search", () => {
   });
 
   test("new data from a sync searches again and keeps the hits held and the place in the list", async () => {
-    const { page, done } = await open("large");
-    await page.locator("tr.matter-row").first().waitFor({ timeout: 15_000 });
-    const asked = await page.evaluateHandle(() => {
-      const limits = [];
-      const backend = window.fakeBackend;
-      const search = backend.search.bind(backend);
-      backend.search = (request) => {
-        limits.push(request.limit);
-        return search(request);
-      };
-      return limits;
-    });
-    await page.locator("#matter-search").fill("okafor");
-    await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "100+ results for “okafor”");
+    const { page, done, asked } = await searchOkaforInTheLargePractice();
     await page.locator(".list-scroller").evaluate((s) => (s.scrollTop = s.scrollHeight));
     await page.waitForFunction(() => document.getElementById("list-count")?.textContent === "500 results for “okafor”");
     await page.locator(".list-scroller").evaluate((s) => (s.scrollTop = 4000));
