@@ -542,6 +542,17 @@ pub async fn unsubscribe_page(
     ))
 }
 
+/// The form a mail client posts for a one-click unsubscribe (RFC 8058):
+/// `List-Unsubscribe=One-Click`. It describes the body in the OpenAPI document, as the
+/// form of fields it is; [`unsubscribe`] reads no body, since the token says it all.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct OneClickUnsubscribe {
+    /// `One-Click`.
+    #[serde(rename = "List-Unsubscribe")]
+    #[schema(example = "One-Click")]
+    pub list_unsubscribe: Option<String>,
+}
+
 /// One-click unsubscribe (RFC 8058): turns email of the token's category off for its
 /// member, without signing in; answers 200 (no redirect), the same every time. The body
 /// (`List-Unsubscribe=One-Click`) is not needed. Audited when it changes something.
@@ -550,8 +561,10 @@ pub async fn unsubscribe_page(
     path = "/v1/unsubscribe/{token}",
     tag = "notifications",
     params(("token" = String, Path, description = "The token from the email's link")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
-                 description = "`List-Unsubscribe=One-Click` (RFC 8058); not required"),
+    request_body(content = OneClickUnsubscribe,
+                 content_type = "application/x-www-form-urlencoded",
+                 description = "`List-Unsubscribe=One-Click`, as RFC 8058 has mail clients \
+                 send it (an empty body is accepted too)"),
     responses(
         (status = 200, description = "Unsubscribed (HTML when the client asks for it)",
          body = Unsubscribed),
