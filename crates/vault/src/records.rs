@@ -5,6 +5,8 @@
 //! cursor, so its `seq` is newer than what the vault holds for that record (or its
 //! tombstone), and a page already applied is refused whole.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use strongroom_protocol::{
     ChangeRecord, Contact, ContactKind, Document, FileNote, Matter, MatterStatus, Participant,
@@ -455,37 +457,27 @@ fn fts_tuning(tx: &Transaction<'_>, option_sql: &str, hashsize: i64, automerge: 
 
 /// Builds the matter search index from the tables in one pass.
 ///
-/// The same text as [`reindex_matter`] indexes, but each matter's people are joined here
-/// rather than by `group_concat`, whose growing buffer is a heap allocation (or several)
-/// per matter; under `cipher_memory_security` every one of those costs system calls.
+/// The same text as [`reindex_matter`] indexes. Each matter's people are gathered first,
+/// by reading the contacts and the participants once each in table order
+/// ([`people_by_matter`]), rather than by a query per matter, whose index lookups land on
+/// random pages of both tables; and joined in Rust rather than by `group_concat`, whose
+/// growing buffer is a heap allocation (or several) per matter, each costing system calls
+/// under `cipher_memory_security`.
 pub(crate) fn rebuild_matter_index(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch("INSERT INTO matter_fts (matter_fts) VALUES ('delete-all');")?;
     // Segments are not merged during the build: it writes few, large ones.
     fts_tuning(tx, MATTER_FTS_OPTION, BUILD_HASHSIZE, 0)?;
     {
+        let people = people_by_matter(tx)?;
         let mut matters =
             tx.prepare("SELECT rowid, id, number, title, client_name, description FROM matters")?;
-        let mut people = tx.prepare(
-            "SELECT c.name, p.role FROM participants p JOIN contacts c ON c.id = p.contact_id
-             WHERE p.matter_id = ?1",
-        )?;
         let mut insert = tx.prepare(
             "INSERT INTO matter_fts (rowid, number, title, client, people, description)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        let mut text = String::new();
         let mut rows = matters.query([])?;
         while let Some(m) = rows.next()? {
-            text.clear();
-            let mut found = people.query([text_at(m, 1)?])?;
-            while let Some(p) = found.next()? {
-                if !text.is_empty() {
-                    text.push(' ');
-                }
-                text.push_str(text_at(p, 0)?);
-                text.push(' ');
-                text.push_str(text_at(p, 1)?);
-            }
+            let text = people.get(text_at(m, 1)?).map_or("", String::as_str);
             insert.execute(params![
                 m.get::<_, i64>(0)?,
                 text_at(m, 2)?,
@@ -497,6 +489,40 @@ pub(crate) fn rebuild_matter_index(tx: &Transaction<'_>) -> Result<()> {
         }
     }
     fts_tuning(tx, MATTER_FTS_OPTION, LIVE_HASHSIZE, LIVE_AUTOMERGE)
+}
+
+/// Each matter's people, as [`matter_index_select!`] joins them: every participant's
+/// contact name and role, in the participants' table order, a participant whose contact
+/// the vault does not hold left out. Two reads in table order and two maps in memory (for
+/// a practice of 100,000 matters, about 10 MB while the index is built).
+fn people_by_matter(tx: &Transaction<'_>) -> Result<HashMap<String, String>> {
+    let mut names = HashMap::new();
+    let mut contacts = tx.prepare("SELECT id, name FROM contacts")?;
+    let mut rows = contacts.query([])?;
+    while let Some(c) = rows.next()? {
+        names.insert(text_at(c, 0)?.to_owned(), text_at(c, 1)?.to_owned());
+    }
+    let mut people: HashMap<String, String> = HashMap::new();
+    let mut participants =
+        tx.prepare("SELECT matter_id, contact_id, role FROM participants ORDER BY rowid")?;
+    let mut rows = participants.query([])?;
+    while let Some(p) = rows.next()? {
+        let Some(name) = names.get(text_at(p, 1)?) else {
+            continue;
+        };
+        let matter = text_at(p, 0)?;
+        let text = match people.get_mut(matter) {
+            Some(text) => {
+                text.push(' ');
+                text
+            }
+            None => people.entry(matter.to_owned()).or_default(),
+        };
+        text.push_str(name);
+        text.push(' ');
+        text.push_str(text_at(p, 2)?);
+    }
+    Ok(people)
 }
 
 /// Builds the file-note search index from the table in one pass.
