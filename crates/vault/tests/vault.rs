@@ -808,6 +808,76 @@ fn a_bulk_built_index_searches_exactly_like_a_live_one() {
     same_answers(&bulk);
 }
 
+/// A first sync's large page cache is given back when the load ends: to the system, not
+/// only to the allocator, so the app does not keep the load's memory until it quits.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn a_bulk_load_gives_its_page_cache_back_to_the_system() {
+    fn rss_mib() -> i64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let kib: i64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
+        kib / 1024
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    // 25,000 file notes of about 2 KiB: some 50 MiB of pages, all of which the cache keeps.
+    let m = matter("Memory matters", "Cache Client");
+    let filler = "hearing adjourned pending the valuation report ".repeat(40);
+    let mut pages = Vec::new();
+    let mut after = 0;
+    for chunk in 0..5 {
+        let mut records = Vec::new();
+        if chunk == 0 {
+            records.push(rec_matter(&m));
+        }
+        for i in 0..5_000 {
+            records.push(ChangeRecord::FileNote {
+                file_note: strongroom_protocol::FileNote {
+                    id: Uuid::new_v4(),
+                    matter_id: m.id,
+                    author: "Test Lawyer".into(),
+                    written_at: "2026-11-02T10:00:00Z".into(),
+                    subject: format!("note {chunk}-{i}"),
+                    body: format!("{chunk}-{i} {filler}"),
+                },
+            });
+        }
+        let p = page(after, records, chunk < 4);
+        after = p.cursor;
+        pages.push(p);
+    }
+
+    let before = rss_mib();
+    v.begin_bulk_load().unwrap();
+    v.apply_pages(&pages, "t").unwrap();
+    let loaded = rss_mib();
+    v.finish_bulk_load().unwrap();
+    let after = rss_mib();
+    assert!(
+        loaded - before >= 40,
+        "the load's cache should have grown by tens of MiB: {before} MiB before, {loaded} MiB loaded"
+    );
+    assert!(
+        after - before <= (loaded - before) / 3,
+        "the cache was not given back: {before} MiB before, {loaded} MiB loaded, {after} MiB after"
+    );
+    // And the vault is whole and searchable.
+    assert_eq!(v.counts().unwrap().total(), 25_001);
+    let hits = v
+        .search(&SearchQuery {
+            text: "valuation".into(),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(hits[0].matter_id, m.id);
+}
+
 #[test]
 fn edits_are_validated_and_queued_in_order() {
     let dir = tempfile::tempdir().unwrap();
