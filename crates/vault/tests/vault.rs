@@ -688,16 +688,11 @@ fn a_filtered_search_finds_matches_beyond_the_first_candidates() {
             noted.insert(m.id);
         }
         recs.push(rec_matter(&m));
-        recs.push(ChangeRecord::FileNote {
-            file_note: strongroom_protocol::FileNote {
-                id: Uuid::new_v4(),
-                matter_id: m.id,
-                author: "A".into(),
-                written_at: "2026-11-02T10:00:00Z".into(),
-                subject: String::new(),
-                body: format!("Reviewed the wharfage schedule, item {i}"),
-            },
-        });
+        recs.push(rec_note(
+            m.id,
+            String::new(),
+            format!("Reviewed the wharfage schedule, item {i}"),
+        ));
     }
     v.apply_page(&page(0, recs, false), "t").unwrap();
     let search = |text: &str, status: Option<MatterStatus>| {
@@ -836,16 +831,11 @@ fn a_bulk_load_gives_its_page_cache_back_to_the_system() {
             records.push(rec_matter(&m));
         }
         for i in 0..5_000 {
-            records.push(ChangeRecord::FileNote {
-                file_note: strongroom_protocol::FileNote {
-                    id: Uuid::new_v4(),
-                    matter_id: m.id,
-                    author: "Test Lawyer".into(),
-                    written_at: "2026-11-02T10:00:00Z".into(),
-                    subject: format!("note {chunk}-{i}"),
-                    body: format!("{chunk}-{i} {filler}"),
-                },
-            });
+            records.push(rec_note(
+                m.id,
+                format!("note {chunk}-{i}"),
+                format!("{chunk}-{i} {filler}"),
+            ));
         }
         let p = page(after, records, chunk < 4);
         after = p.cursor;

@@ -34,6 +34,20 @@ pub fn rec_matter(m: &Matter) -> ChangeRecord {
     ChangeRecord::Matter { matter: m.clone() }
 }
 
+/// A file note on `matter_id`, by the test lawyer.
+pub fn rec_note(matter_id: Uuid, subject: String, body: String) -> ChangeRecord {
+    ChangeRecord::FileNote {
+        file_note: FileNote {
+            id: Uuid::new_v4(),
+            matter_id,
+            author: "Test Lawyer".into(),
+            written_at: "2026-11-02T10:00:00Z".into(),
+            subject,
+            body,
+        },
+    }
+}
+
 /// A page of `records` right after `after`.
 pub fn page(after: i64, records: Vec<ChangeRecord>, has_more: bool) -> ChangesPage {
     let changes: Vec<Change> = records
