@@ -624,9 +624,17 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, SyncError> {
 }
 
 /// What a failed answer means.
+///
+/// A problem whose code this app does not know (a newer server's) still counts as a
+/// problem: it is read for its status and its words, so the user sees the server's detail.
 fn problem(status: StatusCode, body: &[u8]) -> SyncError {
-    let problem: Option<Problem> = serde_json::from_slice(body).ok();
-    match (status, problem.as_ref().map(|p| p.code)) {
+    let code = serde_json::from_slice::<Problem>(body).ok().map(|p| p.code);
+    let words = serde_json::from_slice::<AnyProblem>(body)
+        .ok()
+        .map(|p| p.detail.unwrap_or(p.title));
+    let is_problem = words.is_some();
+    let detail = || words.clone().unwrap_or_default();
+    match (status, code) {
         (StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS, _) => {
             SyncError::Unreachable(format!("the server is busy ({status}); trying again later"))
         }
@@ -642,34 +650,37 @@ fn problem(status: StatusCode, body: &[u8]) -> SyncError {
         },
         (_, Some(ProblemCode::ReauthRequired)) => SyncError::ReauthRequired,
         (StatusCode::BAD_REQUEST, Some(ProblemCode::EssentialCategory)) => {
-            SyncError::EssentialCategory(detail(problem))
+            SyncError::EssentialCategory(detail())
         }
         (StatusCode::BAD_REQUEST, Some(ProblemCode::StrictlyNecessaryLocked)) => {
-            SyncError::StrictlyNecessaryLocked(detail(problem))
+            SyncError::StrictlyNecessaryLocked(detail())
         }
         (StatusCode::CONFLICT, Some(ProblemCode::PolicyVersionNotCurrent)) => {
-            SyncError::PolicyVersionNotCurrent(detail(problem))
+            SyncError::PolicyVersionNotCurrent(detail())
         }
-        (StatusCode::FORBIDDEN, Some(_)) => SyncError::Forbidden(detail(problem)),
-        (StatusCode::NOT_FOUND, Some(_)) => SyncError::NotFound(detail(problem)),
-        (StatusCode::CONFLICT, Some(_)) => SyncError::Conflict(detail(problem)),
-        (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY, Some(_)) => {
-            SyncError::Rejected(detail(problem))
+        (StatusCode::FORBIDDEN, _) if is_problem => SyncError::Forbidden(detail()),
+        (StatusCode::NOT_FOUND, _) if is_problem => SyncError::NotFound(detail()),
+        (StatusCode::CONFLICT, _) if is_problem => SyncError::Conflict(detail()),
+        (StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY, _) if is_problem => {
+            SyncError::Rejected(detail())
         }
         _ => SyncError::Server {
             status: status.as_u16(),
-            detail: problem
-                .map(|p| p.detail.unwrap_or(p.title))
+            detail: words
                 .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned()),
         },
     }
 }
 
-/// A problem's words: its detail, else its title.
-fn detail(problem: Option<Problem>) -> String {
-    problem
-        .map(|p| p.detail.unwrap_or(p.title))
-        .unwrap_or_default()
+/// A problem (RFC 9457) as any version of the service writes it, whatever its code: its
+/// words, for the user, and a code, which makes it one of the service's answers rather than
+/// some other JSON (a proxy's, say).
+#[derive(serde::Deserialize)]
+struct AnyProblem {
+    title: String,
+    detail: Option<String>,
+    #[serde(rename = "code")]
+    _code: String,
 }
 
 /// The largest answer read from the server.
@@ -781,6 +792,44 @@ mod tests {
             assert!(!matches!(e, SyncError::SessionRevoked), "{status}: {e:?}");
         }
         assert!(problem(StatusCode::SERVICE_UNAVAILABLE, b"").is_transient());
+    }
+
+    /// A newer server's code this app does not know: the answer is still read as the
+    /// problem it is, by its status, with the server's words; a body that is no problem
+    /// is not.
+    #[test]
+    fn a_problem_code_this_app_does_not_know_keeps_the_servers_words() {
+        let words = "Your practice's plan does not include this.";
+        let body = |status| problem_body(status, "a_code_from_a_newer_server", words);
+        let e = problem(StatusCode::FORBIDDEN, &body(403));
+        assert!(matches!(&e, SyncError::Forbidden(d) if d == words), "{e:?}");
+        let e = problem(StatusCode::NOT_FOUND, &body(404));
+        assert!(matches!(&e, SyncError::NotFound(d) if d == words), "{e:?}");
+        let e = problem(StatusCode::CONFLICT, &body(409));
+        assert!(matches!(&e, SyncError::Conflict(d) if d == words), "{e:?}");
+        for status in [StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY] {
+            let e = problem(status, &body(status.as_u16()));
+            assert!(matches!(&e, SyncError::Rejected(d) if d == words), "{e:?}");
+        }
+        let e = problem(StatusCode::INTERNAL_SERVER_ERROR, &body(500));
+        assert!(
+            matches!(&e, SyncError::Server { status: 500, detail } if detail == words),
+            "{e:?}"
+        );
+        assert!(e.is_transient());
+        let e = problem(StatusCode::UNAUTHORIZED, &body(401));
+        assert!(matches!(e, SyncError::Unauthenticated), "{e:?}");
+        // Not a problem: a proxy's page, or JSON without a code.
+        for text in [
+            b"<html>Forbidden</html>".to_vec(),
+            br#"{"title": "Forbidden", "detail": "no"}"#.to_vec(),
+        ] {
+            let e = problem(StatusCode::FORBIDDEN, &text);
+            assert!(
+                matches!(&e, SyncError::Server { status: 403, detail } if detail == "Forbidden"),
+                "{e:?}"
+            );
+        }
     }
 
     fn problem_body(status: u16, code: &str, detail: &str) -> Vec<u8> {
