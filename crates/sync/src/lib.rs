@@ -17,7 +17,8 @@ mod tls;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IntoDeserializer};
 use strongroom_protocol::consent::{ConsentChange, ConsentState, CookieCatalogue, UsageReport};
 use strongroom_protocol::incidents::{IncidentAcknowledgements, MemberIncident};
 use strongroom_protocol::notifications::{Notice, NotificationPreferences, PreferencesUpdate};
@@ -26,7 +27,7 @@ use strongroom_protocol::policies::{
 };
 use strongroom_protocol::{
     AppliedAt, Change, ChangesPage, ConflictResolution, Health, PROTOCOL_HEADER, PROTOCOL_VERSION,
-    Problem, ProblemCode, PushRequest, PushResponse, RecordKind, SignInRequest, SignInResponse,
+    ProblemCode, PushRequest, PushResponse, RecordKind, SignInRequest, SignInResponse,
     SyncConflict,
 };
 use url::Url;
@@ -628,10 +629,15 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, SyncError> {
 /// A problem whose code this app does not know (a newer server's) still counts as a
 /// problem: it is read for its status and its words, so the user sees the server's detail.
 fn problem(status: StatusCode, body: &[u8]) -> SyncError {
-    let code = serde_json::from_slice::<Problem>(body).ok().map(|p| p.code);
-    let words = serde_json::from_slice::<AnyProblem>(body)
-        .ok()
-        .map(|p| p.detail.unwrap_or(p.title));
+    let (code, words) = match serde_json::from_slice::<AnyProblem>(body) {
+        Ok(p) => (
+            ProblemCode::deserialize(p.code.as_str().into_deserializer())
+                .map_err(|_: serde::de::value::Error| ())
+                .ok(),
+            Some(p.detail.unwrap_or(p.title)),
+        ),
+        Err(_) => (None, None),
+    };
     let is_problem = words.is_some();
     let detail = || words.clone().unwrap_or_default();
     match (status, code) {
@@ -672,15 +678,14 @@ fn problem(status: StatusCode, body: &[u8]) -> SyncError {
     }
 }
 
-/// A problem (RFC 9457) as any version of the service writes it, whatever its code: its
-/// words, for the user, and a code, which makes it one of the service's answers rather than
-/// some other JSON (a proxy's, say).
+/// A problem (RFC 9457) as any version of the service writes it: its words, for the user,
+/// and its code as written, which makes it one of the service's answers rather than some
+/// other JSON (a proxy's, say), whether or not this app knows the code.
 #[derive(serde::Deserialize)]
 struct AnyProblem {
     title: String,
     detail: Option<String>,
-    #[serde(rename = "code")]
-    _code: String,
+    code: String,
 }
 
 /// The largest answer read from the server.
