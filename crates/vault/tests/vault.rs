@@ -223,13 +223,7 @@ fn the_oldest_schema_migrates_forward_without_loss() {
         Some("https://old.example/")
     );
     // The old matters are searchable after the migration.
-    let hits = v
-        .search(&SearchQuery {
-            text: "schema one".into(),
-            limit: 50,
-            ..Default::default()
-        })
-        .unwrap();
+    let hits = v.search(&text_query("schema one", 50)).unwrap();
     assert_eq!(hits.len(), ids.len());
 }
 
@@ -534,11 +528,7 @@ fn search_finds_by_number_title_client_people_and_notes_with_filters() {
     recs.extend(b.records());
     v.apply_page(&page(0, recs, false), "t").unwrap();
 
-    let q = |text: &str| SearchQuery {
-        text: text.into(),
-        limit: 20,
-        ..Default::default()
-    };
+    let q = |text: &str| text_query(text, 20);
     let hits = v.search(&q("lindq")).unwrap();
     assert_eq!(hits.len(), 2);
     assert_eq!(
@@ -629,11 +619,7 @@ fn bulk_load_defers_the_index_and_builds_it_at_the_end() {
     let set = RecordSet::sample("Deferred Index", "Client Person");
     v.apply_page(&page(0, set.records(), true), "t").unwrap();
     assert!(matches!(
-        v.search(&SearchQuery {
-            text: "deferred".into(),
-            limit: 5,
-            ..Default::default()
-        }),
+        v.search(&text_query("deferred", 5)),
         Err(VaultError::IndexNotReady)
     ));
     // A restart in the middle stays in bulk mode.
@@ -642,21 +628,9 @@ fn bulk_load_defers_the_index_and_builds_it_at_the_end() {
     assert!(v.in_bulk_load().unwrap());
     v.finish_bulk_load().unwrap();
     assert!(!v.in_bulk_load().unwrap());
-    let hits = v
-        .search(&SearchQuery {
-            text: "deferred".into(),
-            limit: 5,
-            ..Default::default()
-        })
-        .unwrap();
+    let hits = v.search(&text_query("deferred", 5)).unwrap();
     assert_eq!(hits.len(), 1);
-    let hits = v
-        .search(&SearchQuery {
-            text: "wigg".into(),
-            limit: 5,
-            ..Default::default()
-        })
-        .unwrap();
+    let hits = v.search(&text_query("wigg", 5)).unwrap();
     assert_eq!(hits.len(), 1, "people are indexed by the bulk build too");
 }
 
@@ -783,11 +757,7 @@ fn a_bulk_built_index_searches_exactly_like_a_live_one() {
             "ch",
             "de",
         ] {
-            let q = SearchQuery {
-                text: text.into(),
-                limit: 500,
-                ..Default::default()
-            };
+            let q = text_query(text, 500);
             let a = live.search(&q).unwrap();
             let b = bulk.search(&q).unwrap();
             assert_eq!(a.len(), b.len(), "{text:?}: {a:?} vs {b:?}");
@@ -858,13 +828,7 @@ fn a_bulk_load_gives_its_page_cache_back_to_the_system() {
     );
     // And the vault is whole and searchable.
     assert_eq!(v.counts().unwrap().total(), 25_001);
-    let hits = v
-        .search(&SearchQuery {
-            text: "valuation".into(),
-            limit: 5,
-            ..Default::default()
-        })
-        .unwrap();
+    let hits = v.search(&text_query("valuation", 5)).unwrap();
     assert_eq!(hits[0].matter_id, m.id);
 }
 
@@ -1399,15 +1363,7 @@ fn a_revoked_matter_is_purged_and_its_pending_edits_reported() {
             "2026-11-27T10:00:00Z",
         )
         .unwrap();
-    let search = |v: &Vault| {
-        v.search(&SearchQuery {
-            text: "Zebulon".into(),
-            limit: 50,
-            ..Default::default()
-        })
-        .unwrap()
-        .len()
-    };
+    let search = |v: &Vault| v.search(&text_query("Zebulon", 50)).unwrap().len();
     assert!(search(&v) > 0);
     v.apply_page(
         &page(

@@ -11,7 +11,7 @@ use strongroom_protocol::{
     Change, ChangeRecord, ChangesPage, Contact, ContactKind, Document, FileNote, Matter,
     MatterStatus, Participant, Task, TimeEntry,
 };
-use strongroom_vault::{Vault, VaultKey};
+use strongroom_vault::{SearchQuery, Vault, VaultKey};
 use uuid::Uuid;
 
 pub fn matter(title: &str, client: &str) -> Matter {
@@ -45,6 +45,15 @@ pub fn rec_note(matter_id: Uuid, subject: String, body: String) -> ChangeRecord 
             subject,
             body,
         },
+    }
+}
+
+/// A search for `text`, no filters, at most `limit` hits.
+pub fn text_query(text: &str, limit: usize) -> SearchQuery {
+    SearchQuery {
+        text: text.into(),
+        limit,
+        ..Default::default()
     }
 }
 
