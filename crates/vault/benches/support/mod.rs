@@ -1,0 +1,3 @@
+//! What the vault's benches share.
+
+pub mod practice;
