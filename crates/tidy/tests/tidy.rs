@@ -252,6 +252,10 @@ const LANDED_MIGRATIONS: &[(&str, &str)] = &[
         "crates/vault/migrations/0004_list_sorting.sql",
         "8002c7c0825656d70cd8a8dba9c203a6c7c9e02a28890ba64b81f29ba04e3717",
     ),
+    (
+        "crates/vault/migrations/0005_record_keys.sql",
+        "574d189a62357f2b22acc2eccedc7ec465778815106f62892366791486cd9d52",
+    ),
 ];
 
 #[test]

@@ -96,11 +96,11 @@ pub struct SyncState {
     pub last_sync_at: Option<String>,
 }
 
-/// How many changes a bulk load applies per transaction, at most (several pages). Random
-/// UUID keys spread each transaction's writes over most of every primary-key index, and a
-/// commit writes (and encrypts) every page it changed: fewer, larger transactions write
-/// each such page fewer times. 100,000 changes hold some tens of megabytes of pages in the
-/// page cache until their commit, well inside the bulk load's cache.
+/// How many changes a bulk load applies per transaction, at most (several pages). A commit
+/// writes (and encrypts) every page it changed, and the cursor moves with it: fewer, larger
+/// transactions write fewer pages twice, smaller ones lose less to a crash and show
+/// progress more often. 100,000 changes hold some tens of megabytes of pages in the page
+/// cache until their commit, well inside the bulk load's cache.
 pub const BULK_BATCH_CHANGES: usize = 100_000;
 
 /// How many records of each kind the vault holds.
@@ -131,6 +131,9 @@ impl Counts {
 pub struct Vault {
     conn: Connection,
     path: PathBuf,
+    /// While a first sync stores rows into tables without id indexes: the ids they may
+    /// hold ([`records::apply_unkeyed`]). `None` otherwise, and until first needed.
+    stored_ids: Option<records::StoredIds>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -309,6 +312,7 @@ impl Vault {
         let mut vault = Vault {
             conn,
             path: path.to_owned(),
+            stored_ids: None,
         };
         migrate::run(&mut vault.conn)?;
         if vault.in_bulk_load()? {
@@ -451,32 +455,69 @@ impl Vault {
         // The records this device has edits queued for are laid over again at the end (a
         // first sync has none queued, and keeps no list).
         let queued = outbox::any_queued(&tx)?;
+        // A first sync stores its rows without id indexes, unless edits are queued: those
+        // are laid over again by id.
+        let mut unkeyed = indexing == Indexing::Deferred && !records::keys_indexed(&tx)?;
+        if unkeyed && queued {
+            records::create_record_keys(&tx)?;
+            self.stored_ids = None;
+            unkeyed = false;
+        }
+        if unkeyed && self.stored_ids.is_none() {
+            self.stored_ids = Some(records::StoredIds::read(&tx)?);
+        }
         let mut touched = Vec::new();
-        for change in pages.iter().flat_map(|p| &p.changes) {
-            if records::apply_change(&tx, change.seq, change.version, &change.record, indexing)? {
-                applied += 1;
+        let outcome = (|| -> Result<()> {
+            for change in pages.iter().flat_map(|p| &p.changes) {
+                let done = match self.stored_ids.as_mut() {
+                    Some(stored) if unkeyed => records::apply_unkeyed(
+                        &tx,
+                        change.seq,
+                        change.version,
+                        &change.record,
+                        stored,
+                    )?,
+                    _ => records::apply_change(
+                        &tx,
+                        change.seq,
+                        change.version,
+                        &change.record,
+                        indexing,
+                    )?,
+                };
+                if done {
+                    applied += 1;
+                }
+                if queued && !matches!(change.record, ChangeRecord::Revoked { .. }) {
+                    touched.push(change.record.key());
+                }
             }
-            if queued && !matches!(change.record, ChangeRecord::Revoked { .. }) {
-                touched.push(change.record.key());
+            if queued {
+                outbox::reapply_queued(&tx, &touched, indexing)?;
             }
+            tx.execute(
+                "UPDATE sync_state SET cursor = ?1, last_sync_at = ?2 WHERE id = 1",
+                params![last.cursor, synced_at],
+            )?;
+            Ok(())
+        })()
+        .and_then(|()| Ok(tx.commit()?));
+        if outcome.is_err() {
+            // What was rolled back may have taken ids out of the list: read it again.
+            self.stored_ids = None;
         }
-        if queued {
-            outbox::reapply_queued(&tx, &touched, indexing)?;
-        }
-        tx.execute(
-            "UPDATE sync_state SET cursor = ?1, last_sync_at = ?2 WHERE id = 1",
-            params![last.cursor, synced_at],
-        )?;
-        tx.commit()?;
-        Ok(applied)
+        outcome.map(|()| applied)
     }
 
     /// Starts a bulk load (a first sync): pages are stored without updating the search
     /// index, which [`Vault::finish_bulk_load`] builds in one pass. The state is stored, so
     /// a load interrupted by a crash resumes in the same mode.
     pub fn begin_bulk_load(&self) -> Result<()> {
-        // Secondary indexes are dropped for the load and built once, in order, at the end:
-        // far cheaper than inserting a million random keys into each of them.
+        // Secondary indexes, and the id index of each record table, are dropped for the
+        // load and built once, in order, at the end: far cheaper than inserting a million
+        // random keys into each of them. Until then rows are inserted as they come, and
+        // the vault keeps the stored ids in memory so that none is stored twice
+        // ([`records::apply_unkeyed`]).
         self.conn.execute_batch(concat!(
             "BEGIN IMMEDIATE;",
             records::drop_secondary_indexes!(),
@@ -515,6 +556,7 @@ impl Vault {
     /// (each one is idempotent: indexes are created if missing, the search index is cleared
     /// before it is filled).
     pub fn finish_bulk_load(&mut self) -> Result<()> {
+        self.stored_ids = None;
         self.create_secondary_indexes()?;
         let tx = self.conn.transaction()?;
         records::rebuild_matter_index(&tx)?;
@@ -534,7 +576,8 @@ impl Vault {
         Ok(())
     }
 
-    /// Creates the secondary indexes a bulk load dropped, in one transaction.
+    /// Creates the id indexes and the secondary indexes a bulk load dropped, in one
+    /// transaction.
     ///
     /// `CREATE INDEX` sorts the table's keys first. With `temp_store = MEMORY` SQLite's
     /// sorter makes one heap allocation per key, and under `cipher_memory_security` each is
@@ -561,6 +604,7 @@ impl Vault {
 
     fn create_secondary_indexes_once(&mut self) -> Result<()> {
         let tx = self.conn.transaction()?;
+        records::create_record_keys(&tx)?;
         tx.execute_batch(records::create_secondary_indexes!())?;
         tx.commit()?;
         Ok(())
@@ -893,13 +937,15 @@ mod tests {
         let indexes: i64 = v
             .conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'matters'
-                   AND name NOT LIKE 'sqlite_autoindex%'",
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'matters'",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(indexes, 6);
+        assert_eq!(
+            indexes, 7,
+            "the id index and the six the list and filters read"
+        );
         v.integrity_check().unwrap();
         assert!(!v.in_bulk_load().unwrap());
     }

@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_full_model.sql"),
     include_str!("../migrations/0003_push_results.sql"),
     include_str!("../migrations/0004_list_sorting.sql"),
+    include_str!("../migrations/0005_record_keys.sql"),
 ];
 
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {

@@ -53,6 +53,9 @@ impl Vault {
     /// Makes a local edit and queues it, in one transaction. Returns its mutation sequence.
     pub fn edit(&mut self, edit: &LocalEdit, now: &str) -> Result<i64> {
         let tx = self.conn.transaction()?;
+        if records::key_records(&tx)? {
+            self.stored_ids = None;
+        }
         let id = edit.id.to_string();
         let current = records::read_record(&tx, edit.kind, &id)?;
         let base_version = current.as_ref().map(|(_, _, v)| *v);

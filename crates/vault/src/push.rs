@@ -117,6 +117,9 @@ impl Vault {
         now: &str,
     ) -> Result<PushApplied> {
         let tx = self.conn.transaction()?;
+        if records::key_records(&tx)? {
+            self.stored_ids = None;
+        }
         let mut done = PushApplied::default();
         for result in results {
             let queued: Option<(String, String, String, String, String)> = tx
@@ -219,6 +222,9 @@ impl Vault {
         server: Option<&strongroom_protocol::Change>,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
+        if records::key_records(&tx)? {
+            self.stored_ids = None;
+        }
         match server {
             Some(change) => {
                 records::apply_change(

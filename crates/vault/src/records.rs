@@ -5,7 +5,7 @@
 //! cursor, so its `seq` is newer than what the vault holds for that record (or its
 //! tombstone), and a page already applied is refused whole.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use strongroom_protocol::{
@@ -36,6 +36,11 @@ pub(crate) enum Indexing {
     Live,
     /// Leave it: it is rebuilt in one pass later (first sync).
     Deferred,
+    /// As `Deferred`, into tables whose id indexes a first sync has not built yet: a row is
+    /// inserted as it comes (no upsert: there is no index to find a stored one by), and a
+    /// deletion writes only its tombstone. The caller has made sure that the record is not
+    /// stored ([`apply_unkeyed`]).
+    Unkeyed,
 }
 
 /// Applies one change from the feed. Its `seq` is newer than anything the vault holds:
@@ -51,7 +56,9 @@ pub(crate) fn apply_change(
     let id_s = id.to_string();
     match record {
         ChangeRecord::Deleted { record_kind, .. } => {
-            delete_record(tx, *record_kind, &id_s, indexing)?;
+            if indexing != Indexing::Unkeyed {
+                delete_record(tx, *record_kind, &id_s, indexing)?;
+            }
             tx.prepare_cached(
                 "INSERT INTO tombstones (record_kind, id, seq, version) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (record_kind, id) DO UPDATE SET seq = excluded.seq, version = excluded.version",
@@ -71,6 +78,171 @@ pub(crate) fn apply_change(
         }
     }
     Ok(true)
+}
+
+/// Applies one change of a first sync while the record tables have no id index
+/// ([`Indexing::Unkeyed`]). `stored` holds the id of every record the tables may hold, so
+/// that a record is never stored twice: one that comes again (changed on the service while
+/// the first sync ran) has its earlier row deleted first, by a scan of its table, rare
+/// enough to cost nothing overall. A deletion deletes a row only if one may be stored.
+pub(crate) fn apply_unkeyed(
+    tx: &Transaction<'_>,
+    seq: i64,
+    version: i64,
+    record: &ChangeRecord,
+    stored: &mut StoredIds,
+) -> Result<bool> {
+    let (kind, id) = record.key();
+    match record {
+        ChangeRecord::Revoked { .. } => apply_change(tx, seq, version, record, Indexing::Deferred),
+        ChangeRecord::Deleted { .. } => {
+            let indexing = if stored.remove(kind, id) {
+                Indexing::Deferred
+            } else {
+                Indexing::Unkeyed
+            };
+            apply_change(tx, seq, version, record, indexing)
+        }
+        _ => {
+            if !stored.insert(kind, id) {
+                delete_record(tx, kind, &id.to_string(), Indexing::Deferred)?;
+            }
+            apply_change(tx, seq, version, record, Indexing::Unkeyed)
+        }
+    }
+}
+
+/// The ids of the records a first sync's tables may hold, by kind, while they have no id
+/// index: about 36 MB for a practice of 100,000 matters, only until the load ends.
+#[derive(Default)]
+pub(crate) struct StoredIds([HashSet<u128>; 7]);
+
+impl StoredIds {
+    /// Reads the ids of every stored record (a load resumed after a restart, or one that
+    /// began with records already stored).
+    pub(crate) fn read(tx: &Transaction<'_>) -> Result<Self> {
+        let mut ids = StoredIds::default();
+        for kind in RecordKind::ALL {
+            let mut stmt = tx.prepare(RECORD_IDS[slot(kind)])?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                ids.insert(kind, uuid_at(r, 0)?);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Adds an id; false if it was there already.
+    fn insert(&mut self, kind: RecordKind, id: Uuid) -> bool {
+        self.0[slot(kind)].insert(id.as_u128())
+    }
+
+    /// Removes an id; false if it was not there.
+    fn remove(&mut self, kind: RecordKind, id: Uuid) -> bool {
+        self.0[slot(kind)].remove(&id.as_u128())
+    }
+}
+
+/// Each kind's place in [`StoredIds`], [`RECORD_IDS`] and [`RECORD_KEYS`].
+fn slot(kind: RecordKind) -> usize {
+    match kind {
+        RecordKind::Matter => 0,
+        RecordKind::Contact => 1,
+        RecordKind::Participant => 2,
+        RecordKind::FileNote => 3,
+        RecordKind::Task => 4,
+        RecordKind::TimeEntry => 5,
+        RecordKind::Document => 6,
+    }
+}
+
+/// Every stored id of a kind.
+const RECORD_IDS: [&str; 7] = [
+    "SELECT id FROM matters",
+    "SELECT id FROM contacts",
+    "SELECT id FROM participants",
+    "SELECT id FROM file_notes",
+    "SELECT id FROM tasks",
+    "SELECT id FROM time_entries",
+    "SELECT id FROM documents",
+];
+
+/// One record table's id index, and what makes its ids unique again should a row be there
+/// twice (which [`apply_unkeyed`] never lets happen): the row of the newest change stays.
+struct RecordKey {
+    create: &'static str,
+    dedupe: &'static str,
+}
+
+macro_rules! record_key {
+    ($table:literal) => {
+        RecordKey {
+            create: concat!(
+                "CREATE UNIQUE INDEX IF NOT EXISTS ",
+                $table,
+                "_id ON ",
+                $table,
+                " (id)"
+            ),
+            dedupe: concat!(
+                "DELETE FROM ",
+                $table,
+                " WHERE rowid IN (SELECT rowid FROM (SELECT rowid, ",
+                "row_number() OVER (PARTITION BY id ORDER BY seq DESC, rowid DESC) AS n FROM ",
+                $table,
+                ") WHERE n > 1)"
+            ),
+        }
+    };
+}
+
+const RECORD_KEYS: [RecordKey; 7] = [
+    record_key!("matters"),
+    record_key!("contacts"),
+    record_key!("participants"),
+    record_key!("file_notes"),
+    record_key!("tasks"),
+    record_key!("time_entries"),
+    record_key!("documents"),
+];
+
+/// Whether every record table has its id index.
+pub(crate) fn keys_indexed(tx: &Transaction<'_>) -> Result<bool> {
+    let n: i64 = tx
+        .prepare_cached(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN
+             ('matters_id', 'contacts_id', 'participants_id', 'file_notes_id', 'tasks_id',
+              'time_entries_id', 'documents_id')",
+        )?
+        .query_row([], |r| r.get(0))?;
+    Ok(n == RECORD_KEYS.len() as i64)
+}
+
+/// Builds the id indexes if a first sync has left them out, before a write that finds
+/// records by id (a local edit, or the service's answer to one, made during a first sync).
+/// Answers whether it built them; the rest of the load then upserts.
+pub(crate) fn key_records(tx: &Transaction<'_>) -> Result<bool> {
+    if keys_indexed(tx)? {
+        return Ok(false);
+    }
+    create_record_keys(tx)?;
+    Ok(true)
+}
+
+/// Builds each record table's id index (after a first sync stored its rows without them).
+pub(crate) fn create_record_keys(tx: &Transaction<'_>) -> Result<()> {
+    for key in &RECORD_KEYS {
+        match tx.execute_batch(key.create) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                tx.execute_batch(key.dedupe)?;
+                tx.execute_batch(key.create)?;
+            }
+            other => other?,
+        }
+    }
+    Ok(())
 }
 
 /// Removes a matter the member may no longer open, and every record on it. Queued edits to
@@ -118,6 +290,18 @@ pub(crate) fn purge_matter(tx: &Transaction<'_>, matter: &str, indexing: Indexin
     delete_record(tx, RecordKind::Matter, matter, indexing)
 }
 
+/// A record's `INSERT` statement, with its upsert clause unless the table has no id index
+/// yet ([`Indexing::Unkeyed`]). Both are literals, joined at compile time.
+macro_rules! upsert {
+    ($indexing:expr, $insert:literal, $on_conflict:literal) => {
+        if $indexing == Indexing::Unkeyed {
+            $insert
+        } else {
+            concat!($insert, $on_conflict)
+        }
+    };
+}
+
 /// Writes a record's row (insert or replace), with the given `seq` and `version`.
 pub(crate) fn write_record(
     tx: &Transaction<'_>,
@@ -138,17 +322,18 @@ pub(crate) fn write_record(
         ChangeRecord::Matter { matter: m } => {
             let custom = serde_json::to_string(&m.custom_fields)
                 .map_err(|e| VaultError::Corrupt(e.to_string()))?;
-            tx.prepare_cached(
+            tx.prepare_cached(upsert!(
+                indexing,
                 "INSERT INTO matters (id, seq, version, number, title, matter_type, status, client_name,
                                       responsible, opened_on, closed_on, description, custom_fields)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ",
+                 " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
                    number = excluded.number, title = excluded.title, matter_type = excluded.matter_type,
                    status = excluded.status, client_name = excluded.client_name,
                    responsible = excluded.responsible, opened_on = excluded.opened_on,
                    closed_on = excluded.closed_on, description = excluded.description,
-                   custom_fields = excluded.custom_fields",
-            )?
+                   custom_fields = excluded.custom_fields"
+            ))?
             .execute(params![
                 m.id.to_string(), seq, version, m.number, m.title, m.matter_type, m.status.as_str(),
                 m.client_name, m.responsible, m.opened_on, m.closed_on, m.description, custom
@@ -158,13 +343,14 @@ pub(crate) fn write_record(
             }
         }
         ChangeRecord::Contact { contact: c } => {
-            tx.prepare_cached(
+            tx.prepare_cached(upsert!(
+                indexing,
                 "INSERT INTO contacts (id, seq, version, kind, name, email, phone, address)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ",
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
                    kind = excluded.kind, name = excluded.name, email = excluded.email,
-                   phone = excluded.phone, address = excluded.address",
-            )?
+                   phone = excluded.phone, address = excluded.address"
+            ))?
             .execute(params![
                 c.id.to_string(),
                 seq,
@@ -180,12 +366,13 @@ pub(crate) fn write_record(
             }
         }
         ChangeRecord::Participant { participant: p } => {
-            tx.prepare_cached(
+            tx.prepare_cached(upsert!(
+                indexing,
                 "INSERT INTO participants (id, seq, version, matter_id, contact_id, role)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
-                   matter_id = excluded.matter_id, contact_id = excluded.contact_id, role = excluded.role",
-            )?
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ",
+                 " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                   matter_id = excluded.matter_id, contact_id = excluded.contact_id, role = excluded.role"
+            ))?
             .execute(params![p.id.to_string(), seq, version, p.matter_id.to_string(), p.contact_id.to_string(), p.role])?;
             if indexing == Indexing::Live {
                 reindex_matter(tx, &p.matter_id.to_string())?;
@@ -196,13 +383,14 @@ pub(crate) fn write_record(
             }
         }
         ChangeRecord::FileNote { file_note: n } => {
-            tx.prepare_cached(
+            tx.prepare_cached(upsert!(
+                indexing,
                 "INSERT INTO file_notes (id, seq, version, matter_id, author, written_at, subject, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ",
+                 " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
                    matter_id = excluded.matter_id, author = excluded.author,
-                   written_at = excluded.written_at, subject = excluded.subject, body = excluded.body",
-            )?
+                   written_at = excluded.written_at, subject = excluded.subject, body = excluded.body"
+            ))?
             .execute(params![n.id.to_string(), seq, version, n.matter_id.to_string(), n.author, n.written_at, n.subject, n.body])?;
             if indexing == Indexing::Live {
                 let rowid: i64 = tx
@@ -217,13 +405,14 @@ pub(crate) fn write_record(
             }
         }
         ChangeRecord::Task { task: t } => {
-            tx.prepare_cached(
+            tx.prepare_cached(upsert!(
+                indexing,
                 "INSERT INTO tasks (id, seq, version, matter_id, title, due_on, assignee, done)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ",
+                " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
                    matter_id = excluded.matter_id, title = excluded.title, due_on = excluded.due_on,
-                   assignee = excluded.assignee, done = excluded.done",
-            )?
+                   assignee = excluded.assignee, done = excluded.done"
+            ))?
             .execute(params![
                 t.id.to_string(),
                 seq,
@@ -236,27 +425,29 @@ pub(crate) fn write_record(
             ])?;
         }
         ChangeRecord::TimeEntry { time_entry: t } => {
-            tx.prepare_cached(
+            tx.prepare_cached(upsert!(
+                indexing,
                 "INSERT INTO time_entries (id, seq, version, matter_id, worked_on, minutes, rate_cents, billable, narrative, author)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ",
+                 " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
                    matter_id = excluded.matter_id, worked_on = excluded.worked_on, minutes = excluded.minutes,
                    rate_cents = excluded.rate_cents, billable = excluded.billable,
-                   narrative = excluded.narrative, author = excluded.author",
-            )?
+                   narrative = excluded.narrative, author = excluded.author"
+            ))?
             .execute(params![
                 t.id.to_string(), seq, version, t.matter_id.to_string(), t.worked_on, t.minutes,
                 t.rate_cents, t.billable, t.narrative, t.author
             ])?;
         }
         ChangeRecord::Document { document: d } => {
-            tx.prepare_cached(
+            tx.prepare_cached(upsert!(
+                indexing,
                 "INSERT INTO documents (id, seq, version, matter_id, name, folder, size_bytes, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ",
+                 " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
                    matter_id = excluded.matter_id, name = excluded.name, folder = excluded.folder,
-                   size_bytes = excluded.size_bytes, content_hash = excluded.content_hash",
-            )?
+                   size_bytes = excluded.size_bytes, content_hash = excluded.content_hash"
+            ))?
             .execute(params![d.id.to_string(), seq, version, d.matter_id.to_string(), d.name, d.folder, d.size_bytes, d.content_hash])?;
         }
         ChangeRecord::Deleted { .. } | ChangeRecord::Revoked { .. } => {
@@ -395,7 +586,14 @@ macro_rules! drop_secondary_indexes {
          DROP INDEX IF EXISTS file_notes_matter;
          DROP INDEX IF EXISTS tasks_matter;
          DROP INDEX IF EXISTS time_entries_matter;
-         DROP INDEX IF EXISTS documents_matter;"
+         DROP INDEX IF EXISTS documents_matter;
+         DROP INDEX IF EXISTS matters_id;
+         DROP INDEX IF EXISTS contacts_id;
+         DROP INDEX IF EXISTS participants_id;
+         DROP INDEX IF EXISTS file_notes_id;
+         DROP INDEX IF EXISTS tasks_id;
+         DROP INDEX IF EXISTS time_entries_id;
+         DROP INDEX IF EXISTS documents_id;"
     };
 }
 pub(crate) use drop_secondary_indexes;

@@ -19,7 +19,7 @@ fn create_write_reopen_with_the_key() {
     let m = matter("Estate of A", "B Client");
     {
         let mut v = Vault::create(&path, &key).unwrap();
-        assert_eq!(v.schema_version().unwrap(), 4);
+        assert_eq!(v.schema_version().unwrap(), 5);
         v.apply_page(
             &page(0, vec![rec_matter(&m)], false),
             "2026-11-27T00:00:00Z",
@@ -205,7 +205,7 @@ fn the_oldest_schema_migrates_forward_without_loss() {
     let key = VaultKey::generate().unwrap();
     let ids = write_schema_1_vault(&path, &key);
     let v = Vault::open(&path, &key).unwrap();
-    assert_eq!(v.schema_version().unwrap(), 4);
+    assert_eq!(v.schema_version().unwrap(), 5);
     assert!(v.open_conflicts().unwrap().is_empty() && v.rejected_edits().unwrap().is_empty());
     let rows = v.matters().unwrap();
     assert_eq!(rows.len(), ids.len());
@@ -241,7 +241,7 @@ fn a_vault_from_a_newer_schema_is_refused() {
         Vault::open(&path, &key),
         Err(VaultError::SchemaTooNew {
             found: 99,
-            known: 4
+            known: 5
         })
     ));
 }
@@ -433,7 +433,7 @@ fn rekey_keeps_every_record_and_only_the_new_key_opens_it() {
         .unwrap();
     assert!(swapped);
     assert_eq!(dump(&v), before);
-    assert_eq!(v.schema_version().unwrap(), 4);
+    assert_eq!(v.schema_version().unwrap(), 5);
     v.close().unwrap();
     assert!(matches!(
         Vault::open(&path, &old),
@@ -1485,4 +1485,160 @@ fn a_pull_never_hides_an_edit_still_queued() {
         })
         .unwrap();
     assert_eq!(hits.len(), 1);
+}
+
+/// A first sync stores its rows before the id indexes exist (they are built at its end).
+/// A record that comes again (changed on the service while the sync ran), before or after
+/// a restart, or that is deleted after it came, is still stored once, as its newest change
+/// has it; and once the load ends, a later change updates the stored row.
+#[test]
+fn a_first_sync_stores_each_record_once_as_its_newest_change_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let path = dir.path().join("vault.db");
+    let mut v = Vault::create(&path, &key).unwrap();
+    v.begin_bulk_load().unwrap();
+    let mut twice = matter("First title", "Client");
+    let mut across_restart = matter("Before the restart", "Client");
+    let deleted = matter("Deleted later", "Client");
+    let noted = matter("Noted", "Client");
+    let note = rec_note(noted.id, "Attendance".into(), "zebra crossing".into());
+    let first = vec![
+        rec_matter(&twice),
+        rec_matter(&across_restart),
+        rec_matter(&deleted),
+        rec_matter(&noted),
+        note.clone(),
+    ];
+    v.apply_page(&page(0, first, true), "t").unwrap();
+    twice.title = "Second title".into();
+    let gone = ChangeRecord::Deleted {
+        record_kind: RecordKind::Matter,
+        id: deleted.id,
+    };
+    v.apply_page(&page(5, vec![rec_matter(&twice), gone], true), "t")
+        .unwrap();
+    // Once each, before the ids are indexed too (the list shows what the vault holds).
+    let held = |v: &Vault| {
+        let c = v.counts().unwrap();
+        (c.matters, c.file_notes)
+    };
+    assert_eq!(held(&v), (3, 1));
+    // A restart: the ids stored so far are read back from the tables.
+    drop(v);
+    let mut v = Vault::open(&path, &key).unwrap();
+    assert!(v.in_bulk_load().unwrap());
+    across_restart.title = "After the restart".into();
+    let mut note_again = note.clone();
+    if let ChangeRecord::FileNote { file_note } = &mut note_again {
+        file_note.body = "yak shaving".into();
+    }
+    v.apply_page(
+        &page(7, vec![rec_matter(&across_restart), note_again], false),
+        "t",
+    )
+    .unwrap();
+    assert_eq!(held(&v), (3, 1));
+    v.finish_bulk_load().unwrap();
+    assert_eq!(held(&v), (3, 1));
+    let title = |v: &Vault, id| match v.record(RecordKind::Matter, id).unwrap() {
+        Some((ChangeRecord::Matter { matter }, _, _)) => matter.title,
+        other => panic!("matter {id}: {other:?}"),
+    };
+    assert_eq!(title(&v, twice.id), "Second title");
+    assert_eq!(title(&v, across_restart.id), "After the restart");
+    assert!(v.record(RecordKind::Matter, deleted.id).unwrap().is_none());
+    assert!(v.has_tombstone(RecordKind::Matter, deleted.id).unwrap());
+    assert!(v.search(&text_query("zebra", 5)).unwrap().is_empty());
+    assert_eq!(v.search(&text_query("yak", 5)).unwrap().len(), 1);
+
+    twice.title = "Third title".into();
+    v.apply_page(&page(9, vec![rec_matter(&twice)], false), "t")
+        .unwrap();
+    assert_eq!(v.counts().unwrap().matters, 3);
+    assert_eq!(title(&v, twice.id), "Third title");
+}
+
+/// A local edit during a first sync finds its record by id: the id indexes are built for
+/// it, and the rest of the load still stores each record once, with the edit laid over the
+/// service's newer version until it is pushed.
+#[test]
+fn an_edit_during_a_first_sync_finds_its_record_and_the_load_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = VaultKey::generate().unwrap();
+    let mut v = Vault::create(&dir.path().join("vault.db"), &key).unwrap();
+    v.begin_bulk_load().unwrap();
+    let mut m = matter("Edited during the first sync", "Client");
+    let other = matter("Another", "Client");
+    v.apply_page(&page(0, vec![rec_matter(&m)], true), "t")
+        .unwrap();
+    let fields = json!({"description": "written here"});
+    v.edit(
+        &LocalEdit {
+            kind: RecordKind::Matter,
+            id: m.id,
+            op: EditOp::Upsert {
+                fields: fields.as_object().unwrap().clone(),
+            },
+        },
+        "t",
+    )
+    .unwrap();
+    m.title = "Retitled on the service".into();
+    v.apply_page(
+        &page(1, vec![rec_matter(&m), rec_matter(&other)], false),
+        "t",
+    )
+    .unwrap();
+    v.finish_bulk_load().unwrap();
+    assert_eq!(v.counts().unwrap().matters, 2);
+    let Some((ChangeRecord::Matter { matter }, _, _)) = v.record(RecordKind::Matter, m.id).unwrap()
+    else {
+        panic!("the edited matter is gone");
+    };
+    assert_eq!(matter.title, "Retitled on the service");
+    assert_eq!(matter.description, "written here");
+    assert_eq!(v.outbox_len().unwrap(), 1);
+}
+
+/// Schema 5 rebuilds every record table (ids unique by an index of their own instead of a
+/// PRIMARY KEY): every record, its row id (which the search index refers to) and the
+/// search itself come through; afterwards ids are still unique.
+#[test]
+fn a_schema_4_vault_keeps_every_record_and_its_search_through_the_record_keys_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vault.db");
+    let key = VaultKey::generate().unwrap();
+    let set = RecordSet::sample("Migrated", "Harriet Client");
+    write_schema_4_vault(&path, &key, &set);
+    let mut v = Vault::open(&path, &key).unwrap();
+    assert_eq!(v.schema_version().unwrap(), 5);
+    v.integrity_check().unwrap();
+
+    let mut expected = Vec::new();
+    let mut found = Vec::new();
+    for record in set.records() {
+        let (kind, id) = record.key();
+        expected.push(format!("{record:?}"));
+        let (stored, _, version) = v.record(kind, id).unwrap().unwrap();
+        assert_eq!(version, 1);
+        found.push(format!("{stored:?}"));
+    }
+    assert_eq!(found, expected);
+    assert_eq!(v.counts().unwrap().total(), set.records().len() as i64);
+
+    // The note's row id still leads its search to its matter; the matter's still finds it.
+    for text in ["instructions taken", "Migrated matter", "Wigg"] {
+        let hits = v.search(&text_query(text, 5)).unwrap();
+        assert_eq!(hits.len(), 1, "{text}: {hits:?}");
+        assert_eq!(hits[0].matter_id, set.matter.id, "{text}");
+    }
+
+    // A later change of a stored record updates it, never a second row.
+    let mut m = set.matter.clone();
+    m.title = "Migrated and retitled".into();
+    v.apply_page(&page(10, vec![rec_matter(&m)], false), "t")
+        .unwrap();
+    assert_eq!(v.counts().unwrap().matters, 1);
+    assert_eq!(v.search(&text_query("retitled", 5)).unwrap().len(), 1);
 }

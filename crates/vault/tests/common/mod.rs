@@ -497,3 +497,143 @@ pub fn crash_rekeys(points: usize) -> RekeyReport {
     }
     report
 }
+
+/// Writes a vault as schema 4 left it (ids kept unique by PRIMARY KEY constraints), holding
+/// `set`, with its search index, at row ids other than the first (the matter at 41, the
+/// note at 17), so that a migration that renumbered rows would lose the search.
+pub fn write_schema_4_vault(path: &Path, key: &VaultKey, set: &RecordSet) {
+    let c = keyed_raw(path, key);
+    c.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
+    for sql in [
+        include_str!("../../migrations/0001_init.sql"),
+        include_str!("../../migrations/0002_full_model.sql"),
+        include_str!("../../migrations/0003_push_results.sql"),
+        include_str!("../../migrations/0004_list_sorting.sql"),
+    ] {
+        c.execute_batch(sql).unwrap();
+    }
+    c.execute_batch("PRAGMA user_version = 4;").unwrap();
+    let m = &set.matter;
+    let custom = serde_json::to_string(&m.custom_fields).unwrap();
+    c.execute(
+        "INSERT INTO matters (rowid, id, seq, version, number, title, matter_type, status,
+            client_name, responsible, opened_on, closed_on, description, custom_fields)
+         VALUES (41, ?1, 3, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        rusqlite::params![
+            m.id.to_string(),
+            m.number,
+            m.title,
+            m.matter_type,
+            m.status.as_str(),
+            m.client_name,
+            m.responsible,
+            m.opened_on,
+            m.closed_on,
+            m.description,
+            custom
+        ],
+    )
+    .unwrap();
+    for (seq, contact) in [(1, &set.contact), (2, &set.barrister)] {
+        c.execute(
+            "INSERT INTO contacts (id, seq, version, kind, name, email, phone, address)
+             VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7)",
+            rusqlite::params![
+                contact.id.to_string(),
+                seq,
+                contact.kind.as_str(),
+                contact.name,
+                contact.email,
+                contact.phone,
+                contact.address
+            ],
+        )
+        .unwrap();
+    }
+    for (i, p) in set.roles.iter().enumerate() {
+        c.execute(
+            "INSERT INTO participants (id, seq, version, matter_id, contact_id, role)
+             VALUES (?1, ?2, 1, ?3, ?4, ?5)",
+            rusqlite::params![
+                p.id.to_string(),
+                4 + i as i64,
+                p.matter_id.to_string(),
+                p.contact_id.to_string(),
+                p.role
+            ],
+        )
+        .unwrap();
+    }
+    let n = &set.note;
+    c.execute(
+        "INSERT INTO file_notes (rowid, id, seq, version, matter_id, author, written_at, subject, body)
+         VALUES (17, ?1, 7, 1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            n.id.to_string(), n.matter_id.to_string(), n.author, n.written_at, n.subject, n.body
+        ],
+    )
+    .unwrap();
+    let t = &set.task;
+    c.execute(
+        "INSERT INTO tasks (id, seq, version, matter_id, title, due_on, assignee, done)
+         VALUES (?1, 8, 1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            t.id.to_string(),
+            t.matter_id.to_string(),
+            t.title,
+            t.due_on,
+            t.assignee,
+            t.done
+        ],
+    )
+    .unwrap();
+    let w = &set.time;
+    c.execute(
+        "INSERT INTO time_entries (id, seq, version, matter_id, worked_on, minutes, rate_cents,
+            billable, narrative, author)
+         VALUES (?1, 9, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        rusqlite::params![
+            w.id.to_string(),
+            w.matter_id.to_string(),
+            w.worked_on,
+            w.minutes,
+            w.rate_cents,
+            w.billable,
+            w.narrative,
+            w.author
+        ],
+    )
+    .unwrap();
+    let d = &set.document;
+    c.execute(
+        "INSERT INTO documents (id, seq, version, matter_id, name, folder, size_bytes, content_hash)
+         VALUES (?1, 10, 1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            d.id.to_string(), d.matter_id.to_string(), d.name, d.folder, d.size_bytes,
+            d.content_hash
+        ],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO matter_fts (rowid, number, title, client, people, description)
+         VALUES (41, ?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![
+            m.number,
+            m.title,
+            m.client_name,
+            format!(
+                "{} client {} witness Felicity Wigg Chambers barrister",
+                set.contact.name, set.contact.name
+            ),
+            m.description
+        ],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO note_fts (rowid, subject, body) VALUES (17, ?1, ?2)",
+        rusqlite::params![n.subject, n.body],
+    )
+    .unwrap();
+    c.execute("UPDATE sync_state SET cursor = 10, last_sync_at = 't'", [])
+        .unwrap();
+}
