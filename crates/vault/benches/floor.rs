@@ -43,7 +43,7 @@ use rusqlite::{Connection, Transaction, params};
 use strongroom_protocol::{ChangeRecord, ChangesPage};
 
 use bench_out::{Measure, Report};
-use support::practice::{PAGE, dataset, pages};
+use support::practice::{PAGE, bench_dir, dataset, matters_from_env, pages};
 
 /// Changes a transaction, as the vault's bulk load has them.
 const BATCH: usize = 100_000;
@@ -384,15 +384,8 @@ fn remove(path: &Path) {
 fn main() {
     let as_user = desktop_user::as_desktop_user();
     eprintln!("{as_user}");
-    let matters: usize = std::env::var("STRONGROOM_BENCH_MATTERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let dir = tempfile::tempdir_in(
-        std::env::var("STRONGROOM_BENCH_DIR")
-            .unwrap_or_else(|_| std::env::temp_dir().to_string_lossy().into_owned()),
-    )
-    .unwrap();
+    let matters = matters_from_env();
+    let dir = bench_dir();
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     eprintln!("generating {matters} matters and their related records…");
     let records = dataset(matters);

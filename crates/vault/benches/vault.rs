@@ -26,7 +26,9 @@ use strongroom_protocol::{ChangesPage, MatterStatus};
 use strongroom_vault::{BULK_BATCH_CHANGES, SearchQuery, Vault, VaultKey};
 
 use bench_out::{Measure, Report};
-use support::practice::{FIRST, LAST, LAWYERS, PAGE, WORDS, dataset, pages};
+use support::practice::{
+    FIRST, LAST, LAWYERS, PAGE, WORDS, bench_dir, dataset, matters_from_env, pages,
+};
 
 fn bar(len: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
@@ -109,15 +111,8 @@ fn ms(d: Duration) -> f64 {
 fn main() {
     let as_user = desktop_user::as_desktop_user();
     eprintln!("{as_user}");
-    let matters: usize = std::env::var("STRONGROOM_BENCH_MATTERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let dir = tempfile::tempdir_in(
-        std::env::var("STRONGROOM_BENCH_DIR")
-            .unwrap_or_else(|_| std::env::temp_dir().to_string_lossy().into_owned()),
-    )
-    .unwrap();
+    let matters = matters_from_env();
+    let dir = bench_dir();
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     eprintln!("generating {matters} matters and their related records…");
     let records = dataset(matters);

@@ -359,3 +359,21 @@ pub fn pages(records: Vec<ChangeRecord>, page: usize) -> Vec<ChangesPage> {
     }
     out
 }
+
+/// How many matters a bench loads: `STRONGROOM_BENCH_MATTERS`, 100,000 by default.
+pub fn matters_from_env() -> usize {
+    std::env::var("STRONGROOM_BENCH_MATTERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
+
+/// A folder for a bench's files, removed when dropped: under `STRONGROOM_BENCH_DIR` if it
+/// is set, else the system's temporary folder.
+pub fn bench_dir() -> tempfile::TempDir {
+    tempfile::tempdir_in(
+        std::env::var("STRONGROOM_BENCH_DIR")
+            .unwrap_or_else(|_| std::env::temp_dir().to_string_lossy().into_owned()),
+    )
+    .unwrap()
+}
