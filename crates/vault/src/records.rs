@@ -113,7 +113,8 @@ pub(crate) fn apply_unkeyed(
 }
 
 /// The ids of the records a first sync's tables may hold, by kind, while they have no id
-/// index: about 36 MB for a practice of 100,000 matters, only until the load ends.
+/// index: 16 bytes an id in hash tables, about 28 MB for a practice of 100,000 matters
+/// (1,150,000 records), only until the load ends.
 #[derive(Default)]
 pub(crate) struct StoredIds([HashSet<u128>; 7]);
 
