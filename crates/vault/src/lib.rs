@@ -647,18 +647,9 @@ impl Vault {
 
     /// The ids of every record of `kind`, in no particular order.
     pub fn record_ids(&self, kind: RecordKind) -> Result<Vec<uuid::Uuid>> {
-        let sql = match kind {
-            RecordKind::Matter => "SELECT id FROM matters",
-            RecordKind::Contact => "SELECT id FROM contacts",
-            RecordKind::Participant => "SELECT id FROM participants",
-            RecordKind::FileNote => "SELECT id FROM file_notes",
-            RecordKind::Task => "SELECT id FROM tasks",
-            RecordKind::TimeEntry => "SELECT id FROM time_entries",
-            RecordKind::Document => "SELECT id FROM documents",
-        };
         let ids: Vec<String> = self
             .conn
-            .prepare(sql)?
+            .prepare(records::select_ids(kind))?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         ids.iter()

@@ -124,7 +124,7 @@ impl StoredIds {
     pub(crate) fn read(tx: &Transaction<'_>) -> Result<Self> {
         let mut ids = StoredIds::default();
         for kind in RecordKind::ALL {
-            let mut stmt = tx.prepare(RECORD_IDS[slot(kind)])?;
+            let mut stmt = tx.prepare(select_ids(kind))?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 ids.insert(kind, uuid_at(r, 0)?);
@@ -144,7 +144,7 @@ impl StoredIds {
     }
 }
 
-/// Each kind's place in [`StoredIds`], [`RECORD_IDS`] and [`RECORD_KEYS`].
+/// Each kind's place in [`StoredIds`].
 fn slot(kind: RecordKind) -> usize {
     match kind {
         RecordKind::Matter => 0,
@@ -157,16 +157,18 @@ fn slot(kind: RecordKind) -> usize {
     }
 }
 
-/// Every stored id of a kind.
-const RECORD_IDS: [&str; 7] = [
-    "SELECT id FROM matters",
-    "SELECT id FROM contacts",
-    "SELECT id FROM participants",
-    "SELECT id FROM file_notes",
-    "SELECT id FROM tasks",
-    "SELECT id FROM time_entries",
-    "SELECT id FROM documents",
-];
+/// The statement that reads every stored id of a kind.
+pub(crate) fn select_ids(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Matter => "SELECT id FROM matters",
+        RecordKind::Contact => "SELECT id FROM contacts",
+        RecordKind::Participant => "SELECT id FROM participants",
+        RecordKind::FileNote => "SELECT id FROM file_notes",
+        RecordKind::Task => "SELECT id FROM tasks",
+        RecordKind::TimeEntry => "SELECT id FROM time_entries",
+        RecordKind::Document => "SELECT id FROM documents",
+    }
+}
 
 /// One record table's id index, and what makes its ids unique again should a row be there
 /// twice (which [`apply_unkeyed`] never lets happen): the row of the newest change stays.
